@@ -1,0 +1,9 @@
+"""memxbar: circuit-level simulation of memristor crossbar arrays, in ngspice and in an exact fast solver."""
+
+from memxbar.compare import Comparison, compare
+from memxbar.crossbar import Crossbar
+from memxbar.simulate import BACKENDS, simulate
+from memxbar.solution import Solution
+
+__all__ = ["BACKENDS", "Comparison", "Crossbar", "Solution", "compare", "simulate"]
+__version__ = "0.1.0"

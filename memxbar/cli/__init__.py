@@ -1,0 +1,56 @@
+"""The ``memxbar`` command line: a thin layer over the Python API.
+
+Each command lives in its own module of this package and is registered in ``COMMANDS``.
+A user's mistake (:class:`~memxbar.errors.InputError`, a bad option, an unreadable
+file) ends the command with one line on standard error and exit code 2; a missing or
+unsuitable ngspice with one line and exit code 1.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from memxbar import __version__
+from memxbar.errors import InputError
+from memxbar.spice.ngspice import NgspiceError
+
+
+class _Group(click.Group):
+    """A click group that reports every expected failure as one line instead of a traceback."""
+
+    def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
+             standalone_mode: bool = True, **extra: Any) -> Any:
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.ClickException as exc:
+            code = _fail(exc.format_message(), exc.exit_code)
+        except click.Abort:
+            code = _fail("aborted", 1)
+        except (InputError, OSError) as exc:
+            code = _fail(str(exc), 2)
+        except NgspiceError as exc:
+            code = _fail(str(exc), 1)
+        if standalone_mode:
+            sys.exit(code if isinstance(code, int) else 0)
+        return code
+
+
+def _fail(message: str, code: int) -> int:
+    click.echo(f"Error: {' '.join(message.split())}", err=True)
+    return code
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="memxbar")
+def main() -> None:
+    """Simulate memristor crossbar arrays in ngspice and in an exact fast solver."""
+
+
+COMMANDS: list[click.Command] = []
+"""Sub-commands, each defined in its own module of ``memxbar.cli``."""
+
+for _command in COMMANDS:
+    main.add_command(_command)

@@ -1,0 +1,5 @@
+"""Exception types that separate a user's mistake from a failure of the software."""
+
+
+class InputError(ValueError):
+    """An argument, option or input file is invalid; the message names it and says how to fix it."""

@@ -1,0 +1,124 @@
+"""The result of a crossbar simulation, the same type whichever backend produced it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from memxbar.crossbar import Crossbar
+
+
+@dataclass(frozen=True, eq=False)
+class Solution:
+    """Currents, voltages and power of a solved crossbar.
+
+    Shapes follow the input: for voltages of shape (M,) every array below is unbatched,
+    for (M, B) it gains a trailing batch axis of length B, and per-vector scalars such
+    as the powers become (B,) arrays. Units are SI: V, A, W, s.
+
+    Powers are derived from the device currents by Kirchhoff's current law: the current
+    in word-line segment [i, j] is the sum of the device currents at and to the right of
+    column j, and the current in bit-line segment [i, j] is the sum of the device
+    currents at and above row i.
+    """
+
+    crossbar: Crossbar
+    """The simulated crossbar."""
+    voltages: np.ndarray
+    """(M,) or (M, B) input voltages in volts (V)."""
+    output_currents: np.ndarray
+    """(N,) or (N, B) currents in amperes (A) flowing from each bit line into its virtual ground."""
+    wl_voltages: np.ndarray
+    """(M, N[, B]) word-line node voltages W[i, j] in volts (V)."""
+    bl_voltages: np.ndarray
+    """(M, N[, B]) bit-line node voltages B[i, j] in volts (V)."""
+    device_currents: np.ndarray
+    """(M, N[, B]) current through each device from word line to bit line, in amperes (A)."""
+    backend: str
+    """Name of the backend that produced this solution (``"fast"`` or ``"spice"``)."""
+    wall_time: float
+    """Wall-clock time the backend took, in seconds (s)."""
+
+    @property
+    def batched(self) -> bool:
+        """Whether the inputs were a batch (M, B) rather than a single vector (M,)."""
+        return self.voltages.ndim == 2
+
+    def _per_vector(self, batched_value: np.ndarray) -> np.ndarray | float:
+        return batched_value if self.batched else float(batched_value[0])
+
+    def _batched(self, array: np.ndarray) -> np.ndarray:
+        return array if self.batched else array[..., None]
+
+    @cached_property
+    def device_voltages(self) -> np.ndarray:
+        """(M, N[, B]) voltage across each device, W[i, j] − B[i, j], in volts (V)."""
+        return self.wl_voltages - self.bl_voltages
+
+    @cached_property
+    def input_currents(self) -> np.ndarray:
+        """(M,) or (M, B) current delivered by each word-line source, in amperes (A)."""
+        return self.device_currents.sum(axis=1)
+
+    @cached_property
+    def ideal_currents(self) -> np.ndarray:
+        """(N,) or (N, B) ideal output currents Gᵀ·V in amperes (A), without line resistance."""
+        return self.crossbar.ideal_currents(self.voltages)
+
+    @cached_property
+    def deviation(self) -> np.ndarray:
+        """(N,) or (N, B) output current minus its ideal value Gᵀ·V, in amperes (A)."""
+        return self.output_currents - self.ideal_currents
+
+    @cached_property
+    def relative_deviation(self) -> np.ndarray | float:
+        """Per input vector: max_j |I_j − (GᵀV)_j| / max_j |(GᵀV)_j| (dimensionless).
+
+        NaN for an input vector whose ideal currents are all zero.
+        """
+        dev = np.abs(self._batched(self.deviation)).max(axis=0)
+        ref = np.abs(self._batched(self.ideal_currents)).max(axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return self._per_vector(np.where(ref > 0, dev / np.where(ref > 0, ref, 1.0), np.nan))
+
+    @cached_property
+    def power_devices(self) -> np.ndarray | float:
+        """Power dissipated in all devices, per input vector, in watts (W)."""
+        p = self._batched(self.device_voltages * self.device_currents)
+        return self._per_vector(p.sum(axis=(0, 1)))
+
+    @cached_property
+    def power_word_lines(self) -> np.ndarray | float:
+        """Power dissipated in all word-line segments, per input vector, in watts (W)."""
+        i_dev = self._batched(self.device_currents)
+        i_seg = np.flip(np.cumsum(np.flip(i_dev, axis=1), axis=1), axis=1)
+        return self._per_vector(np.einsum("ij,ijb->b", self.crossbar.r_wl, i_seg**2))
+
+    @cached_property
+    def power_bit_lines(self) -> np.ndarray | float:
+        """Power dissipated in all bit-line segments, per input vector, in watts (W)."""
+        i_seg = np.cumsum(self._batched(self.device_currents), axis=0)
+        return self._per_vector(np.einsum("ij,ijb->b", self.crossbar.r_bl, i_seg**2))
+
+    @cached_property
+    def power_drivers(self) -> np.ndarray | float:
+        """Power dissipated in the driver output resistances, per input vector, in watts (W)."""
+        i_in = self._batched(self.input_currents)
+        return self._per_vector(np.einsum("i,ib->b", self.crossbar.r_driver, i_in**2))
+
+    @cached_property
+    def power_sense(self) -> np.ndarray | float:
+        """Power dissipated in the sense-amplifier input resistances, per input vector, in watts (W)."""
+        i_out = self._batched(self.output_currents)
+        return self._per_vector(np.einsum("j,jb->b", self.crossbar.r_sense, i_out**2))
+
+    @cached_property
+    def power_total(self) -> np.ndarray | float:
+        """Power delivered by all sources, Σ_i V_i·I_in,i, per input vector, in watts (W).
+
+        Equals the sum of the dissipated powers above, up to solver precision.
+        """
+        p = self._batched(self.voltages) * self._batched(self.input_currents)
+        return self._per_vector(p.sum(axis=0))

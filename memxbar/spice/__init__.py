@@ -1,0 +1,1 @@
+"""The ngspice backend and the handling of the ngspice shared library."""

@@ -1,0 +1,181 @@
+"""The ngspice shared library, driven through PySpice: the only module that knows about PySpice.
+
+It finds libngspice, checks its version and its KLU solver, loads a circuit once, changes
+source values between runs and reads result vectors back into NumPy.
+"""
+
+from __future__ import annotations
+
+import glob
+import logging
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+MIN_VERSION = 42
+"""Oldest ngspice accepted: KLU became usable for large circuits in ngspice 42."""
+
+INSTALL_HINT = (
+    "on Debian 12 run `make setup` (ngspice and libngspice0 from bookworm-backports); "
+    "elsewhere install ngspice >= 42 built with KLU and set NGSPICE_LIBRARY_PATH to its libngspice.so"
+)
+
+_LIBRARY_GLOBS = (
+    "/usr/lib/*/libngspice.so*",
+    "/usr/lib/libngspice.so*",
+    "/usr/lib64/libngspice.so*",
+    "/usr/local/lib/libngspice.so*",
+    "/opt/homebrew/lib/libngspice*.dylib",
+    "/usr/local/lib/libngspice*.dylib",
+)
+
+
+class NgspiceError(RuntimeError):
+    """ngspice is missing, unsuitable, or failed to simulate a circuit."""
+
+
+def find_library() -> str | None:
+    """Path of the ngspice shared library, or None if none is found.
+
+    ``NGSPICE_LIBRARY_PATH`` wins when set; otherwise the conda prefix and the usual
+    system directories are searched, preferring the plain ``libngspice.so`` name.
+    """
+    explicit = os.environ.get("NGSPICE_LIBRARY_PATH")
+    if explicit:
+        return explicit
+    patterns = list(_LIBRARY_GLOBS)
+    if os.environ.get("CONDA_PREFIX"):
+        patterns.insert(0, os.path.join(os.environ["CONDA_PREFIX"], "lib", "libngspice.so*"))
+    found = sorted({p for pattern in patterns for p in glob.glob(pattern)}, key=len)
+    return found[0] if found else None
+
+
+@dataclass(frozen=True)
+class NgspiceInfo:
+    """What the loaded ngspice library reports about itself."""
+
+    library: str
+    """Path of the shared library in use."""
+    version: int
+    """Major version number, e.g. 46."""
+    klu: bool
+    """Whether it was compiled with the KLU sparse solver."""
+    osdi: bool
+    """Whether it can load compiled Verilog-A models (OSDI)."""
+    banner: str
+    """The full ``version -f`` text."""
+
+
+class NgspiceSession:
+    """One libngspice instance per process (libngspice keeps global state).
+
+    Use :func:`session` to obtain it; it is created on first use and checked then.
+    """
+
+    def __init__(self) -> None:
+        library = find_library()
+        if library is None:
+            raise NgspiceError(f"ngspice shared library (libngspice) not found; {INSTALL_HINT}")
+        os.environ["NGSPICE_LIBRARY_PATH"] = library
+        logging.getLogger("PySpice").setLevel(logging.CRITICAL)
+        from PySpice.Spice.NgSpice.Shared import NgSpiceShared
+
+        try:
+            self._ng = NgSpiceShared.new_instance()
+        except OSError as exc:
+            raise NgspiceError(f"cannot load ngspice library {library}: {exc}; {INSTALL_HINT}") from None
+        banner = self._ng.exec_command("version -f")
+        match = re.search(r"ngspice-(\d+)", banner)
+        version = int(match.group(1)) if match else 0
+        self.info = NgspiceInfo(
+            library=library,
+            version=version,
+            klu="KLU" in banner,
+            osdi=self._has_command("osdi"),
+            banner=banner,
+        )
+
+    def _has_command(self, name: str) -> bool:
+        self._ng.clear_output()
+        self._ng._ngspice_shared.ngSpice_Command(name.encode("ascii"))
+        output = " ".join(self._ng._stdout + self._ng._stderr)
+        return "no such command" not in output
+
+    def require(self, klu: bool = True) -> None:
+        """Raise :class:`NgspiceError` naming the version found if ngspice is too old or lacks KLU."""
+        info = self.info
+        if info.version < MIN_VERSION:
+            raise NgspiceError(f"ngspice {info.version} found at {info.library}, need >= {MIN_VERSION}; {INSTALL_HINT}")
+        if klu and not info.klu:
+            raise NgspiceError(f"ngspice {info.version} at {info.library} was built without KLU; {INSTALL_HINT}")
+
+    def command(self, text: str) -> str:
+        """Run one ngspice command and return its standard output."""
+        try:
+            return self._ng.exec_command(text)
+        except Exception as exc:
+            raise NgspiceError(f"ngspice command {text!r} failed: {self._messages()}") from exc
+
+    def _messages(self) -> str:
+        lines = [line.strip() for line in self._ng._stdout + self._ng._stderr if line.strip()]
+        errors = [line for line in lines if "error" in line.lower()]
+        return "; ".join((errors or lines)[-3:]) or "no message"
+
+    def load(self, netlist: str) -> None:
+        """Replace the current circuit by ``netlist`` and free earlier results."""
+        self.command("destroy all")
+        self._ng._ngspice_shared.ngSpice_Command(b"remcirc")
+        try:
+            self._ng.load_circuit(netlist)
+        except Exception as exc:
+            raise NgspiceError(f"ngspice rejected the netlist: {self._messages()}") from exc
+
+    def run(self) -> str:
+        """Run the analysis of the loaded circuit; return the name of the new plot."""
+        self.command("run")
+        plot = self._ng.last_plot
+        if plot == "const":
+            raise NgspiceError(f"ngspice produced no results: {self._messages()}")
+        return plot
+
+    def alter(self, names: Sequence[str], values: np.ndarray) -> None:
+        """Set the DC value of the named independent sources."""
+        for name, value in zip(names, np.asarray(values, dtype=np.float64)):
+            self.command(f"alter {name} dc={float(value)!r}")
+
+    def vectors(self, plot: str, names: Sequence[str]) -> np.ndarray:
+        """Read real vectors of one plot into a (len(names), length) array.
+
+        Args:
+            plot: Plot name returned by :meth:`run`.
+            names: Vector names as ngspice knows them (lower case), e.g. ``vout0#branch``.
+        """
+        get = self._ng._ngspice_shared.ngGet_Vec_Info
+        from PySpice.Spice.NgSpice.Shared import FFI, ffi
+
+        rows = []
+        for name in names:
+            info = get(f"{plot}.{name}".encode("utf8"))
+            if info == FFI.NULL or info.v_realdata == FFI.NULL:
+                raise NgspiceError(f"ngspice has no real vector {name!r} in plot {plot}")
+            rows.append(np.frombuffer(ffi.buffer(info.v_realdata, info.v_length * 8), dtype=np.float64).copy())
+        return np.array(rows)
+
+    def destroy(self, plot: str) -> None:
+        """Free the memory of one plot."""
+        self.command(f"destroy {plot}")
+
+
+_SESSION: NgspiceSession | None = None
+
+
+def session() -> NgspiceSession:
+    """The process-wide ngspice session, created on first use."""
+    global _SESSION
+    if _SESSION is None:
+        _SESSION = NgspiceSession()
+    return _SESSION
+

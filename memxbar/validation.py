@@ -1,0 +1,72 @@
+"""Checks on user-supplied arrays, raising one-line ``ValueError`` messages that name the parameter."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from memxbar.errors import InputError
+
+
+def as_finite_array(value: object, name: str) -> np.ndarray:
+    """Convert ``value`` to a float64 array, rejecting non-numeric, NaN and infinite entries.
+
+    Args:
+        value: A scalar or array-like.
+        name: Parameter name used in the error message.
+
+    Returns:
+        A new float64 array.
+
+    Raises:
+        ValueError: If ``value`` is not numeric or contains NaN or infinity.
+    """
+    try:
+        array = np.array(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InputError(f"{name} must be numeric, got {type(value).__name__}") from None
+    if not np.all(np.isfinite(array)):
+        bad = int(np.size(array) - np.count_nonzero(np.isfinite(array)))
+        raise InputError(f"{name} contains {bad} NaN or infinite value(s); give finite numbers")
+    return array
+
+
+def non_negative(value: object, name: str, unit: str) -> np.ndarray:
+    """Like :func:`as_finite_array`, and also reject negative entries.
+
+    Args:
+        value: A scalar or array-like.
+        name: Parameter name used in the error message.
+        unit: SI unit of the quantity, quoted in the error message.
+
+    Returns:
+        A new float64 array with all entries >= 0.
+    """
+    array = as_finite_array(value, name)
+    if np.any(array < 0):
+        raise InputError(f"{name} must be >= 0 {unit}, got minimum {array.min():g} {unit}")
+    return array
+
+
+def broadcast_to_shape(array: np.ndarray, shape: tuple[int, ...], name: str, allowed: str) -> np.ndarray:
+    """Broadcast a scalar or an array of exactly ``shape`` to ``shape``.
+
+    Only a scalar or the full shape is accepted, never a partial broadcast, so that a
+    transposed array is an error rather than a silently wrong circuit.
+
+    Args:
+        array: The array to broadcast.
+        shape: Target shape.
+        name: Parameter name used in the error message.
+        allowed: Human-readable list of the accepted shapes, for the error message.
+
+    Returns:
+        A read-only array of ``shape``.
+    """
+    if array.ndim == 0:
+        out = np.full(shape, float(array))
+    elif array.shape == shape:
+        out = array.copy()
+    else:
+        raise InputError(f"{name} has shape {array.shape}; expected {allowed}")
+    out.setflags(write=False)
+    return out

@@ -1,0 +1,43 @@
+"""``memxbar doctor``: what this machine offers memxbar (ngspice, KLU, OSDI, openvaf)."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from importlib.metadata import PackageNotFoundError, version
+
+import click
+
+from memxbar.spice.ngspice import MIN_VERSION, NgspiceError, session
+
+
+def _package_version(name: str) -> str:
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return "not installed"
+
+
+@click.command("doctor")
+def doctor_command() -> None:
+    """Report the ngspice version, KLU, OSDI, library path and Verilog-A compiler; exit 1 if unusable."""
+    click.echo(f"python      {sys.version.split()[0]}")
+    for package in ("numpy", "scipy", "PySpice", "click", "matplotlib"):
+        click.echo(f"{package:<11} {_package_version(package)}")
+    openvaf = shutil.which("openvaf")
+    try:
+        info = session().info
+    except NgspiceError as exc:
+        click.echo(f"ngspice     unusable: {exc}")
+        click.echo(f"openvaf     {openvaf or 'not found'}")
+        sys.exit(1)
+    click.echo(f"ngspice     {info.version} ({'ok' if info.version >= MIN_VERSION else f'too old, need >= {MIN_VERSION}'})")
+    click.echo(f"library     {info.library}")
+    click.echo(f"KLU         {'yes' if info.klu else 'no (needed: large crossbars are impractically slow)'}")
+    click.echo(f"OSDI        {'yes' if info.osdi else 'no'}")
+    click.echo(f"openvaf     {openvaf or 'not found (Verilog-A models fall back to behavioural subcircuits)'}")
+    try:
+        session().require()
+    except NgspiceError as exc:
+        click.echo(f"problem: {exc}")
+        sys.exit(1)

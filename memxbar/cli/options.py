@@ -1,0 +1,140 @@
+"""Options shared by the commands that build a crossbar and its inputs, and how they are read.
+
+The same options and ``--seed`` give the same crossbar and inputs in every command, so runs of
+``netlist``, ``simulate`` and ``compare`` can be checked against each other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+import numpy as np
+
+from memxbar.crossbar import Crossbar
+from memxbar.errors import InputError
+from memxbar.generate import random_conductances, random_inputs
+from memxbar.io import ARRAY_SUFFIXES, check_writable, read_array
+
+
+class NumberOrArrayFile(click.ParamType):
+    """A number, or a .npy/.csv file holding an array (e.g. per-segment resistances)."""
+
+    name = "NUMBER|FILE"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, (int, float, np.ndarray)):
+            return value
+        try:
+            return float(value)
+        except ValueError:
+            pass
+        if Path(value).suffix.lower() not in ARRAY_SUFFIXES:
+            self.fail(f"{value!r} is neither a number nor a .npy/.csv file", param, ctx)
+        return read_array(value, f"--{param.name.replace('_', '-')}" if param else "value")
+
+
+def _compose(*decorators: Callable[[Callable], Callable]) -> Callable[[Callable], Callable]:
+    def apply(function: Callable) -> Callable:
+        for decorator in reversed(decorators):
+            function = decorator(function)
+        return function
+
+    return apply
+
+
+crossbar_options = _compose(
+    click.option("--rows", type=click.IntRange(min=1), help="Word lines M of a random crossbar [default: 32]."),
+    click.option("--cols", type=click.IntRange(min=1), help="Bit lines N of a random crossbar [default: 32]."),
+    click.option("--g-min", type=float, default=1e-6, show_default=True, help="Lowest random conductance (S)."),
+    click.option("--g-max", type=float, default=1e-4, show_default=True, help="Highest random conductance (S)."),
+    click.option("--seed", type=int, default=0, show_default=True, help="Seed of random conductances and inputs."),
+    click.option(
+        "--conductances", "conductances_file", type=click.Path(dir_okay=False),
+        help="(M, N) conductances in S from a .npy or .csv file, instead of random ones.",
+    ),
+    click.option("--r-wl", type=NumberOrArrayFile(), default=0.0, show_default=True,
+                 help="Word-line segment resistance (Ω), or an (M, N) .npy/.csv file."),
+    click.option("--r-bl", type=NumberOrArrayFile(), default=0.0, show_default=True,
+                 help="Bit-line segment resistance (Ω), or an (M, N) .npy/.csv file."),
+    click.option("--r-driver", type=NumberOrArrayFile(), default=0.0, show_default=True,
+                 help="Driver output resistance (Ω), or an (M,) .npy/.csv file."),
+    click.option("--r-sense", type=NumberOrArrayFile(), default=0.0, show_default=True,
+                 help="Sense-amplifier input resistance (Ω), or an (N,) .npy/.csv file."),
+)
+"""Options describing the crossbar: random (size, range, seed) or from a file, plus parasitics."""
+
+input_options = _compose(
+    click.option("--inputs", "inputs_file", type=click.Path(dir_okay=False),
+                 help="Input voltages in V, (M,) or (M, B), from a .npy or .csv file, instead of random ones."),
+    click.option("--v-max", type=float, default=0.5, show_default=True, help="Largest random input voltage (V)."),
+    click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True,
+                 help="Number of random input vectors B."),
+)
+"""Options describing the input voltage vectors: random (batch, range, seed) or from a file."""
+
+force_option = click.option("--force", is_flag=True, help="Overwrite output files that already exist.")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A crossbar and its input voltages, as the options describe them."""
+
+    crossbar: Crossbar
+    """The crossbar."""
+    voltages: np.ndarray
+    """(M,) for one input vector, (M, B) for a batch, in volts (V)."""
+
+
+def build_problem(
+    rows: int | None,
+    cols: int | None,
+    g_min: float,
+    g_max: float,
+    seed: int,
+    conductances_file: str | None,
+    r_wl: Any,
+    r_bl: Any,
+    r_driver: Any,
+    r_sense: Any,
+    inputs_file: str | None,
+    v_max: float,
+    batch: int,
+) -> Problem:
+    """Turn the crossbar and input options into a :class:`Problem`."""
+    if conductances_file is not None:
+        g = read_array(conductances_file, "--conductances")
+        if g.ndim != 2:
+            raise InputError(f"--conductances: {conductances_file} holds a {g.ndim}-D array; an (M, N) table is needed")
+        for option, value, size in (("--rows", rows, g.shape[0]), ("--cols", cols, g.shape[1])):
+            if value is not None and value != size:
+                raise InputError(f"{option} {value} disagrees with --conductances of shape {g.shape}; drop {option}")
+    else:
+        g = random_conductances(rows or 32, cols or 32, g_min, g_max, seed)
+    crossbar = Crossbar(g, r_wl=r_wl, r_bl=r_bl, r_driver=r_driver, r_sense=r_sense)
+    if inputs_file is not None:
+        voltages = read_array(inputs_file, "--inputs")
+        if voltages.ndim not in (1, 2) or voltages.shape[0] != crossbar.rows:
+            raise InputError(
+                f"--inputs: {inputs_file} has shape {voltages.shape}; need ({crossbar.rows},) or ({crossbar.rows}, B)"
+            )
+    else:
+        voltages = random_inputs(crossbar.rows, batch, v_max, seed)
+        if batch == 1:
+            voltages = voltages[:, 0]
+    return Problem(crossbar, voltages)
+
+
+def problem_arguments(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Pop the crossbar and input options out of a command's keyword arguments."""
+    names = ("rows", "cols", "g_min", "g_max", "seed", "conductances_file", "r_wl", "r_bl", "r_driver",
+             "r_sense", "inputs_file", "v_max", "batch")
+    return {name: kwargs.pop(name) for name in names}
+
+
+def output_path(path: str | None, force: bool, option: str) -> Path | None:
+    """Check an output file option before any work is done, so a mistake costs nothing."""
+    return None if path is None else check_writable(path, force, option)

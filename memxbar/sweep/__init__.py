@@ -1,0 +1,16 @@
+"""Parameter sweeps: the full product of parameter lists, run in parallel on Dask, resumable.
+
+The pipeline runs one way: a configuration (:mod:`.config`) or a base experiment and a grid
+(:mod:`.spec`, :mod:`.grid`) → points → tasks (:mod:`.tasks`) → workers (:mod:`.execute`,
+:mod:`.runner`, :mod:`.metrics`) → rows appended to the results file (:mod:`.store`) → a pandas
+DataFrame, and figures (:mod:`.plots`).
+"""
+
+from memxbar.sweep.api import Plan, plan_sweep, run_sweep, sweep
+from memxbar.sweep.config import SweepConfig, load_config
+from memxbar.sweep.metrics import METRICS
+from memxbar.sweep.spec import Experiment
+from memxbar.sweep.store import read_results
+
+__all__ = ["METRICS", "Experiment", "Plan", "SweepConfig", "load_config", "plan_sweep", "read_results", "run_sweep",
+           "sweep"]

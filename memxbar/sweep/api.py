@@ -1,0 +1,153 @@
+"""``sweep()``: plan a parameter sweep against its results file, run what is left, return every row."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from memxbar.errors import InputError
+from memxbar.sweep import store
+from memxbar.sweep.execute import dask_client, run_distributed, run_here
+from memxbar.sweep.grid import expand, grid_axes
+from memxbar.sweep.runner import ERROR_COLUMN, ID_COLUMN, columns
+from memxbar.sweep.spec import Experiment, make_experiment
+
+RESTART_HINT = "write to another file, or start afresh with --force (the old file is kept as a backup)"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A sweep checked against its results file, before anything is run or written."""
+
+    points: tuple[Experiment, ...]
+    """Every point of the sweep, in grid order (first axis outermost, seeds innermost)."""
+    todo: tuple[Experiment, ...]
+    """The points still to run: not in the results file, or failed there."""
+    out: Path | None
+    """The results file, or None to keep the rows in memory only."""
+    backup: Path | None
+    """Where an existing results file will be moved before starting afresh (``force``), else None."""
+
+
+def plan_sweep(base: Experiment | Mapping[str, Any] | None = None, grid: Mapping[str, Any] | None = None,
+               seeds: int | Sequence[int] | None = None, out: str | Path | None = None, force: bool = False) -> Plan:
+    """Expand a sweep and find which of its points the results file already holds.
+
+    Reads the results file but changes nothing.
+
+    Args:
+        base: The experiment every point starts from, or a mapping of its parameters (defaults for
+            the rest); None for all defaults.
+        grid: Parameter name → list of values, or group name → {parameter name → list of values}
+            for parameters that vary together; the sweep is the full product of these axes.
+        seeds: Number of repeats n (seeds 0 … n−1) or a list of seeds, as the innermost axis.
+        out: Results file (CSV). Rows are appended as points finish; finished points are skipped.
+        force: Start afresh even if ``out`` holds results: the old file is renamed to a backup.
+
+    Raises:
+        InputError: If the sweep is invalid (naming the key path), or ``out`` holds points of
+            another sweep or another file format.
+    """
+    experiment = base if isinstance(base, Experiment) else make_experiment(base or {})
+    points = tuple(expand(experiment, grid_axes(grid or {}, seeds)))
+    if out is None:
+        return Plan(points, points, None, None)
+    path = Path(out)
+    if path.is_dir() or not path.parent.is_dir():
+        raise InputError(f"{path}: need a file in an existing folder")
+    if not path.exists():
+        return Plan(points, points, path, None)
+    if force:
+        return Plan(points, points, path, store.backup_name(path))
+    rows = store.latest_rows(path, columns())
+    foreign = rows.keys() - {point.point_id for point in points}
+    if foreign:
+        raise InputError(f"{path} holds {len(foreign)} point(s) that are not part of this sweep; {RESTART_HINT}")
+    done = {point_id for point_id, row in rows.items() if row[ERROR_COLUMN] == ""}
+    return Plan(points, tuple(p for p in points if p.point_id not in done), path, None)
+
+
+def _prepare_file(plan: Plan) -> None:
+    if plan.backup is not None:
+        os.replace(plan.out, plan.backup)
+    if plan.out.exists():
+        store.repair(plan.out)
+    else:
+        store.start(plan.out, columns())
+
+
+def run_sweep(plan: Plan, workers: int | None = None, scheduler: Any = None, progress: bool = False,
+              task_seconds: float = 0.5) -> Any:
+    """Run the points of a plan that are still to do and return the rows of all its points.
+
+    Args:
+        plan: From :func:`plan_sweep`.
+        workers: Worker processes of a new local Dask cluster (None: one per core); 0 runs every
+            point in this process, without Dask.
+        scheduler: Address of a running Dask scheduler, or a ``distributed.Client``, instead of a
+            local cluster. Its workers need this version of memxbar installed.
+        progress: Show a progress bar (on standard error).
+        task_seconds: Largest estimated work of one Dask task, in seconds (s); small points are
+            grouped so that scheduling overhead stays negligible.
+
+    Returns:
+        A pandas DataFrame, one row per point in grid order: ``point_id``, the parameters, the
+        metrics of :data:`memxbar.sweep.metrics.METRICS`, ``time_point_s`` and ``error`` (empty
+        when the point succeeded).
+    """
+    import pandas as pd
+    from tqdm import tqdm
+
+    if workers is not None and scheduler is not None:
+        raise InputError("give workers (a local cluster) or scheduler (an existing one), not both")
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 0):
+        raise InputError(f"workers must be a whole number >= 0, got {workers!r}")
+    if plan.out is not None:
+        _prepare_file(plan)
+    names = columns()
+    collected: list[dict[str, Any]] = []
+    failed = 0
+
+    with tqdm(total=len(plan.todo), unit="point", desc="sweep", disable=not progress or not plan.todo) as bar:
+
+        def record(rows: list[dict[str, Any]]) -> None:
+            nonlocal failed
+            if plan.out is None:
+                collected.extend(rows)
+            else:
+                store.append_rows(plan.out, rows, names)
+            failed += sum(1 for row in rows if row[ERROR_COLUMN])
+            bar.update(len(rows))
+            if failed:
+                bar.set_postfix(failed=failed)
+
+        if plan.todo and workers == 0:
+            run_here(plan.todo, record, task_seconds)
+        elif plan.todo:
+            with dask_client(workers, scheduler) as client:
+                run_distributed(client, plan.todo, record, task_seconds)
+
+    frame = store.read_results(plan.out) if plan.out is not None else pd.DataFrame(collected, columns=names)
+    order = [point.point_id for point in plan.points]
+    return frame.set_index(ID_COLUMN).loc[order].reset_index()
+
+
+def sweep(base: Experiment | Mapping[str, Any] | None = None, grid: Mapping[str, Any] | None = None,
+          seeds: int | Sequence[int] | None = None, *, out: str | Path | None = None, force: bool = False,
+          workers: int | None = None, scheduler: Any = None, progress: bool = False, task_seconds: float = 0.5) -> Any:
+    """Run a parameter sweep: every point of the grid's full product, in parallel, resumable.
+
+    Example::
+
+        frame = memxbar.sweep({"batch": 8}, {"rows": [16, 32, 64], "r_wl": [0.5, 2.0]}, seeds=3,
+                              out="sweep.csv")
+
+    See :func:`plan_sweep` for ``base``, ``grid``, ``seeds``, ``out`` and ``force`` and
+    :func:`run_sweep` for the rest and for the returned DataFrame. With ``out``, a sweep that
+    was interrupted continues where it stopped when called again, and failed points are
+    tried again.
+    """
+    return run_sweep(plan_sweep(base, grid, seeds, out, force), workers, scheduler, progress, task_seconds)

@@ -1,0 +1,82 @@
+"""Sweep configuration files (TOML): read, check every key and value, name the key path of a mistake.
+
+A configuration has three top-level keys, all optional::
+
+    seeds = 3                  # repeats (seeds 0, 1, 2) or a list of seeds
+
+    [base]                     # the experiment every point starts from (Experiment fields)
+    batch = 8
+    g_min = 1e-6
+
+    [grid]                     # the full product of these lists
+    r_wl = [0.5, 1.0, 2.0]
+    size = { rows = [8, 16, 32], cols = [8, 16, 32] }    # a group: rows and cols step together
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from memxbar.errors import InputError
+from memxbar.sweep.grid import grid_axes
+from memxbar.sweep.spec import Experiment, make_experiment
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:
+    import tomli as tomllib
+
+SECTIONS = ("seeds", "base", "grid")
+"""The top-level keys of a sweep configuration."""
+
+
+@dataclass(frozen=True)
+class SweepConfig:
+    """A checked sweep configuration, ready for :func:`memxbar.sweep.api.plan_sweep`."""
+
+    base: Experiment
+    """The experiment every point starts from."""
+    grid: dict[str, Any]
+    """Parameter name → list of values, or group name → {parameter name → list of values}."""
+    seeds: int | list[int] | None
+    """Number of repeats or list of seeds; None for the base experiment's seed only."""
+
+
+def parse_config(data: dict[str, Any]) -> SweepConfig:
+    """Check a configuration already read from TOML.
+
+    Raises:
+        InputError: Whose one-line message starts with the key path, e.g.
+            ``grid.r_wl[2]: expected a number, got 'abc'``.
+    """
+    for key in data:
+        if key not in SECTIONS:
+            raise InputError(f"{key}: unknown key; a sweep configuration has {', '.join(SECTIONS)}")
+    base = make_experiment(data.get("base", {}), "base")
+    grid = data.get("grid", {})
+    if "grid" in data and grid == {}:
+        raise InputError("grid: the table is empty; give parameters with lists of values, or leave [grid] out")
+    seeds = data.get("seeds")
+    grid_axes(grid, seeds)
+    return SweepConfig(base, grid, seeds)
+
+
+def load_config(path: str | Path) -> SweepConfig:
+    """Read and check a sweep configuration file.
+
+    Raises:
+        InputError: If the file is missing, not TOML, or its content is invalid (naming the key path).
+    """
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf8")
+    except OSError as exc:
+        raise InputError(f"cannot read sweep configuration {p}: {exc.strerror or exc}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{p} is not valid TOML: {exc}") from None
+    return parse_config(data)

@@ -1,0 +1,142 @@
+"""The results file of a sweep: a CSV file that only ever grows, one row per finished point.
+
+CSV rather than Parquet because a CSV file can be appended to: each finished task adds its rows
+with one ``write`` followed by ``fsync``, so a sweep killed at any moment keeps every row it had
+written, and at worst a torn last line, which is cut off when the sweep resumes. A Parquet file
+is immutable once written (its index is at its end), so keeping it current would mean rewriting
+the whole file, or a folder of fragments, for every finished task. Floats are written with
+``repr`` and so read back exactly.
+
+A point can appear more than once (a failed point is tried again on the next run); its last row
+is the one that counts.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from memxbar.errors import InputError
+from memxbar.sweep.runner import ERROR_COLUMN, ID_COLUMN
+
+TEXT_COLUMNS = (ID_COLUMN, "backend", ERROR_COLUMN)
+"""Columns read back as text (a point id made only of digits must stay a string)."""
+
+
+def _complete_text(path: Path) -> str:
+    """The file's text up to its last newline: a line torn by a kill is left out."""
+    text = path.read_text(encoding="utf8")
+    return text[: text.rfind("\n") + 1]
+
+
+def _encode(rows: Iterable[dict[str, Any]], columns: Sequence[str]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerows([row[name] for name in columns] for row in rows)
+    return buffer.getvalue()
+
+
+def _append(path: Path, text: str) -> None:
+    with path.open("a", encoding="utf8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def backup_name(path: Path) -> Path:
+    """The first free name ``<stem>.backup-<n><suffix>`` next to ``path``."""
+    n = 1
+    while (candidate := path.with_name(f"{path.stem}.backup-{n}{path.suffix}")).exists():
+        n += 1
+    return candidate
+
+
+def latest_rows(path: Path, columns: Sequence[str]) -> dict[str, dict[str, str]]:
+    """The last row of every point in a results file, as text, keyed by point id.
+
+    Args:
+        path: The results file.
+        columns: The columns this version of memxbar writes.
+
+    Raises:
+        InputError: If the file is not a results file with exactly these columns.
+    """
+    reader = csv.reader(io.StringIO(_complete_text(path)))
+    header = next(reader, None)
+    if header != list(columns):
+        found = set(header or ())
+        missing = [c for c in columns if c not in found]
+        unexpected = [c for c in header or () if c not in set(columns)]
+        detail = f"missing {', '.join(missing) or '-'}; unexpected {', '.join(unexpected) or '-'}"
+        raise InputError(
+            f"{path} is not a results file of this memxbar version ({detail}); write to another file, "
+            "or start afresh with --force (the old file is kept as a backup)"
+        )
+    rows = {}
+    for line in reader:
+        if len(line) == len(columns):
+            row = dict(zip(columns, line))
+            rows[row[ID_COLUMN]] = row
+    return rows
+
+
+def start(path: Path, columns: Sequence[str]) -> None:
+    """Create a results file holding only the header (written aside, then renamed into place)."""
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_text(_encode([dict(zip(columns, columns))], columns), encoding="utf8")
+    os.replace(partial, path)
+
+
+def repair(path: Path) -> None:
+    """Cut off a torn last line left by a killed sweep, so that appended rows start on a new line."""
+    with path.open("rb+") as handle:
+        handle.seek(0, os.SEEK_END)
+        size = handle.tell()
+        if size == 0:
+            return
+        handle.seek(size - 1)
+        if handle.read(1) == b"\n":
+            return
+        handle.seek(0)
+        data = handle.read()
+        handle.truncate(data.rfind(b"\n") + 1)
+
+
+def append_rows(path: Path, rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> None:
+    """Append rows to the file and force them to disk before returning."""
+    if rows:
+        _append(path, _encode(rows, columns))
+
+
+def read_results(path: str | Path) -> Any:
+    """Read a results file into a pandas DataFrame, keeping the last row of each point.
+
+    Args:
+        path: The results file (CSV with a header).
+
+    Returns:
+        The DataFrame, one row per point in file order; ``error`` is empty for a point that
+        succeeded.
+
+    Raises:
+        InputError: If the file is missing or not a results file.
+    """
+    import pandas as pd
+
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"results file {p} does not exist")
+    text = _complete_text(p)
+    try:
+        frame = pd.read_csv(io.StringIO(text), dtype={c: str for c in TEXT_COLUMNS}, keep_default_na=False,
+                            na_values=["nan", ""], float_precision="round_trip")
+    except (ValueError, pd.errors.ParserError) as exc:
+        raise InputError(f"cannot read {p} as a sweep results file ({' '.join(str(exc).split())[:160]})") from None
+    if ID_COLUMN not in frame.columns or ERROR_COLUMN not in frame.columns:
+        raise InputError(f"{p} is not a sweep results file: it has no {ID_COLUMN} and {ERROR_COLUMN} columns")
+    frame[ERROR_COLUMN] = frame[ERROR_COLUMN].fillna("")
+    return frame.drop_duplicates(ID_COLUMN, keep="last").reset_index(drop=True)

@@ -4,6 +4,7 @@ from memxbar.compare import Comparison, compare
 from memxbar.crossbar import Crossbar
 from memxbar.simulate import BACKENDS, simulate
 from memxbar.solution import Solution
+from memxbar.sweep import Experiment, sweep
 
-__all__ = ["BACKENDS", "Comparison", "Crossbar", "Solution", "compare", "simulate"]
+__all__ = ["BACKENDS", "Comparison", "Crossbar", "Experiment", "Solution", "compare", "simulate", "sweep"]
 __version__ = "0.1.0"

@@ -18,6 +18,7 @@ from memxbar.cli.compare import compare_command
 from memxbar.cli.doctor import doctor_command
 from memxbar.cli.netlist import netlist_command
 from memxbar.cli.simulate import simulate_command
+from memxbar.cli.sweep import plot_sweep_command, sweep_command
 from memxbar.errors import InputError
 from memxbar.spice.ngspice import NgspiceError
 
@@ -53,7 +54,8 @@ def main() -> None:
     """Simulate memristor crossbar arrays in ngspice and in an exact fast solver."""
 
 
-COMMANDS: list[click.Command] = [simulate_command, netlist_command, compare_command, doctor_command]
+COMMANDS: list[click.Command] = [simulate_command, netlist_command, compare_command, doctor_command, sweep_command,
+                                  plot_sweep_command]
 """Sub-commands, each defined in its own module of ``memxbar.cli``."""
 
 for _command in COMMANDS:

@@ -10,10 +10,11 @@ from typing import Any
 
 from memxbar.errors import InputError
 from memxbar.sweep import store
-from memxbar.sweep.execute import dask_client, run_distributed, run_here
+from memxbar.sweep.execute import dask_client, run_distributed, run_here, worker_count
 from memxbar.sweep.grid import expand, grid_axes
 from memxbar.sweep.runner import ERROR_COLUMN, ID_COLUMN, columns
 from memxbar.sweep.spec import Experiment, make_experiment
+from memxbar.sweep.tasks import plan_tasks
 
 RESTART_HINT = "write to another file, or start afresh with --force (the old file is kept as a backup)"
 
@@ -125,10 +126,10 @@ def run_sweep(plan: Plan, workers: int | None = None, scheduler: Any = None, pro
                 bar.set_postfix(failed=failed)
 
         if plan.todo and workers == 0:
-            run_here(plan.todo, record, task_seconds)
+            run_here(plan_tasks(plan.todo, 1, task_seconds), record)
         elif plan.todo:
             with dask_client(workers, scheduler) as client:
-                run_distributed(client, plan.todo, record, task_seconds)
+                run_distributed(client, plan_tasks(plan.todo, worker_count(client), task_seconds), record)
 
     frame = store.read_results(plan.out) if plan.out is not None else pd.DataFrame(collected, columns=names)
     order = [point.point_id for point in plan.points]

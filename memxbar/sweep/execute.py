@@ -16,11 +16,9 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from memxbar import __version__
 from memxbar.errors import InputError
 from memxbar.sweep.runner import failure_row, run_points
 from memxbar.sweep.spec import Experiment
-from memxbar.sweep.tasks import plan_tasks
 
 RETRIES = 2
 """Times Dask runs a task again after it raised (its worker survived)."""
@@ -62,15 +60,21 @@ def dask_client(workers: int | None, scheduler: Any) -> Iterator[Any]:
         with client:
             yield client
     else:
-        with _signals_ignored_by_children():
-            cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
-                                   dashboard_address=None, silence_logs=logging.ERROR)
+        try:
+            with _signals_ignored_by_children():
+                cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
+                                       processes=True, dashboard_address=None, silence_logs=logging.ERROR)
+        except RuntimeError as exc:
+            raise RuntimeError(f"cannot start the local Dask workers ({exc}); in a script, call memxbar.sweep() "
+                               "under `if __name__ == '__main__':`, as worker processes import the script") from exc
         with cluster, Client(cluster) as client:
             yield client
 
 
-def _check_workers(client: Any) -> int:
+def worker_count(client: Any) -> int:
     """Number of workers; raise if there is none or one runs another memxbar version."""
+    from memxbar import __version__
+
     versions = client.run(lambda: __import__("memxbar").__version__, on_error="return")
     if not versions:
         raise InputError("the Dask scheduler has no workers; start some with `dask worker ADDRESS`")
@@ -93,19 +97,16 @@ def _task_failure(future: Any) -> str:
     return f"task {future.status}"
 
 
-def run_distributed(client: Any, points: Sequence[Experiment], on_rows: Callable[[Rows], None],
-                    task_seconds: float) -> None:
-    """Run the points on a Dask cluster, handing each finished task's rows to ``on_rows`` at once.
+def run_distributed(client: Any, tasks: Sequence[list[Experiment]], on_rows: Callable[[Rows], None]) -> None:
+    """Run tasks on a Dask cluster, handing each finished task's rows to ``on_rows`` at once.
 
     Args:
         client: A connected ``distributed.Client``.
-        points: The points to run.
+        tasks: Lists of points, each run as one Dask task (see :func:`memxbar.sweep.tasks.plan_tasks`).
         on_rows: Called in this process with the rows of every task as it finishes.
-        task_seconds: Largest estimated work per task, in seconds (s).
     """
     from distributed import as_completed
 
-    tasks = plan_tasks(points, _check_workers(client), task_seconds)
     submitted = {client.submit(run_points, task, retries=RETRIES, pure=False): task for task in tasks}
     finished = as_completed(submitted)
     for future in finished:
@@ -121,7 +122,7 @@ def run_distributed(client: Any, points: Sequence[Experiment], on_rows: Callable
         future.release()
 
 
-def run_here(points: Sequence[Experiment], on_rows: Callable[[Rows], None], task_seconds: float) -> None:
-    """Run the points one task after the other in this process, without Dask."""
-    for task in plan_tasks(points, 1, task_seconds):
+def run_here(tasks: Sequence[list[Experiment]], on_rows: Callable[[Rows], None]) -> None:
+    """Run tasks one after the other in this process, without Dask."""
+    for task in tasks:
         on_rows(run_points(task))

@@ -131,9 +131,10 @@ def read_results(path: str | Path) -> Any:
     if not p.is_file():
         raise InputError(f"results file {p} does not exist")
     text = _complete_text(p)
+    exact = {"float_precision": "round_trip"} if int(pd.__version__.split(".")[0]) < 3 else {}
     try:
         frame = pd.read_csv(io.StringIO(text), dtype={c: str for c in TEXT_COLUMNS}, keep_default_na=False,
-                            na_values=["nan", ""], float_precision="round_trip")
+                            na_values=["nan", ""], **exact)
     except (ValueError, pd.errors.ParserError) as exc:
         raise InputError(f"cannot read {p} as a sweep results file ({' '.join(str(exc).split())[:160]})") from None
     if ID_COLUMN not in frame.columns or ERROR_COLUMN not in frame.columns:

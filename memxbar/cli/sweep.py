@@ -1,0 +1,141 @@
+"""``memxbar sweep`` (run a parameter sweep from a TOML file) and ``memxbar plot-sweep`` (draw its results)."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import click
+
+from memxbar.cli.options import force_option, output_path
+from memxbar.errors import InputError
+from memxbar.examples import example_names, example_path
+from memxbar.sweep.api import Plan, plan_sweep, run_sweep
+from memxbar.sweep.config import load_config
+from memxbar.sweep.metrics import METRICS
+from memxbar.sweep.runner import ERROR_COLUMN
+from memxbar.sweep.store import read_results
+from memxbar.sweep.tasks import plan_tasks
+
+INTERRUPTED = 130
+"""Exit code after Ctrl-C (128 + SIGINT), as shells report it."""
+
+
+def _config_path(config: str | None, example: str | None) -> Path:
+    if (config is None) == (example is None):
+        raise InputError("give a configuration file CONFIG.toml or --example NAME (one of them)")
+    return example_path(example) if example is not None else Path(config)
+
+
+def _plan(config_path: Path, out: Path, force: bool) -> Plan:
+    config = load_config(config_path)
+    return plan_sweep(config.base, config.grid, config.seeds, out, force)
+
+
+def _failures(frame: object) -> str:
+    errors = Counter(e for e in frame[ERROR_COLUMN] if e)
+    if not errors:
+        return ""
+    shown = "; ".join(f"{n}x {message}" for message, n in errors.most_common(3))
+    return f"{sum(errors.values())} point(s) failed (see the {ERROR_COLUMN} column): {shown}"
+
+
+@click.command("sweep")
+@click.argument("config", required=False, type=click.Path(dir_okay=False))
+@click.option("--example", type=click.Choice(example_names()), help="Run an example configuration shipped with memxbar.")
+@click.option("--out", "out_file", type=click.Path(dir_okay=False),
+              help="Results file (CSV), appended to as points finish [default: CONFIG name with .csv].")
+@click.option("--workers", type=click.IntRange(min=0),
+              help="Worker processes of the local Dask cluster [default: one per core]; 0 runs in this process.")
+@click.option("--scheduler", metavar="ADDRESS", help="Use a running Dask scheduler (e.g. tcp://host:8786) instead.")
+@click.option("--task-seconds", type=click.FloatRange(min=0, min_open=True), default=0.5, show_default=True,
+              help="Largest estimated work of one Dask task (s); small points are grouped.")
+@click.option("--dry-run", is_flag=True, help="Check the configuration, print the plan and stop.")
+@click.option("--progress/--no-progress", default=True, show_default=True, help="Show a progress bar.")
+@click.option("--force", is_flag=True,
+              help="Start afresh even if the results file holds points; it is kept, renamed to NAME.backup-N.csv.")
+def sweep_command(config: str | None, example: str | None, out_file: str | None, workers: int | None,
+                  scheduler: str | None, task_seconds: float, dry_run: bool, progress: bool, force: bool) -> None:
+    """Run the sweep described by CONFIG.toml; run it again to resume after an interruption.
+
+    Every point's row (parameters, output error against ideal G^T V, worst IR drop, power and
+    energy per VMM, solver times) is appended to the results file as soon as its task finishes;
+    finished points are skipped on the next run and failed ones are tried again.
+    """
+    if workers is not None and scheduler is not None:
+        raise InputError("give --workers (a local cluster) or --scheduler (an existing one), not both")
+    config_path = _config_path(config, example)
+    out = Path(out_file) if out_file is not None else Path(f"{config_path.stem}.csv")
+    plan = _plan(config_path, out, force)
+    done = len(plan.points) - len(plan.todo)
+    click.echo(f"sweep {config_path.name}: {len(plan.points)} points, {len(plan.todo)} to run"
+               + (f", {done} already in {out}" if done else "") + f"; results in {out}", err=True)
+    if dry_run:
+        tasks = plan_tasks(plan.todo, workers or 1, task_seconds)
+        click.echo(f"dry run: {len(tasks)} task(s) for {workers or 1} worker(s); nothing was run or written", err=True)
+        return
+    if plan.backup is not None:
+        click.echo(f"keeping the earlier results as {plan.backup}", err=True)
+    start = time.perf_counter()
+    try:
+        frame = run_sweep(plan, workers, scheduler, progress, task_seconds)
+    except KeyboardInterrupt:
+        left = len(_plan(config_path, out, False).todo)
+        click.echo(f"interrupted: {len(plan.points) - left} of {len(plan.points)} points are saved in {out}; "
+                   "run the same command again to continue", err=True)
+        sys.exit(INTERRUPTED)
+    click.echo(f"{len(plan.todo)} point(s) run in {time.perf_counter() - start:.1f} s; results in {out}", err=True)
+    failures = _failures(frame)
+    if failures:
+        click.echo(failures, err=True)
+
+
+def _where(values: tuple[str, ...]) -> dict[str, str]:
+    pairs = {}
+    for item in values:
+        name, sep, value = item.partition("=")
+        if not sep or not name or not value:
+            raise InputError(f"--where {item}: expected PARAMETER=VALUE, e.g. g_max=1e-4")
+        pairs[name.strip()] = value.strip()
+    return pairs
+
+
+SCALES = click.Choice(["auto", "linear", "log"])
+
+
+@click.command("plot-sweep")
+@click.argument("results", type=click.Path(dir_okay=False))
+@click.option("--x", "x", required=True, help="Parameter on the horizontal axis (e.g. rows).")
+@click.option("--y", "y", help="Second parameter: draw a heatmap of the metric over x and y.")
+@click.option("--metric", type=click.Choice(list(METRICS)), default="error_max_rel", show_default=True,
+              help="Metric to draw.")
+@click.option("--series", multiple=True, help="Parameter with one line per value (repeat for combinations).")
+@click.option("--where", multiple=True, metavar="PARAMETER=VALUE", help="Keep only rows with this value (repeatable).")
+@click.option("--xscale", type=SCALES, default="auto", show_default=True, help="Scale of the x axis.")
+@click.option("--yscale", type=SCALES, default="auto", show_default=True,
+              help="Scale of the metric (y axis, or the colours of a heatmap).")
+@click.option("-o", "--output", "output_file", type=click.Path(dir_okay=False),
+              help="Image file [default: RESULTS-METRIC-vs-X.png].")
+@force_option
+def plot_sweep_command(results: str, x: str, y: str | None, metric: str, series: tuple[str, ...],
+                       where: tuple[str, ...], xscale: str, yscale: str, output_file: str | None, force: bool) -> None:
+    """Draw a metric of a sweep's RESULTS against a parameter (lines, mean and min-max over seeds) or a heatmap."""
+    from memxbar.sweep.plots import plot_heatmap, plot_lines
+
+    if y is not None and series:
+        raise InputError("a heatmap (--y) has no --series; fix other parameters with --where")
+    stem = Path(results).with_suffix("")
+    default = f"{stem}-{metric}-vs-{x}" + (f"-{y}" if y else "") + ".png"
+    path = output_path(output_file or default, force, "--output")
+    frame = read_results(results)
+    conditions = _where(where)
+    if y is None:
+        plot_lines(frame, x, metric, path, series, conditions, xscale, yscale)
+    else:
+        plot_heatmap(frame, x, y, metric, path, conditions, yscale)
+    click.echo(f"wrote {path}", err=True)
+    failures = _failures(frame)
+    if failures:
+        click.echo(f"left out: {failures}", err=True)

@@ -1,0 +1,174 @@
+"""Figures of sweep results: a metric against a parameter (one line per series) and 2-D heatmaps.
+
+Repeats over seeds are summarised (line: mean; band: min to max). Every other parameter must be
+fixed, by the sweep itself, by ``where`` or by being tied to a plotted one (e.g. ``cols`` stepping
+with ``rows``), so a figure never averages silently over a physical parameter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from memxbar.errors import InputError
+from memxbar.sweep.metrics import METRICS
+from memxbar.sweep.runner import ERROR_COLUMN
+from memxbar.sweep.spec import PARAMETERS
+
+UNIT_SUFFIXES = {"_A": "A", "_V": "V", "_W": "W", "_J": "J", "_s": "s"}
+"""Metric name ending → its SI unit."""
+
+
+def _label(name: str) -> str:
+    if name in PARAMETERS:
+        unit = PARAMETERS[name].metadata.get("unit", "")
+    else:
+        unit = next((u for suffix, u in UNIT_SUFFIXES.items() if name.endswith(suffix)), "")
+    return f"{name} ({unit})" if unit else name
+
+
+def _check_columns(frame: Any, names: Sequence[str], what: str, known: Sequence[str]) -> None:
+    for name in names:
+        if name not in frame.columns or name not in known:
+            raise InputError(f"{what} {name!r} is not in the results; choose from {', '.join(known)}")
+
+
+def select(frame: Any, where: Mapping[str, str]) -> Any:
+    """The successful rows whose parameters equal the given values.
+
+    Args:
+        frame: Sweep results (from :func:`memxbar.sweep.store.read_results`).
+        where: Parameter name → value as text (e.g. ``{"g_max": "1e-4"}``).
+
+    Raises:
+        InputError: If a name is no parameter, a value is not of its type, or no row matches.
+    """
+    rows = frame[frame[ERROR_COLUMN] == ""]
+    for name, text in where.items():
+        _check_columns(frame, [name], "--where parameter", list(PARAMETERS))
+        kind = PARAMETERS[name].metadata["kind"]
+        try:
+            value = kind(text)
+        except ValueError:
+            raise InputError(f"--where {name}={text}: {name} takes {kind.__name__} values") from None
+        matched = rows[rows[name] == value]
+        if matched.empty:
+            present = ", ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in sorted(rows[name].unique()))
+            raise InputError(f"--where {name}={text}: no successful point has that value; present: {present}")
+        rows = matched
+    return rows
+
+
+def _check_fixed(rows: Any, plotted: Sequence[str]) -> None:
+    """Raise if a parameter besides the plotted ones and the seed takes several values at one plotted point."""
+    for name in PARAMETERS:
+        if name in plotted or name == "seed":
+            continue
+        spread = rows.groupby(list(plotted))[name].nunique()
+        if (spread > 1).any():
+            values = ", ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in sorted(rows[name].unique()))
+            raise InputError(
+                f"{name} varies too ({values}); fix it with --where {name}=VALUE or plot it with --series {name}"
+            )
+
+
+def _scale(values: np.ndarray, choice: str) -> str:
+    if choice != "auto":
+        return choice
+    finite = values[np.isfinite(values)]
+    return "log" if finite.size and finite.min() > 0 and finite.max() >= 100 * finite.min() else "linear"
+
+
+def _value_text(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _prepare(frame: Any, metric: str, plotted: Sequence[str], where: Mapping[str, str]) -> Any:
+    _check_columns(frame, [metric], "metric", list(METRICS))
+    _check_columns(frame, plotted, "parameter", list(PARAMETERS))
+    rows = select(frame, where)
+    if rows.empty:
+        raise InputError("the results hold no successful point to plot")
+    _check_fixed(rows, plotted)
+    return rows
+
+
+def plot_lines(frame: Any, x: str, metric: str, path: str | Path, series: Sequence[str] = (),
+               where: Mapping[str, str] | None = None, xscale: str = "auto", yscale: str = "auto") -> None:
+    """Draw a metric against one parameter, one line per combination of the series parameters.
+
+    Args:
+        frame: Sweep results.
+        x: Parameter on the horizontal axis.
+        metric: Metric on the vertical axis (a name in :data:`~memxbar.sweep.metrics.METRICS`).
+        path: Image file to write (format from its suffix).
+        series: Parameters whose combinations get a line each.
+        where: Parameter name → value (text) that the plotted rows must have.
+        xscale: ``"auto"`` (log when positive and spanning two decades), ``"linear"`` or ``"log"``.
+        yscale: The same, for the metric.
+    """
+    from matplotlib.figure import Figure
+
+    series = list(series)
+    rows = _prepare(frame, metric, [x, *series], where or {})
+    stats = rows.groupby([*series, x])[metric].agg(["mean", "min", "max", "count"]).reset_index()
+    fig = Figure(figsize=(7, 5), layout="constrained")
+    ax = fig.subplots()
+    groups = stats.groupby(series) if series else [((), stats)]
+    for key, group in groups:
+        key = key if isinstance(key, tuple) else (key,)
+        label = ", ".join(f"{name} = {_value_text(value)}" for name, value in zip(series, key)) or metric
+        line, = ax.plot(group[x], group["mean"], "o-", ms=4, label=label)
+        if (group["count"] > 1).any():
+            ax.fill_between(group[x], group["min"], group["max"], color=line.get_color(), alpha=0.2, lw=0)
+    ax.set_xscale(_scale(rows[x].to_numpy(dtype=float), xscale))
+    ax.set_yscale(_scale(rows[metric].to_numpy(dtype=float), yscale))
+    ax.set_xlabel(_label(x))
+    ax.set_ylabel(_label(metric))
+    seeds = rows["seed"].nunique()
+    ax.set_title(f"{metric} vs {x}" + (f" (mean of {seeds} seeds, band: min to max)" if seeds > 1 else ""))
+    ax.grid(True, which="both", alpha=0.3)
+    if series:
+        ax.legend()
+    fig.savefig(path, dpi=120)
+
+
+def plot_heatmap(frame: Any, x: str, y: str, metric: str, path: str | Path, where: Mapping[str, str] | None = None,
+                 scale: str = "auto") -> None:
+    """Draw a metric (mean over seeds) as a heatmap over two parameters.
+
+    Args:
+        frame: Sweep results.
+        x: Parameter along the horizontal axis.
+        y: Parameter along the vertical axis.
+        metric: Metric shown by colour.
+        path: Image file to write.
+        where: Parameter name → value (text) that the plotted rows must have.
+        scale: Colour scale: ``"auto"``, ``"linear"`` or ``"log"``.
+    """
+    from matplotlib.colors import LogNorm, Normalize
+    from matplotlib.figure import Figure
+
+    rows = _prepare(frame, metric, [x, y], where or {})
+    table = rows.groupby([y, x])[metric].mean().unstack(x)
+    values = table.to_numpy(dtype=float)
+    norm = LogNorm() if _scale(values.ravel(), scale) == "log" else Normalize()
+    fig = Figure(figsize=(1.5 + 0.9 * max(len(table.columns), 4), 1.2 + 0.6 * max(len(table.index), 4)),
+                 layout="constrained")
+    ax = fig.subplots()
+    image = ax.imshow(values, origin="lower", aspect="auto", cmap="viridis", norm=norm, interpolation="nearest")
+    ax.set_xticks(range(len(table.columns)), [_value_text(v) for v in table.columns])
+    ax.set_yticks(range(len(table.index)), [_value_text(v) for v in table.index])
+    if values.size <= 144:
+        for (i, j), value in np.ndenumerate(values):
+            if np.isfinite(value):
+                ax.text(j, i, f"{value:.2g}", ha="center", va="center", fontsize=8, color="white")
+    ax.set_xlabel(_label(x))
+    ax.set_ylabel(_label(y))
+    seeds = rows["seed"].nunique()
+    ax.set_title(f"{metric}" + (f" (mean of {seeds} seeds)" if seeds > 1 else ""))
+    fig.colorbar(image, ax=ax, label=_label(metric))
+    fig.savefig(path, dpi=120)

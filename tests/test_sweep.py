@@ -1,0 +1,311 @@
+"""Parameter sweeps: configuration checks, grid expansion, metrics, resumable results, real Dask clusters, CLI."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import dask
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from distributed import Client, LocalCluster
+
+import memxbar
+from memxbar.cli import main
+from memxbar.crossbar import Crossbar
+from memxbar.errors import InputError
+from memxbar.examples import example_path
+from memxbar.generate import random_conductances, random_inputs
+from memxbar.sweep.api import plan_sweep, run_sweep
+from memxbar.sweep.config import load_config
+from memxbar.sweep.execute import run_distributed
+from memxbar.sweep.grid import expand, grid_axes
+from memxbar.sweep.runner import columns, run_point
+from memxbar.sweep.spec import Experiment
+from memxbar.sweep.store import read_results
+from memxbar.sweep.tasks import plan_tasks
+
+PHYSICAL = ["error_max_rel", "error_rms_rel", "error_max_A", "error_rms_A", "ir_drop_max_V", "ir_drop_max_frac",
+            "power_W", "power_parasitic_W", "energy_J", "spice_vs_fast_max_rel", "spice_vs_fast_max_A"]
+"""Metrics that depend only on the point, not on the machine (times excluded)."""
+
+SMALL_GRID = {"rows": [4, 8], "r_wl": [0.0, 2.0], "g_max": [1e-4, 1e-7]}
+"""8 configurations; g_max = 1e-7 < g_min fails at run time, so half the points record an error."""
+
+
+def _cli(*args: str) -> object:
+    return CliRunner().invoke(main, list(args))
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path
+
+
+# --- configuration -------------------------------------------------------------------------------------------------
+
+BAD_CONFIGS = [
+    ('[grid]\nr_wl = [1.0, 2.0, "abc"]\n', "grid.r_wl[2]: expected a number, got 'abc'"),
+    ("[grid]\nrows = []\n", "grid.rows: the list is empty"),
+    ("[grid]\n", "grid: the table is empty"),
+    ("[base]\nr_wll = 1.0\n", "base.r_wll: unknown parameter; did you mean r_wl?"),
+    ("[grid]\ncolumns = [1, 2]\n", "grid.columns: unknown parameter"),
+    ("rows = 4\n", "rows: unknown key"),
+    ("[base]\nrows = 4.5\n", "base.rows: expected a whole number, got 4.5"),
+    ("[base]\nbatch = true\n", "base.batch: expected a whole number, got True"),
+    ("[base]\nr_bl = -1.0\n", "base.r_bl: must be >= 0.0 Ω, got -1.0"),
+    ('[base]\nbackend = "hspice"\n', "base.backend: expected one of 'fast', 'spice', 'both', got 'hspice'"),
+    ("[grid]\nsize = { rows = [4, 8], cols = [4] }\n", "grid.size.cols: has 1 value(s) but grid.size.rows has 2"),
+    ("[grid]\nrows = [4, 4]\n", "grid.rows[1]: repeats the value at index 0"),
+    ("[base]\nrows = 4\n[grid]\nrows = 8\n", "grid.rows: expected a list of values, got 8"),
+    ("seeds = 0\n", "seeds: expected at least 1 repeat"),
+    ("seeds = 2\n[grid]\nseed = [1, 2]\n", "seeds: seed is already set by grid.seed"),
+    ("[grid\nrows = [1]\n", "is not valid TOML"),
+]
+
+
+@pytest.mark.parametrize(("text", "message"), BAD_CONFIGS)
+def test_bad_config_exits_2_with_one_line_naming_the_key(tmp_path: Path, text: str, message: str) -> None:
+    config = _write(tmp_path / "bad.toml", text)
+    result = _cli("sweep", str(config), "--dry-run")
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: ")
+    assert message in lines[0]
+
+
+def test_example_config_ships_with_the_package_and_expands() -> None:
+    config = load_config(example_path("ir_drop_vs_size"))
+    plan = plan_sweep(config.base, config.grid, config.seeds)
+    assert len(plan.points) == 6 * 4 * 3
+    assert all(p.rows == p.cols and p.r_wl == p.r_bl and p.batch == 8 for p in plan.points)
+
+
+# --- grid, ids and tasks -------------------------------------------------------------------------------------------
+
+def test_grid_is_the_full_product_with_groups_stepping_together_and_seeds_innermost() -> None:
+    axes = grid_axes({"size": {"rows": [4, 8], "cols": [5, 9]}, "r_wl": [0, 1.5]}, seeds=[7, 3])
+    points = expand(Experiment(batch=2), axes)
+    assert [(p.rows, p.cols, p.r_wl, p.seed) for p in points[:4]] == [(4, 5, 0.0, 7), (4, 5, 0.0, 3),
+                                                                       (4, 5, 1.5, 7), (4, 5, 1.5, 3)]
+    assert len(points) == 8 and {(p.rows, p.cols) for p in points} == {(4, 5), (8, 9)}
+    assert all(p.batch == 2 and isinstance(p.r_wl, float) for p in points)
+    assert len({p.point_id for p in points}) == 8
+
+
+def test_point_id_depends_on_values_only_and_is_the_same_in_another_process() -> None:
+    point = Experiment(rows=16, r_wl=1, seed=3)
+    assert point.point_id == Experiment(seed=3, r_wl=1.0, rows=16).point_id
+    assert point.point_id != Experiment(rows=16, r_wl=1.0, seed=4).point_id
+    code = "from memxbar.sweep.spec import Experiment; print(Experiment(rows=16, r_wl=1.0, seed=3).point_id)"
+    other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                           env={**os.environ, "PYTHONHASHSEED": "12345"})
+    assert other.stdout.strip() == point.point_id
+
+
+def test_tasks_group_small_points_keep_big_ones_alone_and_hold_every_point_once() -> None:
+    points = [Experiment(rows=4, cols=4, seed=s) for s in range(200)] + [Experiment(rows=512, cols=512)]
+    tasks = plan_tasks(points, workers=2)
+    assert [p for task in tasks for p in task] == points
+    assert len(tasks) < 20
+    assert tasks[-1] == [points[-1]]
+
+
+# --- metrics -------------------------------------------------------------------------------------------------------
+
+def test_metrics_are_zero_without_parasitics_and_power_is_gv2() -> None:
+    point = Experiment(rows=6, cols=5, batch=3, seed=1, read_time=2e-9)
+    row = run_point(point)
+    assert row["error"] == ""
+    assert row["error_max_rel"] < 1e-13 and row["ir_drop_max_V"] < 1e-13 and row["power_parasitic_W"] == 0
+    g = random_conductances(6, 5, point.g_min, point.g_max, 1)
+    v = random_inputs(6, 3, point.v_max, 1)
+    power = np.einsum("ib,ij->b", v**2, g).mean()
+    assert row["power_W"] == pytest.approx(power, rel=1e-12)
+    assert row["energy_J"] == pytest.approx(power * 2e-9, rel=1e-12)
+
+
+def test_metrics_with_line_resistance_match_the_solution_and_conserve_power() -> None:
+    point = Experiment(rows=12, cols=10, r_wl=3.0, r_bl=2.0, r_driver=5.0, batch=4, seed=2)
+    row = run_point(point)
+    crossbar = Crossbar(random_conductances(12, 10, point.g_min, point.g_max, 2), r_wl=3.0, r_bl=2.0, r_driver=5.0)
+    v = random_inputs(12, 4, point.v_max, 2)
+    solution = memxbar.simulate(crossbar, v)
+    assert row["error_max_rel"] == pytest.approx(np.max(solution.relative_deviation), rel=1e-9)
+    drop = v[:, None, :] - solution.device_voltages
+    assert row["ir_drop_max_V"] == pytest.approx(np.abs(drop).max(), rel=1e-9)
+    assert 0 < row["ir_drop_max_frac"] < 1
+    dissipated = np.mean(solution.power_devices) + row["power_parasitic_W"]
+    assert row["power_W"] == pytest.approx(dissipated, rel=1e-9)
+    assert row["time_fast_s"] > 0 and np.isnan(row["time_spice_s"])
+
+
+def test_error_grows_with_line_resistance() -> None:
+    errors = [run_point(Experiment(rows=16, cols=16, r_wl=r, r_bl=r, batch=2))["error_max_rel"] for r in (0.5, 2, 8)]
+    assert errors[0] < errors[1] < errors[2]
+
+
+def test_both_backends_agree_and_report_their_difference() -> None:
+    row = run_point(Experiment(rows=6, cols=7, r_wl=1.0, r_bl=1.0, batch=2, backend="both"))
+    assert row["error"] == ""
+    assert row["spice_vs_fast_max_rel"] < 1e-9
+    assert row["time_spice_s"] > 0 and row["time_fast_s"] > 0
+
+
+def test_a_failing_point_records_its_error() -> None:
+    row = run_point(Experiment(g_min=1e-5, g_max=1e-6))
+    assert row["error"].startswith("InputError: need 0 <= g_min <= g_max")
+    assert np.isnan(row["error_max_rel"])
+
+
+# --- real Dask clusters --------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def cluster_results(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small sweep on a real local cluster of two worker processes, solved by both backends."""
+    out = tmp_path_factory.mktemp("cluster") / "small.csv"
+    frame = memxbar.sweep({"batch": 2, "backend": "both"}, SMALL_GRID, seeds=2, out=out, workers=2)
+    assert len(frame) == 16
+    return out
+
+
+def test_sweep_on_two_worker_cluster_matches_a_run_in_this_process(cluster_results: Path) -> None:
+    frame = read_results(cluster_results)
+    failed = frame[frame["error"] != ""]
+    assert len(failed) == 8 and set(failed["g_max"]) == {1e-7}
+    assert failed["error"].str.startswith("InputError").all()
+    here = memxbar.sweep({"batch": 2, "backend": "both"}, SMALL_GRID, seeds=2, workers=0)
+    merged = here.merge(frame, on="point_id", suffixes=("_here", "_cluster"))
+    ok = merged[merged["error_here"] == ""]
+    for name in PHYSICAL:
+        assert np.allclose(ok[f"{name}_here"], ok[f"{name}_cluster"], rtol=1e-9, atol=0), name
+    assert (ok["spice_vs_fast_max_rel_here"] < 1e-9).all()
+
+
+def test_a_worker_that_dies_fails_only_its_point_and_the_rest_of_its_task_runs() -> None:
+    small = [Experiment(rows=8, cols=8, seed=s) for s in range(2)]
+    hog = Experiment(rows=64, cols=64, batch=200_000)
+    rows = []
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}), \
+            LocalCluster(n_workers=1, threads_per_worker=1, memory_limit="250MiB", dashboard_address=None,
+                         silence_logs=logging.CRITICAL) as cluster, Client(cluster) as client:
+        run_distributed(client, [[small[0], hog, small[1]]], rows.extend)
+    by_id = {row["point_id"]: row for row in rows}
+    assert len(rows) == 3 and set(by_id) == {p.point_id for p in [*small, hog]}
+    assert "KilledWorker" in by_id[hog.point_id]["error"]
+    assert by_id[small[0].point_id]["error"] == ""
+    neighbour = by_id[small[1].point_id]["error"]
+    assert neighbour == "" or "KilledWorker" in neighbour, "queued behind the dying point, it may die with it"
+
+
+# --- results file: resume, torn lines, --force ---------------------------------------------------------------------
+
+RESUME_CONFIG = """
+seeds = 8
+[base]
+batch = 2
+[grid]
+size = { rows = [80, 96], cols = [80, 96] }
+"""
+
+
+def test_resume_after_the_sweep_was_killed_loses_no_finished_point(tmp_path: Path) -> None:
+    config = _write(tmp_path / "resume.toml", RESUME_CONFIG)
+    out = tmp_path / "resume.csv"
+    command = [str(Path(sys.executable).with_name("memxbar")), "sweep", str(config), "--out", str(out),
+               "--workers", "0", "--task-seconds", "0.001", "--no-progress"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and process.poll() is None:
+        if out.exists() and out.read_text().count("\n") >= 4:
+            break
+        time.sleep(0.01)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    before = out.read_text()
+    finished = before.count("\n") - 1
+    assert 3 <= finished < 16, "the sweep should have been killed midway"
+
+    result = _cli("sweep", str(config), "--out", str(out), "--workers", "0", "--no-progress")
+    assert result.exit_code == 0, result.stderr
+    assert f"{16 - finished} to run, {finished} already in" in result.stderr
+    after = out.read_text()
+    assert after.startswith(before)
+    frame = read_results(out)
+    assert len(frame) == 16 and frame["point_id"].is_unique and (frame["error"] == "").all()
+    assert after.count("\n") == 17
+
+
+def test_a_torn_last_line_is_cut_and_its_point_run_again(tmp_path: Path) -> None:
+    out = tmp_path / "torn.csv"
+    grid = {"rows": [3, 4, 5]}
+    memxbar.sweep({}, grid, out=out, workers=0)
+    complete = out.read_text()
+    last = complete.splitlines()[-1]
+    out.write_text(complete[: complete.rindex(last)] + last[:25])
+    plan = plan_sweep({}, grid, out=out)
+    assert len(plan.todo) == 1
+    frame = run_sweep(plan, workers=0)
+    assert len(frame) == 3 and out.read_text().count("\n") == 4 and (frame["error"] == "").all()
+
+
+def test_a_failed_point_is_tried_again_on_the_next_run(tmp_path: Path) -> None:
+    out = tmp_path / "failed.csv"
+    memxbar.sweep({"g_min": 1e-6}, {"g_max": [1e-4, 1e-7]}, out=out, workers=0)
+    plan = plan_sweep({"g_min": 1e-6}, {"g_max": [1e-4, 1e-7]}, out=out)
+    assert [p.g_max for p in plan.todo] == [1e-7]
+
+
+def test_results_of_another_sweep_are_never_overwritten_and_force_keeps_a_backup(tmp_path: Path) -> None:
+    out = tmp_path / "results.csv"
+    memxbar.sweep({}, {"rows": [3, 4]}, out=out, workers=0)
+    first = out.read_text()
+    with pytest.raises(InputError, match="2 point\\(s\\) that are not part of this sweep"):
+        plan_sweep({}, {"rows": [5]}, out=out)
+    result = _cli("sweep", str(_write(tmp_path / "other.toml", "[grid]\nrows = [5]\n")), "--out", str(out),
+                  "--workers", "0", "--force", "--no-progress")
+    assert result.exit_code == 0, result.stderr
+    assert (tmp_path / "results.backup-1.csv").read_text() == first
+    assert len(read_results(out)) == 1
+    user_file = _write(tmp_path / "mine.csv", "a,b\n1,2\n")
+    with pytest.raises(InputError, match="not a results file of this memxbar version"):
+        plan_sweep({}, {"rows": [5]}, out=user_file)
+
+
+def test_columns_of_a_results_file() -> None:
+    names = columns()
+    assert names[0] == "point_id" and names[-1] == "error" and "energy_J" in names and "seed" in names
+
+
+# --- plot-sweep ----------------------------------------------------------------------------------------------------
+
+def test_plot_sweep_draws_lines_and_heatmaps(cluster_results: Path, tmp_path: Path) -> None:
+    lines = tmp_path / "lines.png"
+    result = _cli("plot-sweep", str(cluster_results), "--x", "rows", "--series", "r_wl", "--where", "g_max=1e-4",
+                  "-o", str(lines))
+    assert result.exit_code == 0, result.stderr
+    assert lines.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "left out: 8 point(s) failed" in result.stderr
+    heat = tmp_path / "heat.png"
+    result = _cli("plot-sweep", str(cluster_results), "--x", "rows", "--y", "r_wl", "--metric", "power_W",
+                  "-o", str(heat))
+    assert result.exit_code == 0, result.stderr
+    assert heat.stat().st_size > 1000
+    again = _cli("plot-sweep", str(cluster_results), "--x", "rows", "--y", "r_wl", "-o", str(heat))
+    assert again.exit_code == 2 and "already exists" in again.stderr
+
+
+def test_plot_sweep_refuses_to_average_over_a_parameter_it_does_not_show(tmp_path: Path) -> None:
+    out = tmp_path / "two.csv"
+    memxbar.sweep({}, {"rows": [3, 4], "r_wl": [0.0, 1.0]}, out=out, workers=0)
+    result = _cli("plot-sweep", str(out), "--x", "rows", "-o", str(tmp_path / "x.png"))
+    assert result.exit_code == 2
+    assert "r_wl varies too (0, 1); fix it with --where r_wl=VALUE or plot it with --series r_wl" in result.stderr
+    result = _cli("plot-sweep", str(out), "--x", "rows", "--where", "r_wl=3", "-o", str(tmp_path / "x.png"))
+    assert result.exit_code == 2 and "no successful point has that value; present: 0, 1" in result.stderr

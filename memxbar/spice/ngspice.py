@@ -143,7 +143,7 @@ class NgspiceSession:
 
     def alter(self, names: Sequence[str], values: np.ndarray) -> None:
         """Set the DC value of the named independent sources."""
-        for name, value in zip(names, np.asarray(values, dtype=np.float64)):
+        for name, value in zip(names, np.asarray(values, dtype=np.float64), strict=False):
             self.command(f"alter {name} dc={float(value)!r}")
 
     def vectors(self, plot: str, names: Sequence[str]) -> np.ndarray:
@@ -158,7 +158,7 @@ class NgspiceSession:
 
         rows = []
         for name in names:
-            info = get(f"{plot}.{name}".encode("utf8"))
+            info = get(f"{plot}.{name}".encode())
             if info == FFI.NULL or info.v_realdata == FFI.NULL:
                 raise NgspiceError(f"ngspice has no real vector {name!r} in plot {plot}")
             rows.append(np.frombuffer(ffi.buffer(info.v_realdata, info.v_length * 8), dtype=np.float64).copy())
@@ -178,4 +178,3 @@ def session() -> NgspiceSession:
     if _SESSION is None:
         _SESSION = NgspiceSession()
     return _SESSION
-

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from memxbar.errors import InputError
-
 from memxbar.validation import broadcast_to_shape, non_negative
 
 

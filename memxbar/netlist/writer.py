@@ -15,9 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from memxbar.errors import InputError
-
 from memxbar.crossbar import Crossbar
+from memxbar.errors import InputError
 from memxbar.topology import Topology, bit_line_segments, build_topology, word_line_segments
 
 DEFAULT_OPTIONS: Mapping[str, str | None] = {"klu": None}

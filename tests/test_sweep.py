@@ -31,8 +31,19 @@ from memxbar.sweep.spec import Experiment
 from memxbar.sweep.store import read_results
 from memxbar.sweep.tasks import plan_tasks
 
-PHYSICAL = ["error_max_rel", "error_rms_rel", "error_max_A", "error_rms_A", "ir_drop_max_V", "ir_drop_max_frac",
-            "power_W", "power_parasitic_W", "energy_J", "spice_vs_fast_max_rel", "spice_vs_fast_max_A"]
+PHYSICAL = [
+    "error_max_rel",
+    "error_rms_rel",
+    "error_max_A",
+    "error_rms_A",
+    "ir_drop_max_V",
+    "ir_drop_max_frac",
+    "power_W",
+    "power_parasitic_W",
+    "energy_J",
+    "spice_vs_fast_max_rel",
+    "spice_vs_fast_max_A",
+]
 """Metrics that depend only on the point, not on the machine (times excluded)."""
 
 SMALL_GRID = {"rows": [4, 8], "r_wl": [0.0, 2.0], "g_max": [1e-4, 1e-7]}
@@ -89,11 +100,16 @@ def test_example_config_ships_with_the_package_and_expands() -> None:
 
 # --- grid, ids and tasks -------------------------------------------------------------------------------------------
 
+
 def test_grid_is_the_full_product_with_groups_stepping_together_and_seeds_innermost() -> None:
     axes = grid_axes({"size": {"rows": [4, 8], "cols": [5, 9]}, "r_wl": [0, 1.5]}, seeds=[7, 3])
     points = expand(Experiment(batch=2), axes)
-    assert [(p.rows, p.cols, p.r_wl, p.seed) for p in points[:4]] == [(4, 5, 0.0, 7), (4, 5, 0.0, 3),
-                                                                       (4, 5, 1.5, 7), (4, 5, 1.5, 3)]
+    assert [(p.rows, p.cols, p.r_wl, p.seed) for p in points[:4]] == [
+        (4, 5, 0.0, 7),
+        (4, 5, 0.0, 3),
+        (4, 5, 1.5, 7),
+        (4, 5, 1.5, 3),
+    ]
     assert len(points) == 8 and {(p.rows, p.cols) for p in points} == {(4, 5), (8, 9)}
     assert all(p.batch == 2 and isinstance(p.r_wl, float) for p in points)
     assert len({p.point_id for p in points}) == 8
@@ -104,8 +120,13 @@ def test_point_id_depends_on_values_only_and_is_the_same_in_another_process() ->
     assert point.point_id == Experiment(seed=3, r_wl=1.0, rows=16).point_id
     assert point.point_id != Experiment(rows=16, r_wl=1.0, seed=4).point_id
     code = "from memxbar.sweep.spec import Experiment; print(Experiment(rows=16, r_wl=1.0, seed=3).point_id)"
-    other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                           env={**os.environ, "PYTHONHASHSEED": "12345"})
+    other = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONHASHSEED": "12345"},
+    )
     assert other.stdout.strip() == point.point_id
 
 
@@ -118,6 +139,7 @@ def test_tasks_group_small_points_keep_big_ones_alone_and_hold_every_point_once(
 
 
 # --- metrics -------------------------------------------------------------------------------------------------------
+
 
 def test_metrics_are_zero_without_parasitics_and_power_is_gv2() -> None:
     point = Experiment(rows=6, cols=5, batch=3, seed=1, read_time=2e-9)
@@ -166,6 +188,7 @@ def test_a_failing_point_records_its_error() -> None:
 
 # --- real Dask clusters --------------------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def cluster_results(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small sweep on a real local cluster of two worker processes, solved by both backends."""
@@ -192,9 +215,17 @@ def test_a_worker_that_dies_fails_only_its_point_and_the_rest_of_its_task_runs()
     small = [Experiment(rows=8, cols=8, seed=s) for s in range(2)]
     hog = Experiment(rows=64, cols=64, batch=200_000)
     rows = []
-    with dask.config.set({"distributed.scheduler.allowed-failures": 0}), \
-            LocalCluster(n_workers=1, threads_per_worker=1, memory_limit="250MiB", dashboard_address=None,
-                         silence_logs=logging.CRITICAL) as cluster, Client(cluster) as client:
+    with (
+        dask.config.set({"distributed.scheduler.allowed-failures": 0}),
+        LocalCluster(
+            n_workers=1,
+            threads_per_worker=1,
+            memory_limit="250MiB",
+            dashboard_address=None,
+            silence_logs=logging.CRITICAL,
+        ) as cluster,
+        Client(cluster) as client,
+    ):
         run_distributed(client, [[small[0], hog, small[1]]], rows.extend)
     by_id = {row["point_id"]: row for row in rows}
     assert len(rows) == 3 and set(by_id) == {p.point_id for p in [*small, hog]}
@@ -218,8 +249,18 @@ size = { rows = [80, 96], cols = [80, 96] }
 def test_resume_after_the_sweep_was_killed_loses_no_finished_point(tmp_path: Path) -> None:
     config = _write(tmp_path / "resume.toml", RESUME_CONFIG)
     out = tmp_path / "resume.csv"
-    command = [str(Path(sys.executable).with_name("memxbar")), "sweep", str(config), "--out", str(out),
-               "--workers", "0", "--task-seconds", "0.001", "--no-progress"]
+    command = [
+        str(Path(sys.executable).with_name("memxbar")),
+        "sweep",
+        str(config),
+        "--out",
+        str(out),
+        "--workers",
+        "0",
+        "--task-seconds",
+        "0.001",
+        "--no-progress",
+    ]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and process.poll() is None:
@@ -268,8 +309,16 @@ def test_results_of_another_sweep_are_never_overwritten_and_force_keeps_a_backup
     first = out.read_text()
     with pytest.raises(InputError, match="2 point\\(s\\) that are not part of this sweep"):
         plan_sweep({}, {"rows": [5]}, out=out)
-    result = _cli("sweep", str(_write(tmp_path / "other.toml", "[grid]\nrows = [5]\n")), "--out", str(out),
-                  "--workers", "0", "--force", "--no-progress")
+    result = _cli(
+        "sweep",
+        str(_write(tmp_path / "other.toml", "[grid]\nrows = [5]\n")),
+        "--out",
+        str(out),
+        "--workers",
+        "0",
+        "--force",
+        "--no-progress",
+    )
     assert result.exit_code == 0, result.stderr
     assert (tmp_path / "results.backup-1.csv").read_text() == first
     assert len(read_results(out)) == 1
@@ -285,16 +334,19 @@ def test_columns_of_a_results_file() -> None:
 
 # --- plot-sweep ----------------------------------------------------------------------------------------------------
 
+
 def test_plot_sweep_draws_lines_and_heatmaps(cluster_results: Path, tmp_path: Path) -> None:
     lines = tmp_path / "lines.png"
-    result = _cli("plot-sweep", str(cluster_results), "--x", "rows", "--series", "r_wl", "--where", "g_max=1e-4",
-                  "-o", str(lines))
+    result = _cli(
+        "plot-sweep", str(cluster_results), "--x", "rows", "--series", "r_wl", "--where", "g_max=1e-4", "-o", str(lines)
+    )
     assert result.exit_code == 0, result.stderr
     assert lines.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "left out: 8 point(s) failed" in result.stderr
     heat = tmp_path / "heat.png"
-    result = _cli("plot-sweep", str(cluster_results), "--x", "rows", "--y", "r_wl", "--metric", "power_W",
-                  "-o", str(heat))
+    result = _cli(
+        "plot-sweep", str(cluster_results), "--x", "rows", "--y", "r_wl", "--metric", "power_W", "-o", str(heat)
+    )
     assert result.exit_code == 0, result.stderr
     assert heat.stat().st_size > 1000
     again = _cli("plot-sweep", str(cluster_results), "--x", "rows", "--y", "r_wl", "-o", str(heat))

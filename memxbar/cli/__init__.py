@@ -60,8 +60,14 @@ def main() -> None:
     """Simulate memristor crossbar arrays in ngspice and in an exact fast solver."""
 
 
-COMMANDS: list[click.Command] = [simulate_command, netlist_command, compare_command, doctor_command, sweep_command,
-                                  plot_sweep_command]
+COMMANDS: list[click.Command] = [
+    simulate_command,
+    netlist_command,
+    compare_command,
+    doctor_command,
+    sweep_command,
+    plot_sweep_command,
+]
 """Sub-commands, each defined in its own module of ``memxbar.cli``."""
 
 for _command in COMMANDS:

@@ -44,20 +44,46 @@ def _failures(frame: object) -> str:
 
 @click.command("sweep")
 @click.argument("config", required=False, type=click.Path(dir_okay=False))
-@click.option("--example", type=click.Choice(example_names()), help="Run an example configuration shipped with memxbar.")
-@click.option("--out", "out_file", type=click.Path(dir_okay=False),
-              help="Results file (CSV), appended to as points finish [default: CONFIG name with .csv].")
-@click.option("--workers", type=click.IntRange(min=0),
-              help="Worker processes of the local Dask cluster [default: one per core]; 0 runs in this process.")
+@click.option(
+    "--example", type=click.Choice(example_names()), help="Run an example configuration shipped with memxbar."
+)
+@click.option(
+    "--out",
+    "out_file",
+    type=click.Path(dir_okay=False),
+    help="Results file (CSV), appended to as points finish [default: CONFIG name with .csv].",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=0),
+    help="Worker processes of the local Dask cluster [default: one per core]; 0 runs in this process.",
+)
 @click.option("--scheduler", metavar="ADDRESS", help="Use a running Dask scheduler (e.g. tcp://host:8786) instead.")
-@click.option("--task-seconds", type=click.FloatRange(min=0, min_open=True), default=0.5, show_default=True,
-              help="Largest estimated work of one Dask task (s); small points are grouped.")
+@click.option(
+    "--task-seconds",
+    type=click.FloatRange(min=0, min_open=True),
+    default=0.5,
+    show_default=True,
+    help="Largest estimated work of one Dask task (s); small points are grouped.",
+)
 @click.option("--dry-run", is_flag=True, help="Check the configuration, print the plan and stop.")
 @click.option("--progress/--no-progress", default=True, show_default=True, help="Show a progress bar.")
-@click.option("--force", is_flag=True,
-              help="Start afresh even if the results file holds points; it is kept, renamed to NAME.backup-N.csv.")
-def sweep_command(config: str | None, example: str | None, out_file: str | None, workers: int | None,
-                  scheduler: str | None, task_seconds: float, dry_run: bool, progress: bool, force: bool) -> None:
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Start afresh even if the results file holds points; it is kept, renamed to NAME.backup-N.csv.",
+)
+def sweep_command(
+    config: str | None,
+    example: str | None,
+    out_file: str | None,
+    workers: int | None,
+    scheduler: str | None,
+    task_seconds: float,
+    dry_run: bool,
+    progress: bool,
+    force: bool,
+) -> None:
     """Run the sweep described by CONFIG.toml; run it again to resume after an interruption.
 
     Every point's row (parameters, output error against ideal G^T V, worst IR drop, power and
@@ -70,8 +96,12 @@ def sweep_command(config: str | None, example: str | None, out_file: str | None,
     out = Path(out_file) if out_file is not None else Path(f"{config_path.stem}.csv")
     plan = _plan(config_path, out, force)
     done = len(plan.points) - len(plan.todo)
-    click.echo(f"sweep {config_path.name}: {len(plan.points)} points, {len(plan.todo)} to run"
-               + (f", {done} already in {out}" if done else "") + f"; results in {out}", err=True)
+    click.echo(
+        f"sweep {config_path.name}: {len(plan.points)} points, {len(plan.todo)} to run"
+        + (f", {done} already in {out}" if done else "")
+        + f"; results in {out}",
+        err=True,
+    )
     if dry_run:
         tasks = plan_tasks(plan.todo, workers or 1, task_seconds)
         click.echo(f"dry run: {len(tasks)} task(s) for {workers or 1} worker(s); nothing was run or written", err=True)
@@ -83,8 +113,11 @@ def sweep_command(config: str | None, example: str | None, out_file: str | None,
         frame = run_sweep(plan, workers, scheduler, progress, task_seconds)
     except KeyboardInterrupt:
         left = len(_plan(config_path, out, False).todo)
-        click.echo(f"interrupted: {len(plan.points) - left} of {len(plan.points)} points are saved in {out}; "
-                   "run the same command again to continue", err=True)
+        click.echo(
+            f"interrupted: {len(plan.points) - left} of {len(plan.points)} points are saved in {out}; "
+            "run the same command again to continue",
+            err=True,
+        )
         sys.exit(INTERRUPTED)
     click.echo(f"{len(plan.todo)} point(s) run in {time.perf_counter() - start:.1f} s; results in {out}", err=True)
     failures = _failures(frame)
@@ -109,18 +142,39 @@ SCALES = click.Choice(["auto", "linear", "log"])
 @click.argument("results", type=click.Path(dir_okay=False))
 @click.option("--x", "x", required=True, help="Parameter on the horizontal axis (e.g. rows).")
 @click.option("--y", "y", help="Second parameter: draw a heatmap of the metric over x and y.")
-@click.option("--metric", type=click.Choice(list(METRICS)), default="error_max_rel", show_default=True,
-              help="Metric to draw.")
+@click.option(
+    "--metric", type=click.Choice(list(METRICS)), default="error_max_rel", show_default=True, help="Metric to draw."
+)
 @click.option("--series", multiple=True, help="Parameter with one line per value (repeat for combinations).")
 @click.option("--where", multiple=True, metavar="PARAMETER=VALUE", help="Keep only rows with this value (repeatable).")
 @click.option("--xscale", type=SCALES, default="auto", show_default=True, help="Scale of the x axis.")
-@click.option("--yscale", type=SCALES, default="auto", show_default=True,
-              help="Scale of the metric (y axis, or the colours of a heatmap).")
-@click.option("-o", "--output", "output_file", type=click.Path(dir_okay=False),
-              help="Image file [default: RESULTS-METRIC-vs-X.png].")
+@click.option(
+    "--yscale",
+    type=SCALES,
+    default="auto",
+    show_default=True,
+    help="Scale of the metric (y axis, or the colours of a heatmap).",
+)
+@click.option(
+    "-o",
+    "--output",
+    "output_file",
+    type=click.Path(dir_okay=False),
+    help="Image file [default: RESULTS-METRIC-vs-X.png].",
+)
 @force_option
-def plot_sweep_command(results: str, x: str, y: str | None, metric: str, series: tuple[str, ...],
-                       where: tuple[str, ...], xscale: str, yscale: str, output_file: str | None, force: bool) -> None:
+def plot_sweep_command(
+    results: str,
+    x: str,
+    y: str | None,
+    metric: str,
+    series: tuple[str, ...],
+    where: tuple[str, ...],
+    xscale: str,
+    yscale: str,
+    output_file: str | None,
+    force: bool,
+) -> None:
     """Draw a metric of a sweep's RESULTS against a parameter (lines, mean and min-max over seeds) or a heatmap."""
     from memxbar.sweep.plots import plot_heatmap, plot_lines
 

@@ -12,5 +12,14 @@ from memxbar.sweep.metrics import METRICS
 from memxbar.sweep.spec import Experiment
 from memxbar.sweep.store import read_results
 
-__all__ = ["METRICS", "Experiment", "Plan", "SweepConfig", "load_config", "plan_sweep", "read_results", "run_sweep",
-           "sweep"]
+__all__ = [
+    "METRICS",
+    "Experiment",
+    "Plan",
+    "SweepConfig",
+    "load_config",
+    "plan_sweep",
+    "read_results",
+    "run_sweep",
+    "sweep",
+]

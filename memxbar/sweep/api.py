@@ -33,8 +33,13 @@ class Plan:
     """Where an existing results file will be moved before starting afresh (``force``), else None."""
 
 
-def plan_sweep(base: Experiment | Mapping[str, Any] | None = None, grid: Mapping[str, Any] | None = None,
-               seeds: int | Sequence[int] | None = None, out: str | Path | None = None, force: bool = False) -> Plan:
+def plan_sweep(
+    base: Experiment | Mapping[str, Any] | None = None,
+    grid: Mapping[str, Any] | None = None,
+    seeds: int | Sequence[int] | None = None,
+    out: str | Path | None = None,
+    force: bool = False,
+) -> Plan:
     """Expand a sweep and find which of its points the results file already holds.
 
     Reads the results file but changes nothing.
@@ -80,8 +85,9 @@ def _prepare_file(plan: Plan) -> None:
         store.start(plan.out, columns())
 
 
-def run_sweep(plan: Plan, workers: int | None = None, scheduler: Any = None, progress: bool = False,
-              task_seconds: float = 0.5) -> Any:
+def run_sweep(
+    plan: Plan, workers: int | None = None, scheduler: Any = None, progress: bool = False, task_seconds: float = 0.5
+) -> Any:
     """Run the points of a plan that are still to do and return the rows of all its points.
 
     Args:
@@ -136,9 +142,18 @@ def run_sweep(plan: Plan, workers: int | None = None, scheduler: Any = None, pro
     return frame.set_index(ID_COLUMN).loc[order].reset_index()
 
 
-def sweep(base: Experiment | Mapping[str, Any] | None = None, grid: Mapping[str, Any] | None = None,
-          seeds: int | Sequence[int] | None = None, *, out: str | Path | None = None, force: bool = False,
-          workers: int | None = None, scheduler: Any = None, progress: bool = False, task_seconds: float = 0.5) -> Any:
+def sweep(
+    base: Experiment | Mapping[str, Any] | None = None,
+    grid: Mapping[str, Any] | None = None,
+    seeds: int | Sequence[int] | None = None,
+    *,
+    out: str | Path | None = None,
+    force: bool = False,
+    workers: int | None = None,
+    scheduler: Any = None,
+    progress: bool = False,
+    task_seconds: float = 0.5,
+) -> Any:
     """Run a parameter sweep: every point of the grid's full product, in parallel, resumable.
 
     Example::

@@ -62,11 +62,18 @@ def dask_client(workers: int | None, scheduler: Any) -> Iterator[Any]:
     else:
         try:
             with _signals_ignored_by_children():
-                cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
-                                       processes=True, dashboard_address=None, silence_logs=logging.ERROR)
+                cluster = LocalCluster(
+                    n_workers=workers or os.cpu_count() or 1,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                    silence_logs=logging.ERROR,
+                )
         except RuntimeError as exc:
-            raise RuntimeError(f"cannot start the local Dask workers ({exc}); in a script, call memxbar.sweep() "
-                               "under `if __name__ == '__main__':`, as worker processes import the script") from exc
+            raise RuntimeError(
+                f"cannot start the local Dask workers ({exc}); in a script, call memxbar.sweep() "
+                "under `if __name__ == '__main__':`, as worker processes import the script"
+            ) from exc
         with cluster, Client(cluster) as client:
             yield client
 
@@ -82,8 +89,10 @@ def worker_count(client: Any) -> int:
     if wrong:
         worker, found = next(iter(wrong.items()))
         found = f"memxbar {found}" if isinstance(found, str) else _error_text(found)
-        raise InputError(f"{len(wrong)} Dask worker(s) cannot run this sweep (e.g. {worker}: {found}); "
-                         f"install memxbar {__version__} on every worker")
+        raise InputError(
+            f"{len(wrong)} Dask worker(s) cannot run this sweep (e.g. {worker}: {found}); "
+            f"install memxbar {__version__} on every worker"
+        )
     return len(versions)
 
 

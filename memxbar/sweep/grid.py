@@ -74,7 +74,7 @@ def _axis(name: str, value: object, path: str) -> Axis:
             raise InputError(
                 f"{path}.{key}: has {len(values)} value(s) but {path}.{first} has {length}; grouped lists step together"
             )
-    return Axis(name, tuple(columns), tuple(zip(*columns.values())))
+    return Axis(name, tuple(columns), tuple(zip(*columns.values(), strict=True)))
 
 
 def _seed_axis(seeds: object) -> Axis:
@@ -87,7 +87,9 @@ def _seed_axis(seeds: object) -> Axis:
     return Axis("seed", ("seed",), tuple((s,) for s in _checked("seed", _values(seeds, "seeds"), "seeds")))
 
 
-def grid_axes(grid: Mapping[str, Any], seeds: int | Sequence[int] | None = None, path: str = "grid") -> tuple[Axis, ...]:
+def grid_axes(
+    grid: Mapping[str, Any], seeds: int | Sequence[int] | None = None, path: str = "grid"
+) -> tuple[Axis, ...]:
     """Check a grid and turn it into axes, seeds last.
 
     Args:
@@ -134,6 +136,8 @@ def expand(base: Experiment, axes: Sequence[Axis]) -> list[Experiment]:
     """
     points = []
     for steps in itertools.product(*(axis.steps for axis in axes)):
-        overrides = {name: value for axis, step in zip(axes, steps) for name, value in zip(axis.parameters, step)}
+        overrides = {}
+        for axis, step in zip(axes, steps, strict=True):
+            overrides.update(zip(axis.parameters, step, strict=True))
         points.append(replace(base, **overrides))
     return points

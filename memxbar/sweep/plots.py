@@ -96,8 +96,16 @@ def _prepare(frame: Any, metric: str, plotted: Sequence[str], where: Mapping[str
     return rows
 
 
-def plot_lines(frame: Any, x: str, metric: str, path: str | Path, series: Sequence[str] = (),
-               where: Mapping[str, str] | None = None, xscale: str = "auto", yscale: str = "auto") -> None:
+def plot_lines(
+    frame: Any,
+    x: str,
+    metric: str,
+    path: str | Path,
+    series: Sequence[str] = (),
+    where: Mapping[str, str] | None = None,
+    xscale: str = "auto",
+    yscale: str = "auto",
+) -> None:
     """Draw a metric against one parameter, one line per combination of the series parameters.
 
     Args:
@@ -120,8 +128,9 @@ def plot_lines(frame: Any, x: str, metric: str, path: str | Path, series: Sequen
     groups = stats.groupby(series) if series else [((), stats)]
     for key, group in groups:
         key = key if isinstance(key, tuple) else (key,)
-        label = ", ".join(f"{name} = {_value_text(value)}" for name, value in zip(series, key)) or metric
-        line, = ax.plot(group[x], group["mean"], "o-", ms=4, label=label)
+        pairs = zip(series, key, strict=True)
+        label = ", ".join(f"{name} = {_value_text(value)}" for name, value in pairs) or metric
+        (line,) = ax.plot(group[x], group["mean"], "o-", ms=4, label=label)
         if (group["count"] > 1).any():
             ax.fill_between(group[x], group["min"], group["max"], color=line.get_color(), alpha=0.2, lw=0)
     ax.set_xscale(_scale(rows[x].to_numpy(dtype=float), xscale))
@@ -136,8 +145,15 @@ def plot_lines(frame: Any, x: str, metric: str, path: str | Path, series: Sequen
     fig.savefig(path, dpi=120)
 
 
-def plot_heatmap(frame: Any, x: str, y: str, metric: str, path: str | Path, where: Mapping[str, str] | None = None,
-                 scale: str = "auto") -> None:
+def plot_heatmap(
+    frame: Any,
+    x: str,
+    y: str,
+    metric: str,
+    path: str | Path,
+    where: Mapping[str, str] | None = None,
+    scale: str = "auto",
+) -> None:
     """Draw a metric (mean over seeds) as a heatmap over two parameters.
 
     Args:
@@ -156,8 +172,9 @@ def plot_heatmap(frame: Any, x: str, y: str, metric: str, path: str | Path, wher
     table = rows.groupby([y, x])[metric].mean().unstack(x)
     values = table.to_numpy(dtype=float)
     norm = LogNorm() if _scale(values.ravel(), scale) == "log" else Normalize()
-    fig = Figure(figsize=(1.5 + 0.9 * max(len(table.columns), 4), 1.2 + 0.6 * max(len(table.index), 4)),
-                 layout="constrained")
+    fig = Figure(
+        figsize=(1.5 + 0.9 * max(len(table.columns), 4), 1.2 + 0.6 * max(len(table.index), 4)), layout="constrained"
+    )
     ax = fig.subplots()
     image = ax.imshow(values, origin="lower", aspect="auto", cmap="viridis", norm=norm, interpolation="nearest")
     ax.set_xticks(range(len(table.columns)), [_value_text(v) for v in table.columns])

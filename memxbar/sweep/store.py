@@ -79,7 +79,7 @@ def latest_rows(path: Path, columns: Sequence[str]) -> dict[str, dict[str, str]]
     rows = {}
     for line in reader:
         if len(line) == len(columns):
-            row = dict(zip(columns, line))
+            row = dict(zip(columns, line, strict=True))
             rows[row[ID_COLUMN]] = row
     return rows
 
@@ -87,7 +87,7 @@ def latest_rows(path: Path, columns: Sequence[str]) -> dict[str, dict[str, str]]
 def start(path: Path, columns: Sequence[str]) -> None:
     """Create a results file holding only the header (written aside, then renamed into place)."""
     partial = path.with_name(f".{path.name}.partial")
-    partial.write_text(_encode([dict(zip(columns, columns))], columns), encoding="utf8")
+    partial.write_text(_encode([dict(zip(columns, columns, strict=True))], columns), encoding="utf8")
     os.replace(partial, path)
 
 
@@ -133,8 +133,13 @@ def read_results(path: str | Path) -> Any:
     text = _complete_text(p)
     exact = {"float_precision": "round_trip"} if int(pd.__version__.split(".")[0]) < 3 else {}
     try:
-        frame = pd.read_csv(io.StringIO(text), dtype={c: str for c in TEXT_COLUMNS}, keep_default_na=False,
-                            na_values=["nan", ""], **exact)
+        frame = pd.read_csv(
+            io.StringIO(text),
+            dtype={c: str for c in TEXT_COLUMNS},
+            keep_default_na=False,
+            na_values=["nan", ""],
+            **exact,
+        )
     except (ValueError, pd.errors.ParserError) as exc:
         raise InputError(f"cannot read {p} as a sweep results file ({' '.join(str(exc).split())[:160]})") from None
     if ID_COLUMN not in frame.columns or ERROR_COLUMN not in frame.columns:

@@ -55,7 +55,7 @@ def plan_tasks(points: Sequence[Experiment], workers: int, task_seconds: float =
     target = min(task_seconds, max(share, MIN_TASK_SECONDS))
     tasks: list[list[Experiment]] = []
     load = 0.0
-    for point, cost in zip(points, costs):
+    for point, cost in zip(points, costs, strict=True):
         if not tasks or load + cost > target:
             tasks.append([])
             load = 0.0

@@ -22,11 +22,16 @@ UNIT_SUFFIXES = {"_A": "A", "_V": "V", "_W": "W", "_J": "J", "_s": "s"}
 """Metric name ending → its SI unit."""
 
 
-def _label(name: str) -> str:
+def _unit(name: str, before: str = "") -> str:
     if name in PARAMETERS:
         unit = PARAMETERS[name].metadata.get("unit", "")
     else:
         unit = next((u for suffix, u in UNIT_SUFFIXES.items() if name.endswith(suffix)), "")
+    return f"{before}{unit}" if unit else ""
+
+
+def _label(name: str) -> str:
+    unit = _unit(name)
     return f"{name} ({unit})" if unit else name
 
 
@@ -76,10 +81,22 @@ def _check_fixed(rows: Any, plotted: Sequence[str]) -> None:
 
 
 def _scale(values: np.ndarray, choice: str) -> str:
+    """``choice``, or for ``"auto"``: log when the values are positive and span two decades."""
     if choice != "auto":
         return choice
     finite = values[np.isfinite(values)]
     return "log" if finite.size and finite.min() > 0 and finite.max() >= 100 * finite.min() else "linear"
+
+
+def _axis_scale(values: np.ndarray, choice: str) -> str:
+    """Like :func:`_scale` for grid values: also log when they span a decade in even ratios (8, 16, 32 …)."""
+    if choice != "auto":
+        return choice
+    steps = np.unique(values[np.isfinite(values)])
+    if steps.size > 2 and steps[0] > 0 and steps[-1] >= 10 * steps[0]:
+        linear, ratios = np.diff(steps), np.diff(np.log(steps))
+        return "log" if np.std(ratios) / np.mean(ratios) < np.std(linear) / np.mean(linear) else "linear"
+    return _scale(values, choice)
 
 
 def _value_text(value: Any) -> str:
@@ -129,11 +146,11 @@ def plot_lines(
     for key, group in groups:
         key = key if isinstance(key, tuple) else (key,)
         pairs = zip(series, key, strict=True)
-        label = ", ".join(f"{name} = {_value_text(value)}" for name, value in pairs) or metric
+        label = ", ".join(f"{name} = {_value_text(value)}{_unit(name, ' ')}" for name, value in pairs) or metric
         (line,) = ax.plot(group[x], group["mean"], "o-", ms=4, label=label)
         if (group["count"] > 1).any():
             ax.fill_between(group[x], group["min"], group["max"], color=line.get_color(), alpha=0.2, lw=0)
-    ax.set_xscale(_scale(rows[x].to_numpy(dtype=float), xscale))
+    ax.set_xscale(_axis_scale(rows[x].to_numpy(dtype=float), xscale))
     ax.set_yscale(_scale(rows[metric].to_numpy(dtype=float), yscale))
     ax.set_xlabel(_label(x))
     ax.set_ylabel(_label(metric))
@@ -182,7 +199,8 @@ def plot_heatmap(
     if values.size <= 144:
         for (i, j), value in np.ndenumerate(values):
             if np.isfinite(value):
-                ax.text(j, i, f"{value:.2g}", ha="center", va="center", fontsize=8, color="white")
+                shade = "black" if norm(value) > 0.6 else "white"
+                ax.text(j, i, f"{value:.2g}", ha="center", va="center", fontsize=8, color=shade)
     ax.set_xlabel(_label(x))
     ax.set_ylabel(_label(y))
     seeds = rows["seed"].nunique()

@@ -211,6 +211,19 @@ def test_sweep_on_two_worker_cluster_matches_a_run_in_this_process(cluster_resul
     assert (ok["spice_vs_fast_max_rel_here"] < 1e-9).all()
 
 
+def test_cli_sweep_on_an_existing_scheduler_given_by_address(tmp_path: Path) -> None:
+    config = _write(tmp_path / "remote.toml", "seeds = 2\n[base]\nbackend = 'both'\n[grid]\nrows = [3, 4]\n")
+    out = tmp_path / "remote.csv"
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.CRITICAL
+    ) as cluster:
+        result = _cli("sweep", str(config), "--out", str(out), "--scheduler", cluster.scheduler_address)
+    assert result.exit_code == 0, result.stderr
+    assert "4 point(s) run" in result.stderr and "100%" in result.stderr
+    frame = read_results(out)
+    assert len(frame) == 4 and (frame["error"] == "").all() and (frame["spice_vs_fast_max_rel"] < 1e-9).all()
+
+
 def test_a_worker_that_dies_fails_only_its_point_and_the_rest_of_its_task_runs() -> None:
     small = [Experiment(rows=8, cols=8, seed=s) for s in range(2)]
     hog = Experiment(rows=64, cols=64, batch=200_000)

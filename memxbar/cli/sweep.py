@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections import Counter
@@ -103,8 +104,10 @@ def sweep_command(
         err=True,
     )
     if dry_run:
-        tasks = plan_tasks(plan.todo, workers or 1, task_seconds)
-        click.echo(f"dry run: {len(tasks)} task(s) for {workers or 1} worker(s); nothing was run or written", err=True)
+        count = max(workers if workers is not None else os.cpu_count() or 1, 1)
+        where = f"the workers of {scheduler}" if scheduler else f"{count} local worker(s)"
+        tasks = plan_tasks(plan.todo, count, task_seconds)
+        click.echo(f"dry run: about {len(tasks)} task(s) for {where}; nothing was run or written", err=True)
         return
     if plan.backup is not None:
         click.echo(f"keeping the earlier results as {plan.backup}", err=True)

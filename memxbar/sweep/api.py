@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from memxbar.errors import InputError
 from memxbar.sweep import store
-from memxbar.sweep.execute import dask_client, run_distributed, run_here, worker_count
+from memxbar.sweep.execute import Rows, dask_client, run_distributed, run_here, worker_count
 from memxbar.sweep.grid import expand, grid_axes
 from memxbar.sweep.runner import ERROR_COLUMN, ID_COLUMN, columns
 from memxbar.sweep.spec import Experiment, make_experiment
@@ -85,6 +85,36 @@ def _prepare_file(plan: Plan) -> None:
         store.start(plan.out, columns())
 
 
+def _record(plan: Plan, execute: Callable[[Callable[[Rows], None]], None], progress: bool) -> Rows:
+    """Prepare the results file, run ``execute`` with a callback that stores rows, show progress.
+
+    Returns:
+        The rows, when the plan has no results file; else they are in the file only.
+    """
+    from tqdm import tqdm
+
+    if plan.out is not None:
+        _prepare_file(plan)
+    names = columns()
+    collected: Rows = []
+    failed = 0
+    with tqdm(total=len(plan.todo), unit="point", desc="sweep", disable=not progress) as bar:
+
+        def record(rows: Rows) -> None:
+            nonlocal failed
+            if plan.out is None:
+                collected.extend(rows)
+            else:
+                store.append_rows(plan.out, rows, names)
+            failed += sum(1 for row in rows if row[ERROR_COLUMN])
+            bar.update(len(rows))
+            if failed:
+                bar.set_postfix(failed=failed)
+
+        execute(record)
+    return collected
+
+
 def run_sweep(
     plan: Plan, workers: int | None = None, scheduler: Any = None, progress: bool = False, task_seconds: float = 0.5
 ) -> Any:
@@ -106,38 +136,19 @@ def run_sweep(
         when the point succeeded).
     """
     import pandas as pd
-    from tqdm import tqdm
 
     if workers is not None and scheduler is not None:
         raise InputError("give workers (a local cluster) or scheduler (an existing one), not both")
     if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 0):
         raise InputError(f"workers must be a whole number >= 0, got {workers!r}")
-    if plan.out is not None:
-        _prepare_file(plan)
-    names = columns()
     collected: list[dict[str, Any]] = []
-    failed = 0
-
-    with tqdm(total=len(plan.todo), unit="point", desc="sweep", disable=not progress or not plan.todo) as bar:
-
-        def record(rows: list[dict[str, Any]]) -> None:
-            nonlocal failed
-            if plan.out is None:
-                collected.extend(rows)
-            else:
-                store.append_rows(plan.out, rows, names)
-            failed += sum(1 for row in rows if row[ERROR_COLUMN])
-            bar.update(len(rows))
-            if failed:
-                bar.set_postfix(failed=failed)
-
-        if plan.todo and workers == 0:
-            run_here(plan_tasks(plan.todo, 1, task_seconds), record)
-        elif plan.todo:
-            with dask_client(workers, scheduler) as client:
-                run_distributed(client, plan_tasks(plan.todo, worker_count(client), task_seconds), record)
-
-    frame = store.read_results(plan.out) if plan.out is not None else pd.DataFrame(collected, columns=names)
+    if plan.todo and workers == 0:
+        collected = _record(plan, lambda record: run_here(plan_tasks(plan.todo, 1, task_seconds), record), progress)
+    elif plan.todo:
+        with dask_client(workers, scheduler) as client:
+            tasks = plan_tasks(plan.todo, worker_count(client), task_seconds)
+            collected = _record(plan, lambda record: run_distributed(client, tasks, record), progress)
+    frame = store.read_results(plan.out) if plan.out is not None else pd.DataFrame(collected, columns=columns())
     order = [point.point_id for point in plan.points]
     return frame.set_index(ID_COLUMN).loc[order].reset_index()
 

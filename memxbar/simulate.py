@@ -6,9 +6,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from memxbar.errors import InputError
-
 from memxbar.crossbar import Crossbar
+from memxbar.errors import InputError
 from memxbar.solution import Solution
 from memxbar.solver.fast import solve_fast
 from memxbar.spice.backend import solve_spice

@@ -31,7 +31,9 @@ def doctor_command() -> None:
         click.echo(f"ngspice     unusable: {exc}")
         click.echo(f"openvaf     {openvaf or 'not found'}")
         sys.exit(1)
-    click.echo(f"ngspice     {info.version} ({'ok' if info.version >= MIN_VERSION else f'too old, need >= {MIN_VERSION}'})")
+    click.echo(
+        f"ngspice     {info.version} ({'ok' if info.version >= MIN_VERSION else f'too old, need >= {MIN_VERSION}'})"
+    )
     click.echo(f"library     {info.library}")
     click.echo(f"KLU         {'yes' if info.klu else 'no (needed: large crossbars are impractically slow)'}")
     click.echo(f"OSDI        {'yes' if info.osdi else 'no'}")

@@ -17,13 +17,17 @@ import numpy as np
 from memxbar.crossbar import Crossbar
 from memxbar.errors import InputError
 from memxbar.generate import random_conductances, random_inputs
-from memxbar.io import ARRAY_SUFFIXES, check_writable, read_array
+from memxbar.io import ARRAY_SUFFIXES, as_vector, check_writable, read_array
 
 
 class NumberOrArrayFile(click.ParamType):
     """A number, or a .npy/.csv file holding an array (e.g. per-segment resistances)."""
 
     name = "NUMBER|FILE"
+
+    def __init__(self, vector: bool = False) -> None:
+        self.vector = vector
+        """Whether the file holds one value per row or column: a one-line CSV becomes 1-D."""
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if isinstance(value, (int, float, np.ndarray)):
@@ -34,7 +38,8 @@ class NumberOrArrayFile(click.ParamType):
             pass
         if Path(value).suffix.lower() not in ARRAY_SUFFIXES:
             self.fail(f"{value!r} is neither a number nor a .npy/.csv file", param, ctx)
-        return read_array(value, f"--{param.name.replace('_', '-')}" if param else "value")
+        array = read_array(value, f"--{param.name.replace('_', '-')}" if param else "value")
+        return as_vector(array) if self.vector else array
 
 
 def _compose(*decorators: Callable[[Callable], Callable]) -> Callable[[Callable], Callable]:
@@ -53,26 +58,53 @@ crossbar_options = _compose(
     click.option("--g-max", type=float, default=1e-4, show_default=True, help="Highest random conductance (S)."),
     click.option("--seed", type=int, default=0, show_default=True, help="Seed of random conductances and inputs."),
     click.option(
-        "--conductances", "conductances_file", type=click.Path(dir_okay=False),
+        "--conductances",
+        "conductances_file",
+        type=click.Path(dir_okay=False),
         help="(M, N) conductances in S from a .npy or .csv file, instead of random ones.",
     ),
-    click.option("--r-wl", type=NumberOrArrayFile(), default=0.0, show_default=True,
-                 help="Word-line segment resistance (Ω), or an (M, N) .npy/.csv file."),
-    click.option("--r-bl", type=NumberOrArrayFile(), default=0.0, show_default=True,
-                 help="Bit-line segment resistance (Ω), or an (M, N) .npy/.csv file."),
-    click.option("--r-driver", type=NumberOrArrayFile(), default=0.0, show_default=True,
-                 help="Driver output resistance (Ω), or an (M,) .npy/.csv file."),
-    click.option("--r-sense", type=NumberOrArrayFile(), default=0.0, show_default=True,
-                 help="Sense-amplifier input resistance (Ω), or an (N,) .npy/.csv file."),
+    click.option(
+        "--r-wl",
+        type=NumberOrArrayFile(),
+        default=0.0,
+        show_default=True,
+        help="Word-line segment resistance (Ω), or an (M, N) .npy/.csv file.",
+    ),
+    click.option(
+        "--r-bl",
+        type=NumberOrArrayFile(),
+        default=0.0,
+        show_default=True,
+        help="Bit-line segment resistance (Ω), or an (M, N) .npy/.csv file.",
+    ),
+    click.option(
+        "--r-driver",
+        type=NumberOrArrayFile(vector=True),
+        default=0.0,
+        show_default=True,
+        help="Driver output resistance (Ω), or an (M,) .npy/.csv file.",
+    ),
+    click.option(
+        "--r-sense",
+        type=NumberOrArrayFile(vector=True),
+        default=0.0,
+        show_default=True,
+        help="Sense-amplifier input resistance (Ω), or an (N,) .npy/.csv file.",
+    ),
 )
 """Options describing the crossbar: random (size, range, seed) or from a file, plus parasitics."""
 
 input_options = _compose(
-    click.option("--inputs", "inputs_file", type=click.Path(dir_okay=False),
-                 help="Input voltages in V, (M,) or (M, B), from a .npy or .csv file, instead of random ones."),
+    click.option(
+        "--inputs",
+        "inputs_file",
+        type=click.Path(dir_okay=False),
+        help="Input voltages in V, (M,) or (M, B), from a .npy or .csv file, instead of random ones.",
+    ),
     click.option("--v-max", type=float, default=0.5, show_default=True, help="Largest random input voltage (V)."),
-    click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True,
-                 help="Number of random input vectors B."),
+    click.option(
+        "--batch", type=click.IntRange(min=1), default=1, show_default=True, help="Number of random input vectors B."
+    ),
 )
 """Options describing the input voltage vectors: random (batch, range, seed) or from a file."""
 
@@ -117,6 +149,8 @@ def build_problem(
     crossbar = Crossbar(g, r_wl=r_wl, r_bl=r_bl, r_driver=r_driver, r_sense=r_sense)
     if inputs_file is not None:
         voltages = read_array(inputs_file, "--inputs")
+        if voltages.ndim == 2 and voltages.shape in ((1, crossbar.rows), (crossbar.rows, 1)):
+            voltages = as_vector(voltages)
         if voltages.ndim not in (1, 2) or voltages.shape[0] != crossbar.rows:
             raise InputError(
                 f"--inputs: {inputs_file} has shape {voltages.shape}; need ({crossbar.rows},) or ({crossbar.rows}, B)"
@@ -130,8 +164,21 @@ def build_problem(
 
 def problem_arguments(kwargs: dict[str, Any]) -> dict[str, Any]:
     """Pop the crossbar and input options out of a command's keyword arguments."""
-    names = ("rows", "cols", "g_min", "g_max", "seed", "conductances_file", "r_wl", "r_bl", "r_driver",
-             "r_sense", "inputs_file", "v_max", "batch")
+    names = (
+        "rows",
+        "cols",
+        "g_min",
+        "g_max",
+        "seed",
+        "conductances_file",
+        "r_wl",
+        "r_bl",
+        "r_driver",
+        "r_sense",
+        "inputs_file",
+        "v_max",
+        "batch",
+    )
     return {name: kwargs.pop(name) for name in names}
 
 

@@ -370,7 +370,7 @@ class DynamicModel(DeviceModel):
         node_voltages = [join("V(", node, ")") for node in nodes]
         derivatives = self.spice_state_derivative(voltage, node_voltages)
         cards = []
-        for k, (node, derivative) in enumerate(zip(nodes, derivatives)):
+        for k, (node, derivative) in enumerate(zip(nodes, derivatives, strict=True)):
             cards.append(join("B", node, " 0 ", node, " I=", derivative))
             cards.append(join("C", node, " ", node, " 0 1 IC=", numbers(state[k])))
             cards.append(join("R", node, " ", node, " 0 ", numbers(STATE_LEAK_RESISTANCE)))

@@ -43,8 +43,14 @@ class PooleFrenkel(DeviceModel):
     conductance_meaning = "the small-signal conductance dI/dV at 0 V (the paper's scaling factor c)"
     verilog_a = "poole_frenkel.va"
     parameters = (
-        Parameter("d_eps", "F", 1e-16, "Film thickness times permittivity d*eps (m * F/m); smaller is more nonlinear.",
-                  minimum=0.0, minimum_open=True),
+        Parameter(
+            "d_eps",
+            "F",
+            1e-16,
+            "Film thickness times permittivity d*eps (m * F/m); smaller is more nonlinear.",
+            minimum=0.0,
+            minimum_open=True,
+        ),
         Parameter("temperature", "K", ROOM_TEMPERATURE, "Device temperature T.", minimum=0.0, minimum_open=True),
     )
 

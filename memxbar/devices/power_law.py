@@ -32,8 +32,13 @@ class PowerLaw(DeviceModel):
     conductance_meaning = "the chord conductance I(Vref)/Vref at the reference voltage Vref"
     verilog_a = "power_law.va"
     parameters = (
-        Parameter("n", "1", 2.132, "Nonlinearity n = I(2V)/I(V); 2 is ohmic. Default: the paper's low-resistance SiOx.",
-                  minimum=2.0),
+        Parameter(
+            "n",
+            "1",
+            2.132,
+            "Nonlinearity n = I(2V)/I(V); 2 is ohmic. Default: the paper's low-resistance SiOx.",
+            minimum=2.0,
+        ),
         Parameter("vref", "V", 0.25, "Reference voltage Vref at which I = G*Vref.", minimum=0.0, minimum_open=True),
     )
 

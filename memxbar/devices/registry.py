@@ -18,6 +18,18 @@ MODELS: Mapping[str, type[DeviceModel]] = MappingProxyType(
 """Device model classes by name (what ``--device`` accepts), in listing order."""
 
 
+def model_class(name: str) -> type[DeviceModel]:
+    """The model class registered as ``name``.
+
+    Raises:
+        InputError: If no model has that name.
+    """
+    try:
+        return MODELS[name]
+    except (KeyError, TypeError):
+        raise InputError(f"device model {name!r} is unknown; choose one of: {', '.join(MODELS)}") from None
+
+
 def get_model(name: str, **params: object) -> DeviceModel:
     """A device model with the given parameters, the others at their defaults.
 
@@ -31,11 +43,7 @@ def get_model(name: str, **params: object) -> DeviceModel:
     Raises:
         InputError: If the model or a parameter is unknown, or a value is out of range.
     """
-    try:
-        model = MODELS[name]
-    except (KeyError, TypeError):
-        raise InputError(f"device model {name!r} is unknown; choose one of: {', '.join(MODELS)}") from None
-    return model(**params)
+    return model_class(name)(**params)
 
 
 def as_model(device: DeviceModel | str) -> DeviceModel:

@@ -24,8 +24,14 @@ class Sinh(DeviceModel):
     conductance_meaning = "the small-signal conductance dI/dV at 0 V"
     verilog_a = "sinh.va"
     parameters = (
-        Parameter("v0", "V", 0.25, "Characteristic voltage V0 of I = G*V0*sinh(V/V0); larger is more linear.",
-                  minimum=0.0, minimum_open=True),
+        Parameter(
+            "v0",
+            "V",
+            0.25,
+            "Characteristic voltage V0 of I = G*V0*sinh(V/V0); larger is more linear.",
+            minimum=0.0,
+            minimum_open=True,
+        ),
     )
 
     def current(self, v: np.ndarray, g: np.ndarray | float) -> np.ndarray:

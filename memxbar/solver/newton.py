@@ -67,7 +67,7 @@ class NewtonResult:
 
 def node_label(topology: Topology, node: int) -> str:
     """Human-readable name of an unknown node, e.g. ``W[3, 7]`` or ``sense node of bit line 2``."""
-    m, n = topology.n_sources, topology.bl_node.shape[0]
+    m = topology.n_sources
     wl = np.argwhere(topology.wl_node == node)
     if wl.size:
         i, pos = wl[0]

@@ -53,9 +53,17 @@ def test_one_device_in_series_with_its_lines_matches_a_scalar_root(device):
         assert solution.device_currents[0, 0] == pytest.approx(current, rel=1e-12 if backend == "fast" else AGREEMENT)
 
 
+@pytest.mark.parametrize(
+    "parasitics",
+    [
+        {"r_wl": 2.5, "r_bl": 2.5, "r_driver": 5.0, "r_sense": 3.0},
+        {"r_wl": 0.0, "r_bl": 3.0, "r_sense": 5.0},
+        {"r_wl": 3.0, "r_bl": 0.0, "r_driver": 2.0},
+    ],
+)
 @pytest.mark.parametrize("device", NONLINEAR, ids=repr)
-def test_backends_agree_with_line_resistance(rng, device):
-    xbar = crossbar(rng, 24, 16, device, r_wl=2.5, r_bl=2.5, r_driver=5.0, r_sense=3.0)
+def test_backends_agree_with_line_resistance(rng, device, parasitics):
+    xbar = crossbar(rng, 24, 16, device, **parasitics)
     comparison = memxbar.compare(xbar, rng.uniform(-0.5, 0.5, 24))
     assert comparison.max_rel_error <= AGREEMENT
     np.testing.assert_allclose(
@@ -106,3 +114,9 @@ def test_non_convergence_names_the_residual_and_the_worst_node(rng, monkeypatch)
     xbar = memxbar.Crossbar(rng.uniform(1e-5, 1e-3, (6, 5)), r_wl=10.0, r_bl=10.0, device=get_model("sinh", v0=0.05))
     with pytest.raises(ConvergenceError, match=r"did not converge in 1 iterations .* KCL residual .* A at node [WB]\["):
         memxbar.simulate(xbar, np.full(6, 1.0))
+
+
+def test_overflowing_device_currents_are_reported_not_returned():
+    xbar = memxbar.Crossbar(np.full((3, 3), 1e-4), r_wl=1.0, r_bl=1.0, device="sinh")
+    with pytest.raises(ConvergenceError, match=r"beyond floating point .*largest device voltage 3.* V"):
+        memxbar.simulate(xbar, np.full(3, 300.0))

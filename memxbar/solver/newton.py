@@ -229,19 +229,6 @@ def solve_newton(crossbar: Crossbar, voltages: np.ndarray) -> Solution:
     topology = build_topology(crossbar)
     result = newton_solve(crossbar, v, topology)
     nodes = node_voltages(topology, result.unknown, v)
-    w = nodes[topology.device_w]
-    b = nodes[topology.device_b]
-    i_dev = crossbar.device.current(w - b, crossbar.conductances)
-    i_out = i_dev.sum(axis=0)
-    if not batched:
-        w, b, i_dev, i_out = w[..., 0], b[..., 0], i_dev[..., 0], i_out[..., 0]
-    return Solution(
-        crossbar=crossbar,
-        voltages=v if batched else v[:, 0],
-        output_currents=i_out,
-        wl_voltages=w,
-        bl_voltages=b,
-        device_currents=i_dev,
-        backend="fast",
-        wall_time=time.perf_counter() - start,
+    return Solution.from_node_voltages(
+        crossbar, v, batched, nodes[topology.device_w], nodes[topology.device_b], "fast", start
     )

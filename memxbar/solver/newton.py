@@ -44,7 +44,8 @@ STEP_TOLERANCE = 1e-10
 """Convergence: largest node-voltage change of a full step, relative to the largest input voltage."""
 
 ROUNDING_LEVEL = 64 * np.finfo(np.float64).eps
-"""A residual below this fraction of the currents summed at a node is rounding noise."""
+"""A residual below this fraction of the sum of the magnitudes of the currents at its node is
+rounding noise (the summation error is a few machine epsilons of that sum)."""
 
 ARMIJO = 1e-4
 """Sufficient decrease of the residual norm required of a damped step: factor 1 − ARMIJO·α."""
@@ -108,7 +109,7 @@ class _System:
         f = self.a0 @ unknown + self.s0 @ voltages + self.incidence @ i_dev
         scale = self.abs_a0 @ np.abs(unknown) + self.abs_s0 @ np.abs(voltages) + self.abs_incidence @ np.abs(i_dev)
         with np.errstate(invalid="ignore"):
-            rounding = np.abs(f).max(axis=0) <= ROUNDING_LEVEL * scale.max(axis=0)
+            rounding = np.all(np.abs(f) <= ROUNDING_LEVEL * scale, axis=0)
         return f, rounding & np.isfinite(f).all(axis=0)
 
     def step(self, unknown: np.ndarray, voltages: np.ndarray, f: np.ndarray) -> np.ndarray:

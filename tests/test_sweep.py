@@ -78,6 +78,9 @@ BAD_CONFIGS = [
     ("seeds = 0\n", "seeds: expected at least 1 repeat"),
     ("seeds = 2\n[grid]\nseed = [1, 2]\n", "seeds: seed is already set by grid.seed"),
     ("[grid\nrows = [1]\n", "is not valid TOML"),
+    ('[base]\ndevice = "sinh"\nv0 = -1\n', "base.v0: device parameter v0 of model sinh must be > 0 V, got -1 V"),
+    ('[base]\ndevice = "memristor"\n', "base.device: expected one of 'ohmic', 'sinh'"),
+    ("[grid]\nv0 = [0.1, 0.3]\n", "v0 is a parameter of device model sinh, but the sweep only uses ohmic"),
 ]
 
 
@@ -103,7 +106,7 @@ def test_example_config_ships_with_the_package_and_expands() -> None:
 
 def test_grid_is_the_full_product_with_groups_stepping_together_and_seeds_innermost() -> None:
     axes = grid_axes({"size": {"rows": [4, 8], "cols": [5, 9]}, "r_wl": [0, 1.5]}, seeds=[7, 3])
-    points = expand(Experiment(batch=2), axes)
+    points = expand({"batch": 2}, axes)
     assert [(p.rows, p.cols, p.r_wl, p.seed) for p in points[:4]] == [
         (4, 5, 0.0, 7),
         (4, 5, 0.0, 3),
@@ -178,6 +181,19 @@ def test_both_backends_agree_and_report_their_difference() -> None:
     assert row["error"] == ""
     assert row["spice_vs_fast_max_rel"] < 1e-9
     assert row["time_spice_s"] > 0 and row["time_fast_s"] > 0
+
+
+def test_device_models_and_their_parameters_are_swept_and_each_point_keeps_its_own(tmp_path: Path) -> None:
+    out = tmp_path / "devices.csv"
+    grid = {"device": ["ohmic", "sinh", "power-law"], "v0": [0.2, 0.5]}
+    frame = memxbar.sweep({"rows": 5, "cols": 4, "batch": 2, "backend": "both", "n": 2.5}, grid, out=out, workers=0)
+    assert list(frame["device"]) == ["ohmic", "sinh", "sinh", "power-law"]
+    assert list(frame["device_params"]) == ["", "v0=0.2", "v0=0.5", "n=2.5;vref=0.25"]
+    assert (frame["error"] == "").all() and (frame["spice_vs_fast_max_rel"] < 1e-6).all()
+    by_device = read_results(out).set_index("device_params")
+    assert np.isnan(by_device.loc["", "v0"]) and by_device.loc["n=2.5;vref=0.25", "n"] == 2.5
+    error = by_device["error_max_rel"]
+    assert error[""] < 1e-12 < error["v0=0.5"] < error["v0=0.2"]
 
 
 def test_a_failing_point_records_its_error() -> None:

@@ -13,7 +13,7 @@ from memxbar.sweep import store
 from memxbar.sweep.execute import Rows, dask_client, run_distributed, run_here, worker_count
 from memxbar.sweep.grid import expand, grid_axes
 from memxbar.sweep.runner import ERROR_COLUMN, ID_COLUMN, columns
-from memxbar.sweep.spec import Experiment, make_experiment
+from memxbar.sweep.spec import Experiment, check_parameters
 from memxbar.sweep.tasks import plan_tasks
 
 RESTART_HINT = "write to another file, or start afresh with --force (the old file is kept as a backup)"
@@ -57,8 +57,8 @@ def plan_sweep(
         InputError: If the sweep is invalid (naming the key path), or ``out`` holds points of
             another sweep or another file format.
     """
-    experiment = base if isinstance(base, Experiment) else make_experiment(base or {})
-    points = tuple(expand(experiment, grid_axes(grid or {}, seeds)))
+    values = base.flat() if isinstance(base, Experiment) else check_parameters(base or {}, "base")
+    points = tuple(expand(values, grid_axes(grid or {}, seeds)))
     if out is None:
         return Plan(points, points, None, None)
     path = Path(out)

@@ -22,7 +22,7 @@ from typing import Any
 
 from memxbar.errors import InputError
 from memxbar.sweep.grid import grid_axes
-from memxbar.sweep.spec import Experiment, make_experiment
+from memxbar.sweep.spec import check_parameters
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -37,8 +37,8 @@ SECTIONS = ("seeds", "base", "grid")
 class SweepConfig:
     """A checked sweep configuration, ready for :func:`memxbar.sweep.api.plan_sweep`."""
 
-    base: Experiment
-    """The experiment every point starts from."""
+    base: dict[str, Any]
+    """Checked parameter values every point starts from; defaults for the rest."""
     grid: dict[str, Any]
     """Parameter name → list of values, or group name → {parameter name → list of values}."""
     seeds: int | list[int] | None
@@ -55,7 +55,7 @@ def parse_config(data: dict[str, Any]) -> SweepConfig:
     for key in data:
         if key not in SECTIONS:
             raise InputError(f"{key}: unknown key; a sweep configuration has {', '.join(SECTIONS)}")
-    base = make_experiment(data.get("base", {}), "base")
+    base = check_parameters(data.get("base", {}), "base")
     grid = data.get("grid", {})
     if "grid" in data and grid == {}:
         raise InputError("grid: the table is empty; give parameters with lists of values, or leave [grid] out")

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from memxbar.errors import InputError
-from memxbar.sweep.spec import PARAMETERS, Experiment, check_parameter, unknown_parameter
+from memxbar.sweep.spec import DEVICE_PARAMETERS, PARAMETERS, Experiment, check_parameter, experiment, unknown_parameter
 
 
 @dataclass(frozen=True)
@@ -124,20 +124,36 @@ def grid_axes(
     return tuple(axes)
 
 
-def expand(base: Experiment, axes: Sequence[Axis]) -> list[Experiment]:
+def expand(base: Mapping[str, Any], axes: Sequence[Axis]) -> list[Experiment]:
     """The full product of the axes applied to ``base``, first axis outermost.
 
+    Points that differ only in device parameters their model does not have are one point.
+
     Args:
-        base: The experiment every point starts from.
+        base: Checked parameter values every point starts from (see
+            :func:`~memxbar.sweep.spec.check_parameters`); defaults for the rest.
         axes: Axes from :func:`grid_axes`.
 
     Returns:
-        One :class:`Experiment` per point.
+        One :class:`Experiment` per distinct point.
+
+    Raises:
+        InputError: If a device parameter is set that no point's device model has.
     """
-    points = []
+    points: dict[str, Experiment] = {}
     for steps in itertools.product(*(axis.steps for axis in axes)):
-        overrides = {}
+        values = dict(base)
         for axis, step in zip(axes, steps, strict=True):
-            overrides.update(zip(axis.parameters, step, strict=True))
-        points.append(replace(base, **overrides))
-    return points
+            values.update(zip(axis.parameters, step, strict=True))
+        point = experiment(values)
+        points.setdefault(point.point_id, point)
+    used = {name for point in points.values() for name, _ in point.device_params}
+    given = {*base, *(name for axis in axes for name in axis.parameters)}
+    for name in sorted(given & set(DEVICE_PARAMETERS) - used):
+        models = ", ".join(model for model, _ in DEVICE_PARAMETERS[name])
+        devices = ", ".join(sorted({p.device for p in points.values()}))
+        raise InputError(
+            f"{name} is a parameter of device model {models}, but the sweep only uses {devices}; "
+            "set device accordingly or drop it"
+        )
+    return list(points.values())

@@ -16,7 +16,7 @@ import numpy as np
 from memxbar.errors import InputError
 from memxbar.sweep.metrics import METRICS
 from memxbar.sweep.runner import ERROR_COLUMN
-from memxbar.sweep.spec import PARAMETERS
+from memxbar.sweep.spec import PARAMETERS, parameter_kind, parameter_unit
 
 UNIT_SUFFIXES = {"_A": "A", "_V": "V", "_W": "W", "_J": "J", "_s": "s"}
 """Metric name ending → its SI unit."""
@@ -24,7 +24,7 @@ UNIT_SUFFIXES = {"_A": "A", "_V": "V", "_W": "W", "_J": "J", "_s": "s"}
 
 def _unit(name: str, before: str = "") -> str:
     if name in PARAMETERS:
-        unit = PARAMETERS[name].metadata.get("unit", "")
+        unit = parameter_unit(name)
     else:
         unit = next((u for suffix, u in UNIT_SUFFIXES.items() if name.endswith(suffix)), "")
     return f"{before}{unit}" if unit else ""
@@ -54,7 +54,7 @@ def select(frame: Any, where: Mapping[str, str]) -> Any:
     rows = frame[frame[ERROR_COLUMN] == ""]
     for name, text in where.items():
         _check_columns(frame, [name], "--where parameter", list(PARAMETERS))
-        kind = PARAMETERS[name].metadata["kind"]
+        kind = parameter_kind(name)
         try:
             value = kind(text)
         except ValueError:
@@ -70,7 +70,7 @@ def select(frame: Any, where: Mapping[str, str]) -> Any:
 def _check_fixed(rows: Any, plotted: Sequence[str]) -> None:
     """Raise if a parameter besides the plotted ones and the seed takes several values at one plotted point."""
     for name in PARAMETERS:
-        if name in plotted or name == "seed":
+        if name in plotted or name == "seed" or name not in rows.columns:
             continue
         spread = rows.groupby(list(plotted))[name].nunique()
         if (spread > 1).any():

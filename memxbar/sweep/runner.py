@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from memxbar.crossbar import Crossbar
+from memxbar.devices import get_model
 from memxbar.generate import random_conductances, random_inputs
 from memxbar.simulate import simulate
 from memxbar.sweep.metrics import METRICS, point_metrics
@@ -54,6 +55,7 @@ def run_point(experiment: Experiment) -> dict[str, Any]:
             r_bl=e.r_bl,
             r_driver=e.r_driver,
             r_sense=e.r_sense,
+            device=get_model(e.device, **dict(e.device_params)),
         )
         voltages = random_inputs(e.rows, e.batch, e.v_max, e.seed)
         backends = COMPARED if e.backend == BOTH else (e.backend,)

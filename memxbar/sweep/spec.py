@@ -1,4 +1,10 @@
-"""One point of a sweep: the experiment specification, its checked parameters and its stable id."""
+"""One point of a sweep: the experiment specification, its checked parameters and its stable id.
+
+The sweepable parameters are the fields of :class:`Experiment` and, under their own names, the
+parameters of the device models (``v0`` of ``sinh``, ``n`` of ``power-law`` …, see
+``memxbar models``). A point keeps the device parameters of its own model only, so one sweep can
+compare models that have different parameters.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +14,12 @@ import json
 import math
 import numbers
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
+import numpy as np
+
+from memxbar.devices import MODELS, Parameter, get_model
 from memxbar.errors import InputError
 from memxbar.simulate import BACKENDS
 
@@ -23,6 +32,9 @@ COMPARED = ("fast", "spice")
 BACKEND_CHOICES = (*BACKENDS, BOTH)
 """Accepted values of :attr:`Experiment.backend`."""
 
+DEVICE_PARAMS = "device_params"
+"""The field of :class:`Experiment` holding the device parameters (not a sweepable name itself)."""
+
 
 def _number(minimum: float, unit: str, strict: bool = False) -> dict[str, Any]:
     return {"kind": float, "minimum": minimum, "strict": strict, "unit": unit}
@@ -32,13 +44,17 @@ def _whole(minimum: int) -> dict[str, Any]:
     return {"kind": int, "minimum": minimum, "strict": False, "unit": ""}
 
 
+def _choice(choices: tuple[str, ...]) -> dict[str, Any]:
+    return {"kind": str, "choices": choices, "unit": ""}
+
+
 @dataclass(frozen=True)
 class Experiment:
-    """A random crossbar experiment: the crossbar, its input vectors, the backend and the energy model.
+    """A random crossbar experiment: the crossbar, its devices, its input vectors, the backend and the energy model.
 
     Conductances and inputs are drawn by :mod:`memxbar.generate` from ``seed``, so a point is fully
-    reproducible from its parameters. Every field is a sweepable parameter; its name is the key in a
-    sweep's ``base`` and ``grid`` and the column in the results.
+    reproducible from its parameters. Every field but ``device_params`` is a sweepable parameter;
+    its name is the key in a sweep's ``base`` and ``grid`` and the column in the results.
     """
 
     rows: int = field(default=32, metadata=_whole(1))
@@ -46,9 +62,9 @@ class Experiment:
     cols: int = field(default=32, metadata=_whole(1))
     """Bit lines N (outputs)."""
     g_min: float = field(default=1e-6, metadata=_number(0.0, "S"))
-    """Lowest device conductance in siemens (S); conductances are uniform in [g_min, g_max]."""
+    """Lowest programmed device conductance in siemens (S); conductances are uniform in [g_min, g_max]."""
     g_max: float = field(default=1e-4, metadata=_number(0.0, "S"))
-    """Highest device conductance in siemens (S)."""
+    """Highest programmed device conductance in siemens (S)."""
     r_wl: float = field(default=0.0, metadata=_number(0.0, "Ω"))
     """Resistance of every word-line segment in ohms (Ω)."""
     r_bl: float = field(default=0.0, metadata=_number(0.0, "Ω"))
@@ -63,21 +79,42 @@ class Experiment:
     """Input vectors per point: each is one vector-matrix multiplication (VMM); metrics cover all of them."""
     read_time: float = field(default=1e-8, metadata=_number(0.0, "s", strict=True))
     """Duration of one read pulse in seconds (s): energy per VMM = power per VMM × read_time."""
-    backend: str = field(default="fast", metadata={"kind": str, "choices": BACKEND_CHOICES})
+    device: str = field(default="ohmic", metadata=_choice(tuple(MODELS)))
+    """Device model (a name of :data:`memxbar.devices.MODELS`); conductances program it as the model says."""
+    device_params: tuple[tuple[str, float], ...] = ()
+    """(name, value) of every parameter of the device model, in the model's order, in SI units.
+    Given as a mapping or pairs, possibly partial: missing parameters take the model's defaults."""
+    backend: str = field(default="fast", metadata=_choice(BACKEND_CHOICES))
     """``"fast"``, ``"spice"``, or ``"both"`` (both backends; metrics from ngspice, plus their disagreement)."""
     seed: int = field(default=0, metadata=_whole(0))
     """Seed of the random conductances and inputs."""
 
     def __post_init__(self) -> None:
         for item in fields(self):
-            try:
-                object.__setattr__(self, item.name, check_parameter(item.name, getattr(self, item.name)))
-            except InputError as exc:
-                raise InputError(f"{item.name}: {exc}") from None
+            if item.name != DEVICE_PARAMS:
+                try:
+                    object.__setattr__(self, item.name, check_parameter(item.name, getattr(self, item.name)))
+                except InputError as exc:
+                    raise InputError(f"{item.name}: {exc}") from None
+        given = dict(self.device_params)
+        for name, value in given.items():
+            if np.ndim(value) != 0:
+                raise InputError(f"device_params: {name} must be a single number in an experiment")
+        model = get_model(self.device, **given)
+        values = tuple((p.name, float(model.values[p.name])) for p in model.parameters)
+        object.__setattr__(self, DEVICE_PARAMS, values)
 
     def parameters(self) -> dict[str, Any]:
-        """The parameters as a plain dictionary, in field order."""
-        return asdict(self)
+        """The parameters as a plain dictionary in field order; the device parameters as one text,
+        ``"name=value;name=value"`` (empty for a model without parameters)."""
+        values = {item.name: getattr(self, item.name) for item in fields(self)}
+        values[DEVICE_PARAMS] = ";".join(f"{name}={value!r}" for name, value in self.device_params)
+        return values
+
+    def flat(self) -> dict[str, Any]:
+        """Every sweepable parameter by name, the device parameters under their own names."""
+        values = {item.name: getattr(self, item.name) for item in fields(self) if item.name != DEVICE_PARAMS}
+        return {**values, **dict(self.device_params)}
 
     @property
     def point_id(self) -> str:
@@ -90,19 +127,53 @@ class Experiment:
         return hashlib.sha256(text.encode("utf8")).hexdigest()[:16]
 
 
-PARAMETERS: dict[str, Any] = {item.name: item for item in fields(Experiment)}
-"""Parameter name → dataclass field of :class:`Experiment` (type rules in its ``metadata``)."""
+FIELDS: dict[str, Any] = {item.name: item for item in fields(Experiment) if item.name != DEVICE_PARAMS}
+"""Sweepable field name of :class:`Experiment` → its dataclass field (type rules in ``metadata``)."""
+
+DEVICE_PARAMETERS: dict[str, list[tuple[str, Parameter]]] = {}
+"""Device parameter name → (model name, :class:`~memxbar.devices.Parameter`) of every model that has it."""
+for _model in MODELS.values():
+    for _parameter in _model.parameters:
+        DEVICE_PARAMETERS.setdefault(_parameter.name, []).append((_model.name, _parameter))
+
+PARAMETERS: tuple[str, ...] = (*FIELDS, *DEVICE_PARAMETERS)
+"""Every sweepable parameter name: the fields of :class:`Experiment`, then the device parameters."""
+
+
+def parameter_unit(name: str) -> str:
+    """SI unit of a sweepable parameter ("" for counts, names and dimensionless numbers)."""
+    if name in FIELDS:
+        return FIELDS[name].metadata["unit"]
+    unit = DEVICE_PARAMETERS[name][0][1].unit
+    return "" if unit == "1" else unit
+
+
+def parameter_kind(name: str) -> type:
+    """Python type of a sweepable parameter's values: int, float or str."""
+    return FIELDS[name].metadata["kind"] if name in FIELDS else float
 
 
 def _describe(value: object) -> str:
     return f"{value!r}" if isinstance(value, str) else f"{value!r} ({type(value).__name__})"
 
 
+def _check_device_parameter(name: str, value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise InputError(f"expected a number, got {_describe(value)}")
+    errors = []
+    for model, parameter in DEVICE_PARAMETERS[name]:
+        try:
+            return float(parameter.validate(float(value), model))
+        except InputError as exc:
+            errors.append(str(exc))
+    raise InputError(errors[0])
+
+
 def check_parameter(name: str, value: object) -> Any:
     """Check one parameter value and return it in its canonical type (int, float or str).
 
     Args:
-        name: A field name of :class:`Experiment`.
+        name: A name of :data:`PARAMETERS`.
         value: The value to check.
 
     Returns:
@@ -111,7 +182,9 @@ def check_parameter(name: str, value: object) -> Any:
     Raises:
         InputError: Whose message (without the parameter name) says what was expected.
     """
-    rule = PARAMETERS[name].metadata
+    if name in DEVICE_PARAMETERS:
+        return _check_device_parameter(name, value)
+    rule = FIELDS[name].metadata
     kind = rule["kind"]
     if kind is str:
         if value not in rule["choices"]:
@@ -138,12 +211,15 @@ def unknown_parameter(path: str, name: object) -> InputError:
     return InputError(f"{path}: unknown parameter; {hint}known: {', '.join(PARAMETERS)}")
 
 
-def make_experiment(values: Mapping[str, Any], path: str = "base") -> Experiment:
-    """An :class:`Experiment` from a mapping of parameter names to values, defaults for the rest.
+def check_parameters(values: Mapping[str, Any], path: str = "base") -> dict[str, Any]:
+    """Check a mapping of parameter names to values, as :func:`check_parameter` does each.
 
     Args:
         values: Parameter name → value.
         path: Where the mapping came from, prefixed to error messages (e.g. ``"base"``).
+
+    Returns:
+        The checked values, in canonical types.
 
     Raises:
         InputError: Naming ``path.key`` for an unknown parameter or a wrong value.
@@ -158,4 +234,16 @@ def make_experiment(values: Mapping[str, Any], path: str = "base") -> Experiment
             checked[key] = check_parameter(key, value)
         except InputError as exc:
             raise InputError(f"{path}.{key}: {exc}") from None
-    return Experiment(**checked)
+    return checked
+
+
+def experiment(values: Mapping[str, Any]) -> Experiment:
+    """The :class:`Experiment` of checked parameter values, defaults for the rest.
+
+    Device parameters that the point's device model does not have are left out, so that a sweep
+    over several models may set the parameters of each.
+    """
+    model = MODELS[values.get("device", FIELDS["device"].default)]
+    own = {p.name for p in model.parameters}
+    device_params = {name: value for name, value in values.items() if name in own}
+    return Experiment(**{k: v for k, v in values.items() if k in FIELDS}, device_params=device_params)

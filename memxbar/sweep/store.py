@@ -22,8 +22,9 @@ from typing import Any
 
 from memxbar.errors import InputError
 from memxbar.sweep.runner import ERROR_COLUMN, ID_COLUMN
+from memxbar.sweep.spec import DEVICE_PARAMS
 
-TEXT_COLUMNS = (ID_COLUMN, "backend", ERROR_COLUMN)
+TEXT_COLUMNS = (ID_COLUMN, "backend", "device", DEVICE_PARAMS, ERROR_COLUMN)
 """Columns read back as text (a point id made only of digits must stay a string)."""
 
 
@@ -145,4 +146,19 @@ def read_results(path: str | Path) -> Any:
     if ID_COLUMN not in frame.columns or ERROR_COLUMN not in frame.columns:
         raise InputError(f"{p} is not a sweep results file: it has no {ID_COLUMN} and {ERROR_COLUMN} columns")
     frame[ERROR_COLUMN] = frame[ERROR_COLUMN].fillna("")
-    return frame.drop_duplicates(ID_COLUMN, keep="last").reset_index(drop=True)
+    frame = frame.drop_duplicates(ID_COLUMN, keep="last").reset_index(drop=True)
+    return _with_device_columns(frame)
+
+
+def _with_device_columns(frame: Any) -> Any:
+    """Add a float column for each device parameter in the ``device_params`` text (NaN where absent)."""
+    if DEVICE_PARAMS not in frame.columns:
+        return frame
+    texts = frame[DEVICE_PARAMS].fillna("")
+    frame[DEVICE_PARAMS] = texts
+    parsed = [dict(pair.split("=", 1) for pair in text.split(";") if pair) for text in texts]
+    names = list(dict.fromkeys(name for values in parsed for name in values))
+    for name in names:
+        if name not in frame.columns:
+            frame[name] = [float(values[name]) if name in values else float("nan") for values in parsed]
+    return frame

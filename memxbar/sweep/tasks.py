@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from memxbar.devices import MODELS
 from memxbar.sweep.spec import BOTH, Experiment
 
 FAST_SECONDS = (1e-3, 1.6e-5)
@@ -18,6 +19,8 @@ FAST_BATCH_SHARE = 0.15
 """Rough extra cost of each further input vector of the fast backend, as a share of the first one."""
 SPICE_SECONDS = (5e-3, 7e-5)
 """Rough cost of the ngspice backend: seconds per point, and per device and input vector."""
+NONLINEAR_FACTOR = 4.0
+"""Rough extra cost of a nonlinear device model (Newton iterations; behavioural sources in ngspice)."""
 MIN_TASK_SECONDS = 0.05
 """Tasks are never planned smaller than this much estimated work (unless the whole sweep is)."""
 TASKS_PER_WORKER = 4
@@ -35,7 +38,7 @@ def estimated_seconds(experiment: Experiment) -> float:
         seconds += (FAST_SECONDS[0] + FAST_SECONDS[1] * devices) * (1 + FAST_BATCH_SHARE * (experiment.batch - 1))
     if experiment.backend in ("spice", BOTH):
         seconds += SPICE_SECONDS[0] + SPICE_SECONDS[1] * devices * experiment.batch
-    return seconds
+    return seconds if MODELS[experiment.device].linear else seconds * NONLINEAR_FACTOR
 
 
 def plan_tasks(points: Sequence[Experiment], workers: int, task_seconds: float = 0.5) -> list[list[Experiment]]:

@@ -7,6 +7,8 @@ A configuration has three top-level keys, all optional::
     [base]                     # the experiment every point starts from (Experiment fields)
     batch = 8
     g_min = 1e-6
+    device = "sinh"
+    v0 = 0.3                   # a parameter of the device model
 
     [grid]                     # the full product of these lists
     r_wl = [0.5, 1.0, 2.0]

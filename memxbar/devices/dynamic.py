@@ -1,0 +1,69 @@
+"""What the dynamic models of memxbar share beyond :class:`~memxbar.devices.base.DynamicModel`.
+
+Every state variable here is normalised to [0, 1] (the :class:`StateVariable` says what 0 and 1
+are physically), because the state is also a node voltage in ngspice, whose tolerances are
+absolute (1 µV): a filament gap of 1e-9 m as a voltage would drown in them.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+
+from memxbar.devices.base import DynamicModel, Parameter, expand
+from memxbar.errors import InputError
+
+
+def bound_width_parameter() -> Parameter:
+    """The width of the smooth clamp of :func:`memxbar.devices.windows.bounded_rate`."""
+    return Parameter(
+        "bound_width",
+        "1",
+        1e-3,
+        "Width of the smooth band at each end of the state range in which the paper's hard clamp of the "
+        "state is replaced by a C¹ one (fraction of the range)",
+        minimum=0.0,
+        maximum=0.5,
+        minimum_open=True,
+    )
+
+
+class Memristor(DynamicModel):
+    """A dynamic model with its initial state and the sweep that characterises it.
+
+    Each state variable ``s`` has a parameter ``s0``, its initial value (normalised), from the
+    model's paper where it gives one. ``sweep_amplitude`` and ``sweep_frequency`` are the
+    defaults of ``memxbar iv`` for the model: a periodic voltage that shows its pinched
+    hysteresis loop.
+    """
+
+    sweep_amplitude: ClassVar[float]
+    """Default amplitude (V) of the characterisation sweep."""
+    sweep_frequency: ClassVar[float]
+    """Default frequency (Hz) of the characterisation sweep."""
+
+    def initial_state(self) -> np.ndarray:
+        """The initial state (S,) or (S, M, N), from the parameters ``<state>0``."""
+        values = [self.values[f"{state.name}0"] for state in self.states]
+        return np.stack(np.broadcast_arrays(*values))
+
+    def _p(self, name: str, like: np.ndarray) -> np.ndarray:
+        """A parameter shaped to broadcast against ``like`` (whose leading axes are the devices)."""
+        return expand(self.values[name], np.ndim(like))
+
+    def _state_in_range(self, x: np.ndarray, g: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
+        """Check the state computed from conductances ``g`` (> 0 only) and return it, 0 for open devices.
+
+        Raises:
+            InputError: If a positive conductance is outside the model's range [low, high].
+        """
+        g = np.asarray(g, dtype=np.float64)
+        closed = g > 0
+        if np.any(closed & ((g < low * (1 - 1e-12)) | (g > high * (1 + 1e-12)))):
+            bad = g[closed & ((g < low * (1 - 1e-12)) | (g > high * (1 + 1e-12)))]
+            raise InputError(
+                f"conductance {bad.flat[0]:g} S is outside the range of device model {self.name}, "
+                f"[{np.min(low):g}, {np.max(high):g}] S; scale the conductances or change the model parameters"
+            )
+        return np.where(closed, np.clip(x, 0.0, 1.0), 0.0)

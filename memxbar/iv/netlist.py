@@ -1,0 +1,46 @@
+"""The ngspice transient netlist of one dynamic device driven by a periodic voltage."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from memxbar.devices.base import DynamicModel
+from memxbar.iv.stimulus import Stimulus
+
+SOURCE = "Vin"
+"""Name of the voltage source; its branch current is minus the device current."""
+NODE = "p"
+"""The device's positive terminal; the other one is ground."""
+DEVICE = "d"
+"""Element name suffix of the device: state k is the voltage of node ``xd_<k>``."""
+OPTIONS = "reltol=1e-7 abstol=1e-15 vntol=1e-10 chgtol=1e-20 trtol=1 method=gear"
+"""Tolerances tighter than ngspice's defaults (reltol 1e-3, vntol 1 µV, trtol 7), so that the
+time-step control keeps the states within ~1e-4 of the exact trajectory."""
+STEPS_PER_PERIOD = 2000
+"""Largest time step, as a fraction of the period."""
+
+
+def state_nodes(model: DynamicModel) -> list[str]:
+    """Names of the nodes whose voltages are the device's state variables."""
+    return [f"x{DEVICE}_{k}" for k in range(len(model.states))]
+
+
+def transient_netlist(model: DynamicModel, stimulus: Stimulus, initial: np.ndarray) -> str:
+    """Netlist of ``.tran`` over the stimulus, from the initial state (``uic``: no operating point).
+
+    Args:
+        model: The device model.
+        stimulus: The applied voltage.
+        initial: (S,) initial state.
+    """
+    cards = model.spice_transient_cards(np.array(DEVICE), np.array(NODE), np.array("0"), initial.reshape(-1))
+    step = stimulus.period / STEPS_PER_PERIOD
+    lines = [
+        f"* memxbar iv: {model.name} under a {stimulus.waveform} of {stimulus.amplitude!r} V, {stimulus.frequency!r} Hz",
+        f".options {OPTIONS}",
+        stimulus.spice_source(SOURCE, NODE),
+        *(str(card) for card in cards),
+        f".tran {step!r} {stimulus.duration!r} 0 {step!r} uic",
+        ".end",
+    ]
+    return "\n".join(lines) + "\n"

@@ -3,3 +3,7 @@
 
 class InputError(ValueError):
     """An argument, option or input file is invalid; the message names it and says how to fix it."""
+
+
+class ConvergenceError(RuntimeError):
+    """An iterative solver did not converge; the message gives the residual and where it is largest."""

@@ -9,11 +9,11 @@ import numpy as np
 from memxbar.crossbar import Crossbar
 from memxbar.errors import InputError
 from memxbar.solution import Solution
-from memxbar.solver.direct import solve_linear
+from memxbar.solver.fast import solve_fast
 from memxbar.spice.backend import solve_spice
 
 BACKENDS: dict[str, Callable[[Crossbar, np.ndarray], Solution]] = {
-    "fast": solve_linear,
+    "fast": solve_fast,
     "spice": solve_spice,
 }
 """Backend name → solver taking (crossbar, voltages) and returning a :class:`Solution`."""
@@ -25,7 +25,8 @@ def simulate(crossbar: Crossbar, voltages: np.ndarray, backend: str = "fast") ->
     Args:
         crossbar: The crossbar specification.
         voltages: (M,) or (M, B) input voltages in volts (V).
-        backend: ``"fast"`` (exact sparse nodal analysis in NumPy/SciPy) or ``"spice"``
+        backend: ``"fast"`` (exact sparse nodal analysis in NumPy/SciPy, with Newton's method
+            for nonlinear devices) or ``"spice"``
             (ngspice through its shared library).
 
     Returns:

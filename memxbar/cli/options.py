@@ -15,6 +15,7 @@ import click
 import numpy as np
 
 from memxbar.crossbar import Crossbar
+from memxbar.devices import MODELS, DeviceModel, get_model
 from memxbar.errors import InputError
 from memxbar.generate import random_conductances, random_inputs
 from memxbar.io import ARRAY_SUFFIXES, as_vector, check_writable, read_array
@@ -42,6 +43,34 @@ class NumberOrArrayFile(click.ParamType):
         return as_vector(array) if self.vector else array
 
 
+class DeviceParameter(click.ParamType):
+    """``KEY=VALUE``: a device-model parameter, VALUE a number or a .npy/.csv file of per-device values."""
+
+    name = "KEY=VALUE"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, tuple):
+            return value
+        key, sep, number = str(value).partition("=")
+        if not sep or not key.strip() or not number.strip():
+            self.fail(f"{value!r} is not KEY=VALUE, e.g. v0=0.3; see `memxbar models`", param, ctx)
+        return key.strip(), NumberOrArrayFile().convert(number.strip(), param, ctx)
+
+
+def build_device(device: str, device_params: tuple[tuple[str, Any], ...]) -> DeviceModel:
+    """The device model that ``--device`` and the ``--device-param`` options describe.
+
+    Raises:
+        InputError: If a parameter is given twice or is unknown, or a value is out of range.
+    """
+    params: dict[str, Any] = {}
+    for key, value in device_params:
+        if key in params:
+            raise InputError(f"--device-param {key} is given twice; give each parameter once")
+        params[key] = value
+    return get_model(device, **params)
+
+
 def _compose(*decorators: Callable[[Callable], Callable]) -> Callable[[Callable], Callable]:
     def apply(function: Callable) -> Callable:
         for decorator in reversed(decorators):
@@ -50,6 +79,25 @@ def _compose(*decorators: Callable[[Callable], Callable]) -> Callable[[Callable]
 
     return apply
 
+
+device_options = _compose(
+    click.option(
+        "--device",
+        type=click.Choice(list(MODELS)),
+        default="ohmic",
+        show_default=True,
+        help="Device model; `memxbar models` lists them with their parameters.",
+    ),
+    click.option(
+        "--device-param",
+        "device_params",
+        type=DeviceParameter(),
+        multiple=True,
+        help="A device-model parameter KEY=VALUE in SI units (repeatable); VALUE may be an (M, N) "
+        ".npy/.csv file of per-device values.",
+    ),
+)
+"""Options choosing the device model and its parameters."""
 
 crossbar_options = _compose(
     click.option("--rows", type=click.IntRange(min=1), help="Word lines M of a random crossbar [default: 32]."),
@@ -91,8 +139,9 @@ crossbar_options = _compose(
         show_default=True,
         help="Sense-amplifier input resistance (Ω), or an (N,) .npy/.csv file.",
     ),
+    device_options,
 )
-"""Options describing the crossbar: random (size, range, seed) or from a file, plus parasitics."""
+"""Options describing the crossbar: random (size, range, seed) or from a file, parasitics, devices."""
 
 input_options = _compose(
     click.option(
@@ -132,6 +181,8 @@ def build_problem(
     r_bl: Any,
     r_driver: Any,
     r_sense: Any,
+    device: str,
+    device_params: tuple[tuple[str, Any], ...],
     inputs_file: str | None,
     v_max: float,
     batch: int,
@@ -146,7 +197,8 @@ def build_problem(
                 raise InputError(f"{option} {value} disagrees with --conductances of shape {g.shape}; drop {option}")
     else:
         g = random_conductances(rows or 32, cols or 32, g_min, g_max, seed)
-    crossbar = Crossbar(g, r_wl=r_wl, r_bl=r_bl, r_driver=r_driver, r_sense=r_sense)
+    model = build_device(device, device_params)
+    crossbar = Crossbar(g, r_wl=r_wl, r_bl=r_bl, r_driver=r_driver, r_sense=r_sense, device=model)
     if inputs_file is not None:
         voltages = read_array(inputs_file, "--inputs")
         if voltages.ndim == 2 and voltages.shape in ((1, crossbar.rows), (crossbar.rows, 1)):
@@ -175,6 +227,8 @@ def problem_arguments(kwargs: dict[str, Any]) -> dict[str, Any]:
         "r_bl",
         "r_driver",
         "r_sense",
+        "device",
+        "device_params",
         "inputs_file",
         "v_max",
         "batch",

@@ -63,12 +63,15 @@ def prodromakis_spice(x: np.ndarray, p: np.ndarray | float, j: np.ndarray | floa
     return fill("({j}*(1-pow(({x}-0.5)*({x}-0.5)+0.75,{p})))", x=x, p=p, j=j)
 
 
-def _smoothstep(u: np.ndarray) -> np.ndarray:
+def smoothstep(u: np.ndarray) -> np.ndarray:
+    """The C¹ step S(u) = 3u² − 2u³ on [0, 1], 0 below and 1 above."""
     c = np.clip(u, 0.0, 1.0)
     return c * c * (3.0 - 2.0 * c)
 
 
-_SMOOTHSTEP = "(min(max({u},0),1)*min(max({u},0),1)*(3-2*min(max({u},0),1)))"
+def smoothstep_spice(u: np.ndarray) -> np.ndarray:
+    """ngspice expressions of :func:`smoothstep` for expressions ``u``."""
+    return fill("(min(max({u},0),1)*min(max({u},0),1)*(3-2*min(max({u},0),1)))", u=u)
 
 
 def bounded_rate(rate: np.ndarray, x: np.ndarray, width: np.ndarray | float) -> np.ndarray:
@@ -86,11 +89,11 @@ def bounded_rate(rate: np.ndarray, x: np.ndarray, width: np.ndarray | float) -> 
         x: Normalised state.
         width: Width of the transition band, as a fraction of the state range.
     """
-    return rate * np.where(rate > 0.0, _smoothstep((1.0 - x) / width), _smoothstep(x / width))
+    return rate * np.where(rate > 0.0, smoothstep((1.0 - x) / width), smoothstep(x / width))
 
 
 def bounded_rate_spice(rate: np.ndarray, x: np.ndarray, width: np.ndarray | float) -> np.ndarray:
     """ngspice expressions of :func:`bounded_rate` for expressions of the rate and the state."""
-    up = fill(_SMOOTHSTEP.replace("{u}", "((1-{x})/{width})"), x=x, width=width)
-    down = fill(_SMOOTHSTEP.replace("{u}", "({x}/{width})"), x=x, width=width)
+    up = smoothstep_spice(fill("((1-{x})/{width})", x=x, width=width))
+    down = smoothstep_spice(fill("({x}/{width})", x=x, width=width))
     return fill("(({rate})*(({rate})>0?{up}:{down}))", rate=rate, up=up, down=down)

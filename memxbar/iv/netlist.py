@@ -13,7 +13,7 @@ NODE = "p"
 """The device's positive terminal; the other one is ground."""
 DEVICE = "d"
 """Element name suffix of the device: state k is the voltage of node ``xd_<k>``."""
-OPTIONS = "reltol=1e-7 abstol=1e-15 vntol=1e-10 chgtol=1e-20 trtol=1 method=gear"
+OPTIONS = "reltol=1e-9 abstol=1e-15 vntol=1e-12 chgtol=1e-22 trtol=1 method=gear"
 """Tolerances tighter than ngspice's defaults (reltol 1e-3, vntol 1 µV, trtol 7), so that the
 time-step control keeps the states within ~1e-4 of the exact trajectory."""
 STEPS_PER_PERIOD = 2000

@@ -2,8 +2,9 @@
 
 from memxbar.compare import Comparison, compare
 from memxbar.crossbar import Crossbar
+from memxbar.iv.sweep import IVSweep, iv_sweep
 from memxbar.simulate import BACKENDS, simulate
 from memxbar.solution import Solution
 
-__all__ = ["BACKENDS", "Comparison", "Crossbar", "Solution", "compare", "simulate"]
+__all__ = ["BACKENDS", "Comparison", "Crossbar", "IVSweep", "Solution", "compare", "iv_sweep", "simulate"]
 __version__ = "0.1.0"

@@ -16,6 +16,7 @@ import click
 from memxbar import __version__
 from memxbar.cli.compare import compare_command
 from memxbar.cli.doctor import doctor_command
+from memxbar.cli.iv import iv_command
 from memxbar.cli.models import models_command
 from memxbar.cli.netlist import netlist_command
 from memxbar.cli.simulate import simulate_command
@@ -60,7 +61,14 @@ def main() -> None:
     """Simulate memristor crossbar arrays in ngspice and in an exact fast solver."""
 
 
-COMMANDS: list[click.Command] = [simulate_command, netlist_command, compare_command, doctor_command, models_command]
+COMMANDS: list[click.Command] = [
+    simulate_command,
+    netlist_command,
+    compare_command,
+    doctor_command,
+    models_command,
+    iv_command,
+]
 """Sub-commands, each defined in its own module of ``memxbar.cli``."""
 
 for _command in COMMANDS:

@@ -54,7 +54,11 @@ class DeviceParameter(click.ParamType):
         key, sep, number = str(value).partition("=")
         if not sep or not key.strip() or not number.strip():
             self.fail(f"{value!r} is not KEY=VALUE, e.g. v0=0.3; see `memxbar models`", param, ctx)
-        return key.strip(), NumberOrArrayFile().convert(number.strip(), param, ctx)
+        key, number = key.strip(), number.strip()
+        try:
+            return key, float(number)
+        except ValueError:
+            return key, read_array(number, f"--device-param {key}")
 
 
 def build_device(device: str, device_params: tuple[tuple[str, Any], ...]) -> DeviceModel:

@@ -27,8 +27,8 @@ DEFAULT_OPTIONS: Mapping[str, str | None] = {"klu": None, "reltol": "1e-9", "abs
 tolerances far tighter than ngspice's defaults (reltol 1e-3, abstol 1 pA, vntol 1 µV), so that
 nonlinear devices are solved as exactly as the fast backend solves them: relative 1e-9, 1 fA,
 1 pV. With the defaults, strongly nonlinear 32×32 arrays differed from the fast backend by up
-to 1e-7 relative; with these, by about 1e-11. Linear circuits converge in the same two
-iterations either way."""
+to 1e-7 relative; with these, by about 1e-11. Linear 64×64 arrays take the same 3 iterations either
+way, sinh ones 6 instead of 5."""
 
 
 @dataclass(frozen=True, eq=False)

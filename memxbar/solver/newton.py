@@ -44,7 +44,8 @@ STEP_TOLERANCE = 1e-10
 """Convergence: largest node-voltage change of a full step, relative to the largest input voltage."""
 
 ROUNDING_LEVEL = 64 * np.finfo(np.float64).eps
-"""A residual below this fraction of the currents summed at a node is rounding noise."""
+"""A residual below this fraction of the sum of the magnitudes of the currents at its node is
+rounding noise (the summation error is a few machine epsilons of that sum)."""
 
 ARMIJO = 1e-4
 """Sufficient decrease of the residual norm required of a damped step: factor 1 − ARMIJO·α."""
@@ -100,20 +101,33 @@ class _System:
         return nodes[self.topology.device_w] - nodes[self.topology.device_b]
 
     def residual(self, unknown: np.ndarray, voltages: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """KCL residual F (n, B) in amperes and its rounding level (B,) per input vector."""
+        """KCL residual F (n, B) in amperes, and whether it is finite and at the level of rounding (B,)."""
         m, n = self.crossbar.shape
         with np.errstate(over="ignore", invalid="ignore"):
             i_dev = self.crossbar.device.current(self.device_voltages(unknown, voltages), self.crossbar.conductances)
         i_dev = i_dev.reshape(m * n, -1)
         f = self.a0 @ unknown + self.s0 @ voltages + self.incidence @ i_dev
         scale = self.abs_a0 @ np.abs(unknown) + self.abs_s0 @ np.abs(voltages) + self.abs_incidence @ np.abs(i_dev)
-        return f, ROUNDING_LEVEL * scale.max(axis=0, initial=0.0)
+        with np.errstate(invalid="ignore"):
+            rounding = np.all(np.abs(f) <= ROUNDING_LEVEL * scale, axis=0)
+        return f, rounding & np.isfinite(f).all(axis=0)
 
     def step(self, unknown: np.ndarray, voltages: np.ndarray, f: np.ndarray) -> np.ndarray:
-        """Newton step −J⁻¹·F for one input vector (1-D arrays)."""
+        """Newton step −J⁻¹·F for one input vector (1-D arrays).
+
+        Raises:
+            ConvergenceError: If a device current or slope is not finite (overflow).
+        """
         v_dev = self.device_voltages(unknown[:, None], voltages[:, None])[..., 0]
-        jacobian = self.pattern.matrices(self.crossbar.device.slope(v_dev, self.crossbar.conductances))[0]
-        return -factorize(jacobian)(f)
+        with np.errstate(over="ignore", invalid="ignore"):
+            slope = self.crossbar.device.slope(v_dev, self.crossbar.conductances)
+        if not (np.isfinite(slope).all() and np.isfinite(f).all()):
+            raise ConvergenceError(
+                f"Newton's method met device currents or slopes beyond floating point with device model "
+                f"{self.crossbar.device!r} (largest device voltage {np.abs(v_dev).max():.3g} V); "
+                "lower the input voltages"
+            )
+        return -factorize(self.pattern.matrices(slope)[0])(f)
 
 
 def _norms(f: np.ndarray) -> np.ndarray:
@@ -134,7 +148,8 @@ def newton_solve(crossbar: Crossbar, voltages: np.ndarray, topology: Topology | 
         The :class:`NewtonResult`.
 
     Raises:
-        ConvergenceError: If an input vector has not converged after :data:`MAX_ITERATIONS`.
+        ConvergenceError: If an input vector has not converged after :data:`MAX_ITERATIONS`, or the
+            device currents overflow.
     """
     topology = topology or build_topology(crossbar)
     system = _System(crossbar, topology)
@@ -144,9 +159,8 @@ def newton_solve(crossbar: Crossbar, voltages: np.ndarray, topology: Topology | 
 
     a, s = system.pattern.matrices(crossbar.conductances)
     x = factorize(a)(-(s @ voltages))
-    f, noise = system.residual(x, voltages)
+    f, done = system.residual(x, voltages)
     tolerance = STEP_TOLERANCE * np.abs(voltages).max(axis=0)
-    done = np.abs(f).max(axis=0) <= noise
     iterations = np.zeros(batch, dtype=int)
     while not done.all():
         active = np.flatnonzero(~done)
@@ -157,10 +171,10 @@ def newton_solve(crossbar: Crossbar, voltages: np.ndarray, topology: Topology | 
             dx[:, col] = system.step(x[:, k], voltages[:, k], f[:, k])
         iterations[active] += 1
         small = np.abs(dx).max(axis=0) <= tolerance[active]
-        x[:, active], f[:, active], noise[active] = _damped_update(
+        x[:, active], f[:, active], rounding = _damped_update(
             system, x[:, active], voltages[:, active], f[:, active], dx, small
         )
-        done[active] = small | (np.abs(f[:, active]).max(axis=0) <= noise[active])
+        done[active] = small | rounding
     return NewtonResult(x, iterations, np.abs(f).max(axis=0))
 
 
@@ -172,19 +186,18 @@ def _damped_update(
     A step already below the convergence tolerance (``small``) is taken in full.
 
     Returns:
-        The new unknowns, their residual and its rounding level.
+        The new unknowns, their residual, and whether it is at the level of rounding.
     """
     norm = _norms(f)
     alpha = np.ones(x.shape[1])
     for _ in range(MAX_HALVINGS):
         trial = x + alpha * dx
-        f_trial, noise = system.residual(trial, v)
-        norm_trial = _norms(f_trial)
-        accept = small | (norm_trial <= (1.0 - ARMIJO * alpha) * norm) | (np.abs(f_trial).max(axis=0) <= noise)
+        f_trial, rounding = system.residual(trial, v)
+        accept = small | rounding | (_norms(f_trial) <= (1.0 - ARMIJO * alpha) * norm)
         if accept.all():
             break
         alpha = np.where(accept, alpha, 0.5 * alpha)
-    return trial, f_trial, noise
+    return trial, f_trial, rounding
 
 
 def _fail(system: _System, f: np.ndarray, active: np.ndarray) -> None:
@@ -217,19 +230,6 @@ def solve_newton(crossbar: Crossbar, voltages: np.ndarray) -> Solution:
     topology = build_topology(crossbar)
     result = newton_solve(crossbar, v, topology)
     nodes = node_voltages(topology, result.unknown, v)
-    w = nodes[topology.device_w]
-    b = nodes[topology.device_b]
-    i_dev = crossbar.device.current(w - b, crossbar.conductances)
-    i_out = i_dev.sum(axis=0)
-    if not batched:
-        w, b, i_dev, i_out = w[..., 0], b[..., 0], i_dev[..., 0], i_out[..., 0]
-    return Solution(
-        crossbar=crossbar,
-        voltages=v if batched else v[:, 0],
-        output_currents=i_out,
-        wl_voltages=w,
-        bl_voltages=b,
-        device_currents=i_dev,
-        backend="fast",
-        wall_time=time.perf_counter() - start,
+    return Solution.from_node_voltages(
+        crossbar, v, batched, nodes[topology.device_w], nodes[topology.device_b], "fast", start
     )

@@ -42,6 +42,13 @@ class Memristor(DynamicModel):
     """Default amplitude (V) of the characterisation sweep."""
     sweep_frequency: ClassVar[float]
     """Default frequency (Hz) of the characterisation sweep."""
+    verilog_a_selectors: ClassVar[dict[str, float]] = {}
+    """Parameters of the shared Verilog-A module that select this model's variant (e.g. a window)."""
+
+    def verilog_a_values(self) -> dict[str, float]:
+        """Instance parameters of the model's Verilog-A module: every parameter and the selectors."""
+        values = {name: float(value) for name, value in self.values.items() if value.ndim == 0}
+        return {**values, **self.verilog_a_selectors}
 
     def initial_state(self) -> np.ndarray:
         """The initial state (S,) or (S, M, N), from the parameters ``<state>0``."""

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Sequence
-from typing import ClassVar
 
 import numpy as np
 
@@ -40,9 +39,7 @@ _CITATION = "Strukov et al., Nature 453, 80 (2008), Eqs. (1)-(2)"
 
 _COMMON = (
     Parameter("r_on", "Ω", 100.0, "Resistance R_ON of the fully doped device (x = 1), Eq. (1)", 0.0, minimum_open=True),
-    Parameter(
-        "r_off", "Ω", 16e3, "Resistance R_OFF of the undoped device (x = 0), Eq. (1)", 0.0, minimum_open=True
-    ),
+    Parameter("r_off", "Ω", 16e3, "Resistance R_OFF of the undoped device (x = 0), Eq. (1)", 0.0, minimum_open=True),
     Parameter("d", "m", 10e-9, "Thickness D of the oxide film, Eqs. (1)-(2)", 0.0, minimum_open=True),
     Parameter("mu_v", "m²/(V·s)", 1e-14, "Average dopant mobility μ_v, Eq. (2)", 0.0, minimum_open=True),
     Parameter("x0", "1", 0.1, "Initial normalised doped width w/D", 0.0, 1.0),
@@ -58,8 +55,6 @@ class _IonDrift(Memristor):
     states = (StateVariable("x", "1", 0.0, 1.0, "doped-region width w/D (1 = R_ON, 0 = R_OFF)"),)
     sweep_amplitude = 1.0
     sweep_frequency = 1.0
-    window_code: ClassVar[int]
-    """Value of the Verilog-A parameter ``window`` selecting this window."""
 
     def __init__(self, **values: object) -> None:
         super().__init__(**values)
@@ -125,7 +120,7 @@ class HPLinear(_IonDrift):
     name = "hp"
     citation = _CITATION + ", no window (state clamped to [0, 1])"
     parameters = (*_COMMON, bound_width_parameter())
-    window_code = 0
+    verilog_a_selectors = {"window": 0.0}
 
     def _window_rate(self, drive: np.ndarray, x: np.ndarray, i: np.ndarray) -> np.ndarray:
         return bounded_rate(drive, x, self._p("bound_width", x))
@@ -147,7 +142,7 @@ class HPJoglekar(_IonDrift):
     name = "hp-joglekar"
     citation = _CITATION + "; window: Joglekar & Wolf, Eur. J. Phys. 30, 661 (2009)"
     parameters = (*_COMMON, _P_INTEGER)
-    window_code = 1
+    verilog_a_selectors = {"window": 1.0}
 
     def _window_rate(self, drive: np.ndarray, x: np.ndarray, i: np.ndarray) -> np.ndarray:
         return drive * joglekar(x, self._p("p", x))
@@ -166,7 +161,7 @@ class HPBiolek(_IonDrift):
     name = "hp-biolek"
     citation = _CITATION + "; window: Biolek et al., Radioengineering 18, 210 (2009)"
     parameters = (*_COMMON, _P_INTEGER)
-    window_code = 2
+    verilog_a_selectors = {"window": 2.0}
 
     def _window_rate(self, drive: np.ndarray, x: np.ndarray, i: np.ndarray) -> np.ndarray:
         return drive * biolek(x, i, self._p("p", x))
@@ -189,7 +184,7 @@ class HPProdromakis(_IonDrift):
         Parameter("p", "1", 1.0, "Window exponent p (real, > 0)", 0.0, minimum_open=True),
         Parameter("j", "1", 1.0, "Window scale j: the window's maximum is j*(1 - 0.75^p)", 0.0, minimum_open=True),
     )
-    window_code = 3
+    verilog_a_selectors = {"window": 3.0}
 
     def _window_rate(self, drive: np.ndarray, x: np.ndarray, i: np.ndarray) -> np.ndarray:
         return drive * prodromakis(x, self._p("p", x), self._p("j", x))

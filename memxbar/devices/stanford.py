@@ -96,7 +96,8 @@ class StanfordPku(Memristor):
         with np.errstate(divide="ignore"):
             gap = -v["g0"] * np.log(g / scale)
         x = (gap - v["gap_min"]) / (v["gap_max"] - v["gap_min"])
-        return self._state_in_range(x, g, scale * np.exp(-v["gap_max"] / v["g0"]), scale * np.exp(-v["gap_min"] / v["g0"]))[None]
+        low, high = scale * np.exp(-v["gap_max"] / v["g0"]), scale * np.exp(-v["gap_min"] / v["g0"])
+        return self._state_in_range(x, g, low, high)[None]
 
     def state_current(self, v: np.ndarray, state: np.ndarray) -> np.ndarray:
         v = np.asarray(v, dtype=np.float64)

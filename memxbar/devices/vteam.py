@@ -33,13 +33,14 @@ from memxbar.devices.windows import bounded_rate, bounded_rate_spice
 from memxbar.errors import InputError
 
 _POSITIVE = {"minimum": 0.0, "minimum_open": True}
+_NEGATIVE = {"maximum": 0.0, "maximum_open": True}
 
 _PARAMETERS = (
     Parameter("r_on", "Ω", 50.0, "Resistance R_ON at w = w_on, Eqs. (2)-(3)", **_POSITIVE),
     Parameter("r_off", "Ω", 1e3, "Resistance R_OFF at w = w_off, Eqs. (2)-(3)", **_POSITIVE),
-    Parameter("v_on", "V", -0.2, "Threshold v_on < 0 of the on (set) switching, Eq. (1)", maximum=0.0, maximum_open=True),
+    Parameter("v_on", "V", -0.2, "Threshold v_on < 0 of the on (set) switching, Eq. (1)", **_NEGATIVE),
     Parameter("v_off", "V", 0.02, "Threshold v_off > 0 of the off (reset) switching, Eq. (1)", **_POSITIVE),
-    Parameter("k_on", "m/s", -10.0, "Rate constant k_on < 0 of the on switching, Eq. (1)", maximum=0.0, maximum_open=True),
+    Parameter("k_on", "m/s", -10.0, "Rate constant k_on < 0 of the on switching, Eq. (1)", **_NEGATIVE),
     Parameter("k_off", "m/s", 5e-4, "Rate constant k_off > 0 of the off switching, Eq. (1)", **_POSITIVE),
     Parameter("alpha_on", "1", 3.0, "Exponent α_on of the on switching, Eq. (1)", **_POSITIVE),
     Parameter("alpha_off", "1", 1.0, "Exponent α_off of the off switching, Eq. (1)", **_POSITIVE),
@@ -62,8 +63,7 @@ class _Vteam(Memristor):
     states = (StateVariable("x", "1", 0.0, 1.0, "(w - w_on)/(w_off - w_on): 0 = R_ON, 1 = R_OFF"),)
     sweep_amplitude = 1.0
     sweep_frequency = 1e6
-    exponential = 0
-    """Value of the Verilog-A parameter ``exponential`` selecting this I–V relation."""
+    verilog_a_selectors = {"exponential": 0.0}
 
     def __init__(self, **values: object) -> None:
         super().__init__(**values)
@@ -144,7 +144,7 @@ class VteamExponential(_Vteam):
     name = "vteam-exp"
     summary = "I = V/(R_on*exp(ln(R_off/R_on)*x)), dw/dt as vteam"
     citation = "Kvatinsky et al., IEEE TCAS-II 62, 786 (2015), Eqs. (1), (3); TEAM windows"
-    exponential = 1
+    verilog_a_selectors = {"exponential": 1.0}
 
     def _resistance(self, x: np.ndarray) -> np.ndarray:
         r_on, r_off = self._p("r_on", x), self._p("r_off", x)

@@ -49,7 +49,7 @@ class Yakopcic(Memristor):
         Parameter("ap", "1/s", 4000.0, "Rate A_p of the state change above V_p", minimum=0.0),
         Parameter("an", "1/s", 4000.0, "Rate A_n of the state change below -V_n", minimum=0.0),
         Parameter("xp", "1", 0.3, "State x_p beyond which positive motion slows", 0.0, 1.0, maximum_open=True),
-        Parameter("xn", "1", 0.5, "1 - x_n is the state below which negative motion slows", 0.0, 1.0, maximum_open=True),
+        Parameter("xn", "1", 0.5, "Negative motion slows below the state 1 - x_n", 0.0, 1.0, maximum_open=True),
         Parameter("alphap", "1", 1.0, "Decay rate α_p of positive motion beyond x_p", minimum=0.0),
         Parameter("alphan", "1", 5.0, "Decay rate α_n of negative motion below 1 - x_n", minimum=0.0),
         Parameter("eta", "1", 1.0, "Direction η of the state motion: +1 or -1", -1.0, 1.0, integer=True),
@@ -107,9 +107,7 @@ class Yakopcic(Memristor):
 
     def spice_state_derivative(self, v: np.ndarray, state: Sequence[np.ndarray]) -> list[np.ndarray]:
         fields = {"v": v, "x": state[0], **self.values}
-        g = fill(
-            "((({v})>{vp})?{ap}*(exp({v})-exp({vp})):((({v})<-{vn})?-{an}*(exp(-({v}))-exp({vn})):0))", **fields
-        )
+        g = fill("((({v})>{vp})?{ap}*(exp({v})-exp({vp})):((({v})<-{vn})?-{an}*(exp(-({v}))-exp({vn})):0))", **fields)
         f_p = fill("(({x})>={xp}?exp(-{alphap}*({x}-{xp}))*(({xp}-{x})/(1-{xp})+1):1)", **fields)
         f_n = fill("(({x})<=1-{xn}?exp({alphan}*({x}+{xn}-1))*({x}/(1-{xn})):1)", **fields)
         return [fill("({eta}*{g}*({eta}*({v})>=0?{f_p}:{f_n}))", g=g, f_p=f_p, f_n=f_n, **fields)]

@@ -42,7 +42,7 @@ def integrate_states(model: DynamicModel, stimulus: Stimulus, initial: np.ndarra
     def rate(t: float, y: np.ndarray) -> np.ndarray:
         return model.state_derivative(stimulus.voltage(t), y)
 
-    for start, stop in zip(edges[:-1], edges[1:]):
+    for start, stop in zip(edges[:-1], edges[1:], strict=True):
         solution = solve_ivp(
             rate,
             (start, stop),

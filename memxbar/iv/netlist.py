@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from memxbar.devices.base import DynamicModel
+from memxbar.devices.dynamic import Memristor
 from memxbar.iv.stimulus import Stimulus
 
 SOURCE = "Vin"
@@ -25,6 +28,11 @@ def state_nodes(model: DynamicModel) -> list[str]:
     return [f"x{DEVICE}_{k}" for k in range(len(model.states))]
 
 
+def _tran_card(stimulus: Stimulus, uic: bool) -> str:
+    step = stimulus.period / STEPS_PER_PERIOD
+    return f".tran {step!r} {stimulus.duration!r} 0 {step!r}" + (" uic" if uic else "")
+
+
 def transient_netlist(model: DynamicModel, stimulus: Stimulus, initial: np.ndarray) -> str:
     """Netlist of ``.tran`` over the stimulus, from the initial state (``uic``: no operating point).
 
@@ -34,13 +42,39 @@ def transient_netlist(model: DynamicModel, stimulus: Stimulus, initial: np.ndarr
         initial: (S,) initial state.
     """
     cards = model.spice_transient_cards(np.array(DEVICE), np.array(NODE), np.array("0"), initial.reshape(-1))
-    step = stimulus.period / STEPS_PER_PERIOD
     lines = [
-        f"* memxbar iv: {model.name} under a {stimulus.waveform} of {stimulus.amplitude!r} V, {stimulus.frequency!r} Hz",
+        f"* memxbar iv: {model.name}, {stimulus.waveform} of {stimulus.amplitude!r} V at {stimulus.frequency!r} Hz",
         f".options {OPTIONS}",
         stimulus.spice_source(SOURCE, NODE),
         *(str(card) for card in cards),
-        f".tran {step!r} {stimulus.duration!r} 0 {step!r} uic",
+        _tran_card(stimulus, uic=True),
+        ".end",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def verilog_a_module(model: DynamicModel) -> str:
+    """Name of the module in the model's Verilog-A source."""
+    match = re.search(r"^\s*module\s+(\w+)", model.verilog_a_path().read_text(), re.MULTILINE)
+    if match is None:
+        raise ValueError(f"no module in {model.verilog_a_path()}")
+    return match.group(1)
+
+
+def osdi_transient_netlist(model: Memristor, stimulus: Stimulus) -> str:
+    """Netlist of the same ``.tran`` with the device as the compiled Verilog-A (OSDI) model.
+
+    The initial state comes from the operating point: the Verilog-A state nodes leak towards
+    their ``<state>0`` parameters, and every model's state is at rest at 0 V.
+    """
+    values = " ".join(f"{name}={value!r}" for name, value in model.verilog_a_values().items())
+    lines = [
+        f"* memxbar iv through OSDI: {model.name}",
+        f".options {OPTIONS}",
+        stimulus.spice_source(SOURCE, NODE),
+        f".model {DEVICE}model {verilog_a_module(model)} {values}",
+        f"N{DEVICE} {NODE} 0 {DEVICE}model",
+        _tran_card(stimulus, uic=False),
         ".end",
     ]
     return "\n".join(lines) + "\n"

@@ -69,7 +69,8 @@ def plot_sweep(sweep: IVSweep, path: str | Path) -> None:
     loops.legend(loc="best", fontsize=8)
     for k, state in enumerate(sweep.model.states):
         line = states.plot(sweep.time, sweep.state_numpy[k], lw=2.5, alpha=0.5, label=f"{state.name} SciPy")[0]
-        states.plot(sweep.time, sweep.state_spice[k], lw=1, ls="--", color=line.get_color(), label=f"{state.name} ngspice")
+        label = f"{state.name} ngspice"
+        states.plot(sweep.time, sweep.state_spice[k], lw=1, ls="--", color=line.get_color(), label=label)
     worst = float(np.max(sweep.state_difference_aligned))
     states.set(
         xlabel="time (s)",

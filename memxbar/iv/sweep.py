@@ -11,8 +11,9 @@ from memxbar.devices import MODELS, DeviceModel, as_model
 from memxbar.devices.dynamic import Memristor
 from memxbar.errors import InputError
 from memxbar.iv.integrate import integrate_states
-from memxbar.iv.netlist import NODE, SOURCE, state_nodes, transient_netlist
+from memxbar.iv.netlist import NODE, SOURCE, osdi_transient_netlist, state_nodes, transient_netlist
 from memxbar.iv.stimulus import Stimulus
+from memxbar.spice.osdi import compile_verilog_a, load_osdi
 from memxbar.spice.transient import run_transient
 
 TIME_TOLERANCE = 1e-5
@@ -171,3 +172,31 @@ def iv_sweep(
         spice_seconds=spice_seconds,
         numpy_seconds=numpy_seconds,
     )
+
+
+def osdi_current_difference(
+    device: DeviceModel | str, amplitude: float | None = None, frequency: float | None = None, cycles: float = 1.0
+) -> float:
+    """Run the same sine sweep with the compiled Verilog-A model (OSDI) and the behavioural one.
+
+    Needs the OpenVAF compiler (see :mod:`memxbar.spice.osdi`).
+
+    Returns:
+        The largest |I_osdi − I_behavioural| relative to the largest |I|, on the OSDI run's time
+        points (the behavioural current interpolated there).
+
+    Raises:
+        memxbar.spice.ngspice.NgspiceError: If OpenVAF is missing or ngspice cannot load OSDI.
+    """
+    model = _sweep_model(device)
+    stimulus = Stimulus(
+        amplitude=model.sweep_amplitude if amplitude is None else float(amplitude),
+        frequency=model.sweep_frequency if frequency is None else float(frequency),
+        cycles=float(cycles),
+    )
+    load_osdi(compile_verilog_a(model.verilog_a_path()))
+    branch = f"{SOURCE.lower()}#branch"
+    osdi = run_transient(osdi_transient_netlist(model, stimulus), ["time", branch])
+    behavioural = run_transient(transient_netlist(model, stimulus, model.initial_state().reshape(-1)), ["time", branch])
+    reference = np.interp(osdi[0], behavioural[0], behavioural[1])
+    return float(np.abs(osdi[1] - reference).max() / np.abs(reference).max())

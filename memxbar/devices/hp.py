@@ -20,8 +20,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from memxbar.devices.base import Parameter, StateVariable, expand
-from memxbar.devices.dynamic import Memristor, bound_width_parameter
+from memxbar.devices.base import Parameter, StateVariable
+from memxbar.devices.dynamic import ResistiveMemristor, bound_width_parameter
 from memxbar.devices.expressions import fill
 from memxbar.devices.windows import (
     biolek,
@@ -33,7 +33,6 @@ from memxbar.devices.windows import (
     prodromakis,
     prodromakis_spice,
 )
-from memxbar.errors import InputError
 
 _CITATION = "Strukov et al., Nature 453, 80 (2008), Eqs. (1)-(2)"
 
@@ -46,7 +45,7 @@ _COMMON = (
 )
 
 
-class _IonDrift(Memristor):
+class _IonDrift(ResistiveMemristor):
     """The linear ion-drift model; subclasses give the window."""
 
     summary = "I = V/(R_on*x + R_off*(1-x)), dx/dt = mu_v*R_on/D^2 * I * F(x)"
@@ -56,32 +55,20 @@ class _IonDrift(Memristor):
     sweep_amplitude = 1.0
     sweep_frequency = 1.0
 
-    def __init__(self, **values: object) -> None:
-        super().__init__(**values)
-        if np.any(self.values["r_off"] <= self.values["r_on"]):
-            raise InputError(f"device parameter r_off of model {self.name} must exceed r_on")
+    ordered = (("r_on", "r_off"),)
 
     def _resistance(self, x: np.ndarray) -> np.ndarray:
-        r_on, r_off = self._p("r_on", x), self._p("r_off", x)
-        return r_on * x + r_off * (1.0 - x)
+        return self._between("r_off", "r_on", x)
 
-    def conductance(self, state: np.ndarray) -> np.ndarray:
-        return 1.0 / self._resistance(np.asarray(state, dtype=np.float64)[0])
+    def _resistance_spice(self, x: np.ndarray) -> np.ndarray:
+        return fill("({r_off}+({r_on}-{r_off})*{x})", x=x, r_on=self.values["r_on"], r_off=self.values["r_off"])
 
-    def state_from_conductance(self, g: np.ndarray | float) -> np.ndarray:
-        g = np.asarray(g, dtype=np.float64)
+    def _state_from_resistance(self, r: np.ndarray) -> np.ndarray:
         r_on, r_off = self.values["r_on"], self.values["r_off"]
-        with np.errstate(divide="ignore"):
-            x = (r_off - 1.0 / g) / (r_off - r_on)
-        return self._state_in_range(x, g, 1.0 / r_off, 1.0 / r_on)[None]
+        return (r_off - r) / (r_off - r_on)
 
-    def state_current(self, v: np.ndarray, state: np.ndarray) -> np.ndarray:
-        return np.asarray(v, dtype=np.float64) / self._resistance(np.asarray(state, dtype=np.float64)[0])
-
-    def slope(self, v: np.ndarray, g: np.ndarray | float) -> np.ndarray:
-        v = np.asarray(v, dtype=np.float64)
-        self.state_from_conductance(g)
-        return expand(g, v.ndim) * np.ones_like(v)
+    def _resistance_range(self) -> tuple[np.ndarray, np.ndarray]:
+        return self.values["r_on"], self.values["r_off"]
 
     def state_derivative(self, v: np.ndarray, state: np.ndarray) -> np.ndarray:
         x = np.asarray(state, dtype=np.float64)[0]
@@ -92,9 +79,6 @@ class _IonDrift(Memristor):
     @abstractmethod
     def _window_rate(self, drive: np.ndarray, x: np.ndarray, i: np.ndarray) -> np.ndarray:
         """dx/dt from the window-free drive k·i (1/s), the state and the current."""
-
-    def spice_state_current(self, v: np.ndarray, state: Sequence[np.ndarray]) -> np.ndarray:
-        return fill("(({v})/({r_on}*{x}+{r_off}*(1-{x})))", v=v, x=state[0], **self._spice_values("r_on", "r_off"))
 
     def spice_state_derivative(self, v: np.ndarray, state: Sequence[np.ndarray]) -> list[np.ndarray]:
         i = self.spice_state_current(v, state)

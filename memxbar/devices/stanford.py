@@ -36,7 +36,6 @@ from memxbar.devices.base import Parameter, StateVariable, expand
 from memxbar.devices.dynamic import Memristor, bound_width_parameter
 from memxbar.devices.expressions import fill
 from memxbar.devices.windows import bounded_rate, bounded_rate_spice, smoothstep, smoothstep_spice
-from memxbar.errors import InputError
 
 _POSITIVE = {"minimum": 0.0, "minimum_open": True}
 _Q_OVER_K = elementary_charge / Boltzmann
@@ -76,14 +75,10 @@ class StanfordPku(Memristor):
     sweep_amplitude = 1.5
     sweep_frequency = 1e3
 
-    def __init__(self, **values: object) -> None:
-        super().__init__(**values)
-        if np.any(self.values["gap_max"] <= self.values["gap_min"]):
-            raise InputError(f"device parameter gap_max of model {self.name} must exceed gap_min")
+    ordered = (("gap_min", "gap_max"),)
 
     def _gap(self, x: np.ndarray) -> np.ndarray:
-        low, high = self._p("gap_min", x), self._p("gap_max", x)
-        return low + (high - low) * x
+        return self._between("gap_min", "gap_max", x)
 
     def conductance(self, state: np.ndarray) -> np.ndarray:
         x = np.asarray(state, dtype=np.float64)[0]

@@ -36,7 +36,6 @@ import numpy as np
 from memxbar.devices.base import Parameter, StateVariable, expand
 from memxbar.devices.dynamic import Memristor
 from memxbar.devices.expressions import fill
-from memxbar.errors import InputError
 
 _POSITIVE = {"minimum": 0.0, "minimum_open": True}
 
@@ -69,14 +68,10 @@ class VolatileStp(Memristor):
     sweep_amplitude = 1.5
     sweep_frequency = 1.0
 
-    def __init__(self, **values: object) -> None:
-        super().__init__(**values)
-        if np.any(self.values["g_max"] <= self.values["g_min"]):
-            raise InputError(f"device parameter g_max of model {self.name} must exceed g_min")
+    ordered = (("g_min", "g_max"),)
 
     def _g(self, u: np.ndarray) -> np.ndarray:
-        g_min, g_max = self._p("g_min", u), self._p("g_max", u)
-        return g_min + (g_max - g_min) * u
+        return self._between("g_min", "g_max", u)
 
     @staticmethod
     def _combined(state: np.ndarray) -> np.ndarray:

@@ -26,11 +26,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from memxbar.devices.base import Parameter, StateVariable, expand
-from memxbar.devices.dynamic import Memristor, bound_width_parameter
+from memxbar.devices.base import Parameter, StateVariable
+from memxbar.devices.dynamic import ResistiveMemristor, bound_width_parameter
 from memxbar.devices.expressions import fill
 from memxbar.devices.windows import bounded_rate, bounded_rate_spice
-from memxbar.errors import InputError
 
 _POSITIVE = {"minimum": 0.0, "minimum_open": True}
 _NEGATIVE = {"maximum": 0.0, "maximum_open": True}
@@ -54,7 +53,7 @@ _PARAMETERS = (
 )
 
 
-class _Vteam(Memristor):
+class _Vteam(ResistiveMemristor):
     """VTEAM state dynamics; subclasses give the I–V relation."""
 
     conductance_meaning = "the conductance 1/R(x) at the state x, from 1/R_off to 1/R_on"
@@ -65,17 +64,10 @@ class _Vteam(Memristor):
     sweep_frequency = 1e6
     verilog_a_selectors = {"exponential": 0.0}
 
-    def __init__(self, **values: object) -> None:
-        super().__init__(**values)
-        v = self.values
-        if np.any(v["r_off"] <= v["r_on"]):
-            raise InputError(f"device parameter r_off of model {self.name} must exceed r_on")
-        if np.any(v["w_off"] <= v["w_on"]):
-            raise InputError(f"device parameter w_off of model {self.name} must exceed w_on")
+    ordered = (("r_on", "r_off"), ("w_on", "w_off"))
 
     def _resistance(self, x: np.ndarray) -> np.ndarray:
-        r_on, r_off = self._p("r_on", x), self._p("r_off", x)
-        return r_on + (r_off - r_on) * x
+        return self._between("r_on", "r_off", x)
 
     def _resistance_spice(self, x: np.ndarray) -> np.ndarray:
         return fill("({r_on}+({r_off}-{r_on})*{x})", x=x, r_on=self.values["r_on"], r_off=self.values["r_off"])
@@ -84,22 +76,8 @@ class _Vteam(Memristor):
         r_on, r_off = self.values["r_on"], self.values["r_off"]
         return (r - r_on) / (r_off - r_on)
 
-    def conductance(self, state: np.ndarray) -> np.ndarray:
-        return 1.0 / self._resistance(np.asarray(state, dtype=np.float64)[0])
-
-    def state_from_conductance(self, g: np.ndarray | float) -> np.ndarray:
-        g = np.asarray(g, dtype=np.float64)
-        with np.errstate(divide="ignore"):
-            x = self._state_from_resistance(1.0 / g)
-        return self._state_in_range(x, g, 1.0 / self.values["r_off"], 1.0 / self.values["r_on"])[None]
-
-    def state_current(self, v: np.ndarray, state: np.ndarray) -> np.ndarray:
-        return np.asarray(v, dtype=np.float64) / self._resistance(np.asarray(state, dtype=np.float64)[0])
-
-    def slope(self, v: np.ndarray, g: np.ndarray | float) -> np.ndarray:
-        v = np.asarray(v, dtype=np.float64)
-        self.state_from_conductance(g)
-        return expand(g, v.ndim) * np.ones_like(v)
+    def _resistance_range(self) -> tuple[np.ndarray, np.ndarray]:
+        return self.values["r_on"], self.values["r_off"]
 
     def state_derivative(self, v: np.ndarray, state: np.ndarray) -> np.ndarray:
         x = np.asarray(state, dtype=np.float64)[0]
@@ -113,9 +91,6 @@ class _Vteam(Memristor):
         f_on = np.exp(-np.exp(-(w - p["a_on"]) / p["w_c"]))
         rate = (off * f_off + on * f_on) / span
         return bounded_rate(rate, x, p["bound_width"])[None]
-
-    def spice_state_current(self, v: np.ndarray, state: Sequence[np.ndarray]) -> np.ndarray:
-        return fill("(({v})/{r})", v=v, r=self._resistance_spice(state[0]))
 
     def spice_state_derivative(self, v: np.ndarray, state: Sequence[np.ndarray]) -> list[np.ndarray]:
         x = state[0]

@@ -14,10 +14,10 @@ f_off(w) = exp(−exp((w − a_off)/w_c)), f_on(w) = exp(−exp(−(w − a_on)/
 [w_on, w_off] (here by the smooth clamp of :func:`~memxbar.devices.windows.bounded_rate`). The
 state is x = (w − w_on)/(w_off − w_on) in [0, 1].
 
-Defaults: the parameter set distributed with the model (R_ON = 50 Ω, R_OFF = 1 kΩ, v_on = −0.2 V,
-v_off = 0.02 V, k_on = −10 m/s, k_off = 5e-4 m/s, α_on = 3, α_off = 1, w_on = 0, w_off = 3 nm, as
-in MemTorch's VTEAM), with a_on = w_on, a_off = w_off and w_c = 107 pm (TEAM's fit of the
-Simmons tunnel-barrier model).
+Defaults: MemTorch's VTEAM parameter set (R_ON = 50 Ω, R_OFF = 1 kΩ, v_on = −0.2 V, v_off = 0.02 V,
+k_on = −10 m/s, k_off = 5e-4 m/s, α_on = 3, α_off = 1, w_on = 0, w_off = 3 nm); the paper's own
+fits (to specific devices) could not be consulted here. a_on = w_on, a_off = w_off, and
+w_c = 107 pm, TEAM's fit of the Simmons tunnel-barrier model.
 """
 
 from __future__ import annotations

@@ -2,9 +2,21 @@
 
 from memxbar.compare import Comparison, compare
 from memxbar.crossbar import Crossbar
+from memxbar.iv.sweep import IVSweep, iv_sweep
 from memxbar.simulate import BACKENDS, simulate
 from memxbar.solution import Solution
 from memxbar.sweep import Experiment, sweep
 
-__all__ = ["BACKENDS", "Comparison", "Crossbar", "Experiment", "Solution", "compare", "simulate", "sweep"]
+__all__ = [
+    "BACKENDS",
+    "Comparison",
+    "Crossbar",
+    "Experiment",
+    "IVSweep",
+    "Solution",
+    "compare",
+    "iv_sweep",
+    "simulate",
+    "sweep",
+]
 __version__ = "0.1.0"

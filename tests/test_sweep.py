@@ -27,7 +27,7 @@ from memxbar.sweep.config import load_config
 from memxbar.sweep.execute import run_distributed
 from memxbar.sweep.grid import expand, grid_axes
 from memxbar.sweep.runner import columns, run_point
-from memxbar.sweep.spec import Experiment
+from memxbar.sweep.spec import DEVICE_PARAMETERS, DEVICE_PARAMS, PARAMETERS, Experiment
 from memxbar.sweep.store import read_results
 from memxbar.sweep.tasks import plan_tasks
 
@@ -78,9 +78,12 @@ BAD_CONFIGS = [
     ("seeds = 0\n", "seeds: expected at least 1 repeat"),
     ("seeds = 2\n[grid]\nseed = [1, 2]\n", "seeds: seed is already set by grid.seed"),
     ("[grid\nrows = [1]\n", "is not valid TOML"),
-    ('[base]\ndevice = "sinh"\nv0 = -1\n', "base.v0: device parameter v0 of model sinh must be > 0 V, got -1 V"),
+    ('[base]\ndevice = "sinh"\ndevice_v0 = -1\n', "base.device_v0: device parameter v0 of model sinh must be > 0"),
     ('[base]\ndevice = "memristor"\n', "base.device: expected one of 'ohmic', 'sinh'"),
-    ("[grid]\nv0 = [0.1, 0.3]\n", "v0 is a parameter of device model sinh, but the sweep only uses ohmic"),
+    (
+        "[grid]\ndevice_n = [2.1, 3]\n",
+        "device_n is a parameter of device model power-law, but the sweep only uses ohmic",
+    ),
 ]
 
 
@@ -92,6 +95,11 @@ def test_bad_config_exits_2_with_one_line_naming_the_key(tmp_path: Path, text: s
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error: ")
     assert message in lines[0]
+
+
+def test_device_parameter_names_never_clash_with_experiment_fields() -> None:
+    assert len(set(PARAMETERS)) == len(PARAMETERS)
+    assert DEVICE_PARAMS not in PARAMETERS and all(name.startswith("device_") for name in DEVICE_PARAMETERS)
 
 
 def test_example_config_ships_with_the_package_and_expands() -> None:
@@ -185,13 +193,14 @@ def test_both_backends_agree_and_report_their_difference() -> None:
 
 def test_device_models_and_their_parameters_are_swept_and_each_point_keeps_its_own(tmp_path: Path) -> None:
     out = tmp_path / "devices.csv"
-    grid = {"device": ["ohmic", "sinh", "power-law"], "v0": [0.2, 0.5]}
-    frame = memxbar.sweep({"rows": 5, "cols": 4, "batch": 2, "backend": "both", "n": 2.5}, grid, out=out, workers=0)
+    grid = {"device": ["ohmic", "sinh", "power-law"], "device_v0": [0.2, 0.5]}
+    base = {"rows": 5, "cols": 4, "batch": 2, "backend": "both", "device_n": 2.5}
+    frame = memxbar.sweep(base, grid, out=out, workers=0)
     assert list(frame["device"]) == ["ohmic", "sinh", "sinh", "power-law"]
     assert list(frame["device_params"]) == ["", "v0=0.2", "v0=0.5", "n=2.5;vref=0.25"]
     assert (frame["error"] == "").all() and (frame["spice_vs_fast_max_rel"] < 1e-6).all()
     by_device = read_results(out).set_index("device_params")
-    assert np.isnan(by_device.loc["", "v0"]) and by_device.loc["n=2.5;vref=0.25", "n"] == 2.5
+    assert np.isnan(by_device.loc["", "device_v0"]) and by_device.loc["n=2.5;vref=0.25", "device_n"] == 2.5
     error = by_device["error_max_rel"]
     assert error[""] < 1e-12 < error["v0=0.5"] < error["v0=0.2"]
 

@@ -16,6 +16,7 @@ import click
 from memxbar import __version__
 from memxbar.cli.compare import compare_command
 from memxbar.cli.doctor import doctor_command
+from memxbar.cli.iv import iv_command
 from memxbar.cli.models import models_command
 from memxbar.cli.netlist import netlist_command
 from memxbar.cli.simulate import simulate_command
@@ -67,6 +68,7 @@ COMMANDS: list[click.Command] = [
     compare_command,
     doctor_command,
     models_command,
+    iv_command,
     sweep_command,
     plot_sweep_command,
 ]

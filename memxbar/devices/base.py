@@ -58,7 +58,7 @@ ngspice 46 derivative of ``sqrt`` at 0 is finite because of its division guard, 
 
 Verilog-A
 ---------
-``verilog_a`` names the model's standard Verilog-A source in ``memxbar/device_models/``
+``verilog_a`` names the model's standard Verilog-A source in ``device_models/``
 (:meth:`DeviceModel.verilog_a_path`). It takes G and every parameter as instance parameters
 and must implement the same equations.
 
@@ -98,6 +98,7 @@ from memxbar.netlist.text import join, numbers
 from memxbar.validation import as_finite_array
 
 VERILOG_A_DIRECTORY = Path(__file__).resolve().parent.parent / "device_models"
+# ``memxbar/device_models`` is a link to the top-level ``device_models/``, so wheels ship the files.
 """Directory of the Verilog-A sources of the device models."""
 
 STATE_LEAK_RESISTANCE = 1e15
@@ -212,7 +213,7 @@ class DeviceModel(ABC):
     parameters: ClassVar[tuple[Parameter, ...]] = ()
     """The model's parameters (G itself is not one: it comes from the crossbar)."""
     verilog_a: ClassVar[str]
-    """File name of the Verilog-A source in ``memxbar/device_models/``."""
+    """File name of the Verilog-A source in ``device_models/``."""
     linear: ClassVar[bool] = False
     """Whether the current is exactly G·V (the fast backend then solves without Newton)."""
     dynamic: ClassVar[bool] = False

@@ -6,14 +6,36 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from memxbar.devices.base import DeviceModel
+from memxbar.devices.hp import HPBiolek, HPJoglekar, HPLinear, HPProdromakis
 from memxbar.devices.ohmic import Ohmic
 from memxbar.devices.poole_frenkel import PooleFrenkel
 from memxbar.devices.power_law import PowerLaw
 from memxbar.devices.sinh import Sinh
+from memxbar.devices.stanford import StanfordPku
+from memxbar.devices.volatile import VolatileStp
+from memxbar.devices.vteam import VteamExponential, VteamLinear
+from memxbar.devices.yakopcic import Yakopcic
 from memxbar.errors import InputError
 
 MODELS: Mapping[str, type[DeviceModel]] = MappingProxyType(
-    {model.name: model for model in (Ohmic, Sinh, PowerLaw, PooleFrenkel)}
+    {
+        model.name: model
+        for model in (
+            Ohmic,
+            Sinh,
+            PowerLaw,
+            PooleFrenkel,
+            HPLinear,
+            HPJoglekar,
+            HPBiolek,
+            HPProdromakis,
+            VteamLinear,
+            VteamExponential,
+            Yakopcic,
+            StanfordPku,
+            VolatileStp,
+        )
+    }
 )
 """Device model classes by name (what ``--device`` accepts), in listing order."""
 

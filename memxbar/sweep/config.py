@@ -8,7 +8,7 @@ A configuration has three top-level keys, all optional::
     batch = 8
     g_min = 1e-6
     device = "sinh"
-    v0 = 0.3                   # a parameter of the device model
+    device_v0 = 0.3            # parameter v0 of the device model
 
     [grid]                     # the full product of these lists
     r_wl = [0.5, 1.0, 2.0]

@@ -16,7 +16,15 @@ from typing import Any
 import numpy as np
 
 from memxbar.errors import InputError
-from memxbar.sweep.spec import DEVICE_PARAMETERS, PARAMETERS, Experiment, check_parameter, experiment, unknown_parameter
+from memxbar.sweep.spec import (
+    DEVICE_PARAMETERS,
+    DEVICE_PREFIX,
+    PARAMETERS,
+    Experiment,
+    check_parameter,
+    experiment,
+    unknown_parameter,
+)
 
 
 @dataclass(frozen=True)
@@ -147,7 +155,7 @@ def expand(base: Mapping[str, Any], axes: Sequence[Axis]) -> list[Experiment]:
             values.update(zip(axis.parameters, step, strict=True))
         point = experiment(values)
         points.setdefault(point.point_id, point)
-    used = {name for point in points.values() for name, _ in point.device_params}
+    used = {DEVICE_PREFIX + name for point in points.values() for name, _ in point.device_params}
     given = {*base, *(name for axis in axes for name in axis.parameters)}
     for name in sorted(given & set(DEVICE_PARAMETERS) - used):
         models = ", ".join(model for model, _ in DEVICE_PARAMETERS[name])

@@ -1,9 +1,10 @@
 """One point of a sweep: the experiment specification, its checked parameters and its stable id.
 
-The sweepable parameters are the fields of :class:`Experiment` and, under their own names, the
-parameters of the device models (``v0`` of ``sinh``, ``n`` of ``power-law`` …, see
-``memxbar models``). A point keeps the device parameters of its own model only, so one sweep can
-compare models that have different parameters.
+The sweepable parameters are the fields of :class:`Experiment` and the parameters of the device
+models, prefixed with ``device_`` (``device_v0`` of ``sinh``, ``device_n`` of ``power-law`` …,
+see ``memxbar models``): models have parameters named like fields (``g_min``) and like each
+other. A point keeps the device parameters of its own model only, so one sweep can compare
+models that have different parameters; a name several models share applies to each of them.
 """
 
 from __future__ import annotations
@@ -34,6 +35,9 @@ BACKEND_CHOICES = (*BACKENDS, BOTH)
 
 DEVICE_PARAMS = "device_params"
 """The field of :class:`Experiment` holding the device parameters (not a sweepable name itself)."""
+
+DEVICE_PREFIX = "device_"
+"""Prefix of a device parameter's sweepable name: ``device_v0`` is parameter ``v0`` of the model."""
 
 
 def _number(minimum: float, unit: str, strict: bool = False) -> dict[str, Any]:
@@ -112,9 +116,9 @@ class Experiment:
         return values
 
     def flat(self) -> dict[str, Any]:
-        """Every sweepable parameter by name, the device parameters under their own names."""
+        """Every sweepable parameter by name, the device parameters prefixed with ``device_``."""
         values = {item.name: getattr(self, item.name) for item in fields(self) if item.name != DEVICE_PARAMS}
-        return {**values, **dict(self.device_params)}
+        return {**values, **{DEVICE_PREFIX + name: value for name, value in self.device_params}}
 
     @property
     def point_id(self) -> str:
@@ -131,10 +135,11 @@ FIELDS: dict[str, Any] = {item.name: item for item in fields(Experiment) if item
 """Sweepable field name of :class:`Experiment` → its dataclass field (type rules in ``metadata``)."""
 
 DEVICE_PARAMETERS: dict[str, list[tuple[str, Parameter]]] = {}
-"""Device parameter name → (model name, :class:`~memxbar.devices.Parameter`) of every model that has it."""
+"""Sweepable device parameter name (``device_v0``) → (model name, :class:`~memxbar.devices.Parameter`)
+of every model that has the parameter."""
 for _model in MODELS.values():
     for _parameter in _model.parameters:
-        DEVICE_PARAMETERS.setdefault(_parameter.name, []).append((_model.name, _parameter))
+        DEVICE_PARAMETERS.setdefault(DEVICE_PREFIX + _parameter.name, []).append((_model.name, _parameter))
 
 PARAMETERS: tuple[str, ...] = (*FIELDS, *DEVICE_PARAMETERS)
 """Every sweepable parameter name: the fields of :class:`Experiment`, then the device parameters."""
@@ -208,7 +213,10 @@ def unknown_parameter(path: str, name: object) -> InputError:
     """The error for a key that is no parameter, suggesting the closest known name."""
     close = difflib.get_close_matches(str(name), PARAMETERS, n=1)
     hint = f"did you mean {close[0]}? " if close else ""
-    return InputError(f"{path}: unknown parameter; {hint}known: {', '.join(PARAMETERS)}")
+    return InputError(
+        f"{path}: unknown parameter; {hint}known: {', '.join(FIELDS)}, and {DEVICE_PREFIX}NAME for a parameter "
+        "NAME of the device model (see `memxbar models`)"
+    )
 
 
 def check_parameters(values: Mapping[str, Any], path: str = "base") -> dict[str, Any]:
@@ -244,6 +252,6 @@ def experiment(values: Mapping[str, Any]) -> Experiment:
     over several models may set the parameters of each.
     """
     model = MODELS[values.get("device", FIELDS["device"].default)]
-    own = {p.name for p in model.parameters}
-    device_params = {name: value for name, value in values.items() if name in own}
+    own = {DEVICE_PREFIX + p.name for p in model.parameters}
+    device_params = {name.removeprefix(DEVICE_PREFIX): value for name, value in values.items() if name in own}
     return Experiment(**{k: v for k, v in values.items() if k in FIELDS}, device_params=device_params)

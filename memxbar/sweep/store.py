@@ -22,7 +22,7 @@ from typing import Any
 
 from memxbar.errors import InputError
 from memxbar.sweep.runner import ERROR_COLUMN, ID_COLUMN
-from memxbar.sweep.spec import DEVICE_PARAMS
+from memxbar.sweep.spec import DEVICE_PARAMS, DEVICE_PREFIX
 
 TEXT_COLUMNS = (ID_COLUMN, "backend", "device", DEVICE_PARAMS, ERROR_COLUMN)
 """Columns read back as text (a point id made only of digits must stay a string)."""
@@ -151,12 +151,16 @@ def read_results(path: str | Path) -> Any:
 
 
 def _with_device_columns(frame: Any) -> Any:
-    """Add a float column for each device parameter in the ``device_params`` text (NaN where absent)."""
+    """Add a float column ``device_<name>`` for each device parameter in the ``device_params`` text (NaN
+    where absent)."""
     if DEVICE_PARAMS not in frame.columns:
         return frame
     texts = frame[DEVICE_PARAMS].fillna("")
     frame[DEVICE_PARAMS] = texts
-    parsed = [dict(pair.split("=", 1) for pair in text.split(";") if pair) for text in texts]
+    parsed = [
+        {DEVICE_PREFIX + name: value for name, _, value in (pair.partition("=") for pair in text.split(";") if pair)}
+        for text in texts
+    ]
     names = list(dict.fromkeys(name for values in parsed for name in values))
     for name in names:
         if name not in frame.columns:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import time
@@ -111,6 +112,7 @@ def sweep_command(
         return
     if plan.backup is not None:
         click.echo(f"keeping the earlier results as {plan.backup}", err=True)
+    logging.getLogger("distributed").setLevel(logging.ERROR)
     start = time.perf_counter()
     try:
         frame = run_sweep(plan, workers, scheduler, progress, task_seconds)

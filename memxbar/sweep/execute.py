@@ -49,7 +49,6 @@ def dask_client(workers: int | None, scheduler: Any) -> Iterator[Any]:
     """
     from distributed import Client, LocalCluster
 
-    logging.getLogger("distributed").setLevel(logging.ERROR)
     if isinstance(scheduler, Client):
         yield scheduler
     elif scheduler is not None:

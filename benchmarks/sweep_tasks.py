@@ -15,9 +15,9 @@ import os
 import time
 from pathlib import Path
 
-from memxbar.sweep.api import plan_sweep
-from memxbar.sweep.execute import dask_client, run_distributed, run_here, worker_count
-from memxbar.sweep.tasks import plan_tasks
+from memxbar.sweeps.api import plan_sweep
+from memxbar.sweeps.execute import dask_client, run_distributed, run_here, worker_count
+from memxbar.sweeps.tasks import plan_tasks
 
 
 def _timed(run: object) -> float:
@@ -34,7 +34,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("out/sweep_tasks.md"))
     args = parser.parse_args()
 
-    points = plan_sweep({"rows": args.size, "cols": args.size, "batch": 4, "r_wl": 1.0, "r_bl": 1.0}, {}, seeds=args.points).points
+    points = plan_sweep(
+        {"rows": args.size, "cols": args.size, "batch": 4, "r_wl": 1.0, "r_bl": 1.0}, {}, seeds=args.points
+    ).points
     rows = []
     grouped = plan_tasks(points, args.workers)
     run_here([points[:1]], lambda r: None)
@@ -46,13 +48,24 @@ def main() -> None:
         grouped = plan_tasks(points, n)
         single = [[point] for point in points]
         run_distributed(client, [points[:1]] * (2 * n), lambda r: None)
-        rows.append((f"{n} workers, grouped tasks", len(grouped),
-                     _timed(lambda: run_distributed(client, grouped, lambda r: None))))
-        rows.append((f"{n} workers, one task per point", len(single),
-                     _timed(lambda: run_distributed(client, single, lambda r: None))))
+        rows.append(
+            (
+                f"{n} workers, grouped tasks",
+                len(grouped),
+                _timed(lambda: run_distributed(client, grouped, lambda r: None)),
+            )
+        )
+        rows.append(
+            (
+                f"{n} workers, one task per point",
+                len(single),
+                _timed(lambda: run_distributed(client, single, lambda r: None)),
+            )
+        )
 
     lines = [
-        f"# Sweep scheduling overhead: {len(points)} points of {args.size}x{args.size}, batch 4, 1 Ω segments, fast backend",
+        f"# Sweep scheduling overhead: {len(points)} points of {args.size}x{args.size}, "
+        "batch 4, 1 Ω segments, fast backend",
         "",
         f"Local cluster start-up: {startup:.2f} s (not included below). Load at the end: {os.getloadavg()[0]:.2f}.",
         "",
@@ -61,8 +74,9 @@ def main() -> None:
     ]
     reference = rows[1][2]
     for how, tasks, seconds in rows:
-        lines.append(f"| {how} | {tasks} | {seconds:.2f} | {1e3 * seconds / len(points):.2f} | "
-                     f"{seconds / reference:.2f} |")
+        lines.append(
+            f"| {how} | {tasks} | {seconds:.2f} | {1e3 * seconds / len(points):.2f} | {seconds / reference:.2f} |"
+        )
     text = "\n".join(lines) + "\n"
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text)

@@ -5,7 +5,7 @@ from memxbar.crossbar import Crossbar
 from memxbar.iv.sweep import IVSweep, iv_sweep
 from memxbar.simulate import BACKENDS, simulate
 from memxbar.solution import Solution
-from memxbar.sweep import Experiment, sweep
+from memxbar.sweeps import Experiment, sweep
 
 __all__ = [
     "BACKENDS",

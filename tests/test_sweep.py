@@ -22,14 +22,14 @@ from memxbar.crossbar import Crossbar
 from memxbar.errors import InputError
 from memxbar.examples import example_path
 from memxbar.generate import random_conductances, random_inputs
-from memxbar.sweep.api import plan_sweep, run_sweep
-from memxbar.sweep.config import load_config
-from memxbar.sweep.execute import run_distributed
-from memxbar.sweep.grid import expand, grid_axes
-from memxbar.sweep.runner import columns, run_point
-from memxbar.sweep.spec import DEVICE_PARAMETERS, DEVICE_PARAMS, PARAMETERS, Experiment
-from memxbar.sweep.store import read_results
-from memxbar.sweep.tasks import plan_tasks
+from memxbar.sweeps.api import plan_sweep, run_sweep
+from memxbar.sweeps.config import load_config
+from memxbar.sweeps.execute import run_distributed
+from memxbar.sweeps.grid import expand, grid_axes
+from memxbar.sweeps.runner import columns, run_point
+from memxbar.sweeps.spec import DEVICE_PARAMETERS, DEVICE_PARAMS, PARAMETERS, Experiment
+from memxbar.sweeps.store import read_results
+from memxbar.sweeps.tasks import plan_tasks
 
 PHYSICAL = [
     "error_max_rel",
@@ -130,7 +130,7 @@ def test_point_id_depends_on_values_only_and_is_the_same_in_another_process() ->
     point = Experiment(rows=16, r_wl=1, seed=3)
     assert point.point_id == Experiment(seed=3, r_wl=1.0, rows=16).point_id
     assert point.point_id != Experiment(rows=16, r_wl=1.0, seed=4).point_id
-    code = "from memxbar.sweep.spec import Experiment; print(Experiment(rows=16, r_wl=1.0, seed=3).point_id)"
+    code = "from memxbar.sweeps.spec import Experiment; print(Experiment(rows=16, r_wl=1.0, seed=3).point_id)"
     other = subprocess.run(
         [sys.executable, "-c", code],
         capture_output=True,

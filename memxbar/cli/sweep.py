@@ -14,12 +14,12 @@ import click
 from memxbar.cli.options import force_option, output_path
 from memxbar.errors import InputError
 from memxbar.examples import example_names, example_path
-from memxbar.sweep.api import Plan, plan_sweep, run_sweep
-from memxbar.sweep.config import load_config
-from memxbar.sweep.metrics import METRICS
-from memxbar.sweep.runner import ERROR_COLUMN
-from memxbar.sweep.store import read_results
-from memxbar.sweep.tasks import plan_tasks
+from memxbar.sweeps.api import Plan, plan_sweep, run_sweep
+from memxbar.sweeps.config import load_config
+from memxbar.sweeps.metrics import METRICS
+from memxbar.sweeps.runner import ERROR_COLUMN
+from memxbar.sweeps.store import read_results
+from memxbar.sweeps.tasks import plan_tasks
 
 INTERRUPTED = 130
 """Exit code after Ctrl-C (128 + SIGINT), as shells report it."""
@@ -181,7 +181,7 @@ def plot_sweep_command(
     force: bool,
 ) -> None:
     """Draw a metric of a sweep's RESULTS against a parameter (lines, mean and min-max over seeds) or a heatmap."""
-    from memxbar.sweep.plots import plot_heatmap, plot_lines
+    from memxbar.sweeps.plots import plot_heatmap, plot_lines
 
     if y is not None and series:
         raise InputError("a heatmap (--y) has no --series; fix other parameters with --where")

@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from memxbar.errors import InputError
-from memxbar.sweep.runner import ERROR_COLUMN, ID_COLUMN
-from memxbar.sweep.spec import DEVICE_PARAMS, DEVICE_PREFIX
+from memxbar.sweeps.runner import ERROR_COLUMN, ID_COLUMN
+from memxbar.sweeps.spec import DEVICE_PARAMS, DEVICE_PREFIX
 
 TEXT_COLUMNS = (ID_COLUMN, "backend", "device", DEVICE_PARAMS, ERROR_COLUMN)
 """Columns read back as text (a point id made only of digits must stay a string)."""

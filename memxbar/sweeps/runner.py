@@ -14,8 +14,8 @@ from memxbar.crossbar import Crossbar
 from memxbar.devices import get_model
 from memxbar.generate import random_conductances, random_inputs
 from memxbar.simulate import simulate
-from memxbar.sweep.metrics import METRICS, point_metrics
-from memxbar.sweep.spec import BOTH, COMPARED, Experiment
+from memxbar.sweeps.metrics import METRICS, point_metrics
+from memxbar.sweeps.spec import BOTH, COMPARED, Experiment
 
 ID_COLUMN = "point_id"
 """Column holding :attr:`Experiment.point_id`."""
@@ -43,7 +43,7 @@ def run_point(experiment: Experiment) -> dict[str, Any]:
         experiment: The point.
 
     Returns:
-        ``point_id``, the parameters, every metric of :data:`~memxbar.sweep.metrics.METRICS`,
+        ``point_id``, the parameters, every metric of :data:`~memxbar.sweeps.metrics.METRICS`,
         ``time_point_s`` and ``error`` (empty on success).
     """
     start = time.perf_counter()

@@ -17,8 +17,8 @@ from contextlib import contextmanager
 from typing import Any
 
 from memxbar.errors import InputError
-from memxbar.sweep.runner import failure_row, run_points
-from memxbar.sweep.spec import Experiment
+from memxbar.sweeps.runner import failure_row, run_points
+from memxbar.sweeps.spec import Experiment
 
 RETRIES = 2
 """Times Dask runs a task again after it raised (its worker survived)."""
@@ -110,7 +110,7 @@ def run_distributed(client: Any, tasks: Sequence[list[Experiment]], on_rows: Cal
 
     Args:
         client: A connected ``distributed.Client``.
-        tasks: Lists of points, each run as one Dask task (see :func:`memxbar.sweep.tasks.plan_tasks`).
+        tasks: Lists of points, each run as one Dask task (see :func:`memxbar.sweeps.tasks.plan_tasks`).
         on_rows: Called in this process with the rows of every task as it finishes.
     """
     from distributed import as_completed

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from memxbar.errors import InputError
-from memxbar.sweep.spec import (
+from memxbar.sweeps.spec import (
     DEVICE_PARAMETERS,
     DEVICE_PREFIX,
     PARAMETERS,
@@ -139,7 +139,7 @@ def expand(base: Mapping[str, Any], axes: Sequence[Axis]) -> list[Experiment]:
 
     Args:
         base: Checked parameter values every point starts from (see
-            :func:`~memxbar.sweep.spec.check_parameters`); defaults for the rest.
+            :func:`~memxbar.sweeps.spec.check_parameters`); defaults for the rest.
         axes: Axes from :func:`grid_axes`.
 
     Returns:

@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from memxbar.errors import InputError
-from memxbar.sweep import store
-from memxbar.sweep.execute import Rows, dask_client, run_distributed, run_here, worker_count
-from memxbar.sweep.grid import expand, grid_axes
-from memxbar.sweep.runner import ERROR_COLUMN, ID_COLUMN, columns
-from memxbar.sweep.spec import Experiment, check_parameters
-from memxbar.sweep.tasks import plan_tasks
+from memxbar.sweeps import store
+from memxbar.sweeps.execute import Rows, dask_client, run_distributed, run_here, worker_count
+from memxbar.sweeps.grid import expand, grid_axes
+from memxbar.sweeps.runner import ERROR_COLUMN, ID_COLUMN, columns
+from memxbar.sweeps.spec import Experiment, check_parameters
+from memxbar.sweeps.tasks import plan_tasks
 
 RESTART_HINT = "write to another file, or start afresh with --force (the old file is kept as a backup)"
 
@@ -132,7 +132,7 @@ def run_sweep(
 
     Returns:
         A pandas DataFrame, one row per point in grid order: ``point_id``, the parameters, the
-        metrics of :data:`memxbar.sweep.metrics.METRICS`, ``time_point_s`` and ``error`` (empty
+        metrics of :data:`memxbar.sweeps.metrics.METRICS`, ``time_point_s`` and ``error`` (empty
         when the point succeeded).
     """
     import pandas as pd

@@ -6,11 +6,11 @@ The pipeline runs one way: a configuration (:mod:`.config`) or a base experiment
 DataFrame, and figures (:mod:`.plots`).
 """
 
-from memxbar.sweep.api import Plan, plan_sweep, run_sweep, sweep
-from memxbar.sweep.config import SweepConfig, load_config
-from memxbar.sweep.metrics import METRICS
-from memxbar.sweep.spec import Experiment
-from memxbar.sweep.store import read_results
+from memxbar.sweeps.api import Plan, plan_sweep, run_sweep, sweep
+from memxbar.sweeps.config import SweepConfig, load_config
+from memxbar.sweeps.metrics import METRICS
+from memxbar.sweeps.spec import Experiment
+from memxbar.sweeps.store import read_results
 
 __all__ = [
     "METRICS",

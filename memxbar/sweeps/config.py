@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from memxbar.errors import InputError
-from memxbar.sweep.grid import grid_axes
-from memxbar.sweep.spec import check_parameters
+from memxbar.sweeps.grid import grid_axes
+from memxbar.sweeps.spec import check_parameters
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -37,7 +37,7 @@ SECTIONS = ("seeds", "base", "grid")
 
 @dataclass(frozen=True)
 class SweepConfig:
-    """A checked sweep configuration, ready for :func:`memxbar.sweep.api.plan_sweep`."""
+    """A checked sweep configuration, ready for :func:`memxbar.sweeps.api.plan_sweep`."""
 
     base: dict[str, Any]
     """Checked parameter values every point starts from; defaults for the rest."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from memxbar.devices import MODELS
-from memxbar.sweep.spec import BOTH, Experiment
+from memxbar.sweeps.spec import BOTH, Experiment
 
 FAST_SECONDS = (1e-3, 1.6e-5)
 """Rough cost of the fast backend: seconds per point, and per device (M·N), for one input vector."""

@@ -14,9 +14,9 @@ from typing import Any
 import numpy as np
 
 from memxbar.errors import InputError
-from memxbar.sweep.metrics import METRICS
-from memxbar.sweep.runner import ERROR_COLUMN
-from memxbar.sweep.spec import PARAMETERS, parameter_kind, parameter_unit
+from memxbar.sweeps.metrics import METRICS
+from memxbar.sweeps.runner import ERROR_COLUMN
+from memxbar.sweeps.spec import PARAMETERS, parameter_kind, parameter_unit
 
 UNIT_SUFFIXES = {"_A": "A", "_V": "V", "_W": "W", "_J": "J", "_s": "s"}
 """Metric name ending → its SI unit."""
@@ -45,7 +45,7 @@ def select(frame: Any, where: Mapping[str, str]) -> Any:
     """The successful rows whose parameters equal the given values.
 
     Args:
-        frame: Sweep results (from :func:`memxbar.sweep.store.read_results`).
+        frame: Sweep results (from :func:`memxbar.sweeps.store.read_results`).
         where: Parameter name → value as text (e.g. ``{"g_max": "1e-4"}``).
 
     Raises:
@@ -128,7 +128,7 @@ def plot_lines(
     Args:
         frame: Sweep results.
         x: Parameter on the horizontal axis.
-        metric: Metric on the vertical axis (a name in :data:`~memxbar.sweep.metrics.METRICS`).
+        metric: Metric on the vertical axis (a name in :data:`~memxbar.sweeps.metrics.METRICS`).
         path: Image file to write (format from its suffix).
         series: Parameters whose combinations get a line each.
         where: Parameter name → value (text) that the plotted rows must have.

@@ -9,7 +9,7 @@ import click
 from memxbar.cli.options import DeviceParameter, build_device, force_option, output_path
 from memxbar.iv.report import plot_sweep, sweep_record, sweep_summary
 from memxbar.iv.stimulus import WAVEFORMS
-from memxbar.iv.sweep import DYNAMIC_MODELS, TIME_TOLERANCE, iv_sweep
+from memxbar.iv.sweep import DYNAMIC_MODELS, iv_sweep
 from memxbar.report import write_json
 
 
@@ -26,13 +26,6 @@ from memxbar.report import write_json
 @click.option("--amplitude", type=float, help="Peak voltage (V) [default: the model's].")
 @click.option("--frequency", type=float, help="Frequency (Hz) [default: the model's].")
 @click.option("--cycles", type=float, default=2.0, show_default=True, help="Number of periods.")
-@click.option(
-    "--time-tolerance",
-    type=float,
-    default=TIME_TOLERANCE,
-    show_default=True,
-    help="Time window (fraction of the period) of the aligned state difference.",
-)
 @click.option("--json", "json_file", type=click.Path(dir_okay=False), help="Write the agreement figures here.")
 @click.option("--plot", "plot_file", type=click.Path(dir_okay=False), help="Draw loops and states to this image.")
 @force_option

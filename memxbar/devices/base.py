@@ -78,6 +78,15 @@ exists; the device current is a B-source of the terminal voltage and the state v
 Where convergence needs a clamp (a state leaving its bounds), use a smooth one in the
 expressions, not a hard ``min``/``max``.
 
+The same B-source draws its current from a second 1 F capacitor, the state's *mirror*, whose
+voltage is therefore the state's distance to its upper bound (maximum − state). Nothing
+depends on the mirror; it is there for ngspice's time-step control, whose truncation-error
+tolerance on a capacitor is relative to its charge: on the state's own capacitor that is
+relative to the state itself, loose when a state at 1 starts to leave it (a relative error
+of 1e-9 of the state is then a large error in its small change, and a switching event that
+follows is placed hundreds of picoseconds late), while the mirror's tolerance is relative
+to the distance from 1. With both, every departure from either bound is resolved.
+
 Every model cites its source paper and equation in its class docstring and in ``citation``.
 """
 
@@ -355,7 +364,10 @@ class DynamicModel(DeviceModel):
 
         State variable k of device ``name`` is the voltage of node ``x<name>_<k>`` on a 1 F
         capacitor (initial condition the given state) charged by a B-source equal to
-        d(state)/dt, with :data:`STATE_LEAK_RESISTANCE` to ground.
+        d(state)/dt, with :data:`STATE_LEAK_RESISTANCE` to ground. The B-source draws that
+        current from node ``y<name>_<k>``, the state's mirror on its own 1 F capacitor and leak
+        (initial condition maximum − state), so that ngspice's time-step control also sees the
+        state's distance to its upper bound (see the module docstring).
 
         Args:
             names: Element name suffixes, unique per device.
@@ -367,13 +379,16 @@ class DynamicModel(DeviceModel):
             A list of string arrays of the shape of ``names``, one card per device each.
         """
         nodes = [join("x", names, f"_{k}") for k in range(len(self.states))]
+        mirrors = [join("y", names, f"_{k}") for k in range(len(self.states))]
         voltage = join("V(", a, ",", b, ")")
         node_voltages = [join("V(", node, ")") for node in nodes]
         derivatives = self.spice_state_derivative(voltage, node_voltages)
+        leak = numbers(STATE_LEAK_RESISTANCE)
         cards = []
-        for k, (node, derivative) in enumerate(zip(nodes, derivatives, strict=True)):
-            cards.append(join("B", node, " 0 ", node, " I=", derivative))
-            cards.append(join("C", node, " ", node, " 0 1 IC=", numbers(state[k])))
-            cards.append(join("R", node, " ", node, " 0 ", numbers(STATE_LEAK_RESISTANCE)))
+        for k, (node, mirror, derivative) in enumerate(zip(nodes, mirrors, derivatives, strict=True)):
+            cards.append(join("B", node, " ", mirror, " ", node, " I=", derivative))
+            for capacitor, initial in ((node, state[k]), (mirror, self.states[k].maximum - state[k])):
+                cards.append(join("C", capacitor, " ", capacitor, " 0 1 IC=", numbers(initial)))
+                cards.append(join("R", capacitor, " ", capacitor, " 0 ", leak))
         cards.append(join("B", names, " ", a, " ", b, " I=", self.spice_state_current(voltage, node_voltages)))
         return cards

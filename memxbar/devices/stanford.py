@@ -104,10 +104,21 @@ class StanfordPku(Memristor):
         self.state_from_conductance(g)
         return expand(g, v.ndim) * np.cosh(v / self._p("v0", v))
 
+    def _folded(self) -> dict[str, np.ndarray]:
+        """Constants of Eq. (2) as single numbers (arrays per device): the gap range g_max − g_min,
+        −q·E_a/k (K) and q·a0/(k·t_ox) (K/V), so that ngspice need not recompute them."""
+        v = self.values
+        return {
+            "span": v["gap_max"] - v["gap_min"],
+            "activation": -v["ea"] * _Q_OVER_K,
+            "field": v["a0"] / v["tox"] * _Q_OVER_K,
+        }
+
     def state_derivative(self, v: np.ndarray, state: np.ndarray) -> np.ndarray:
         v = np.asarray(v, dtype=np.float64)
         x = np.asarray(state, dtype=np.float64)[0]
         p = {name: self._p(name, x) for name in self.values}
+        c = {name: expand(value, np.ndim(x)) for name, value in self._folded().items()}
         gap = self._gap(x)
         temperature = p["t0"] + np.abs(v * self.state_current(v, state)) * p["rth"]
         gamma = p["gamma0"] - p["beta"] * (gap / G1) ** 3
@@ -115,28 +126,30 @@ class StanfordPku(Memristor):
         rate = (
             -onset
             * p["nu0"]
-            * np.exp(-p["ea"] * _Q_OVER_K / temperature)
-            * np.sinh(gamma * p["a0"] / p["tox"] * v * _Q_OVER_K / temperature)
-        ) / (p["gap_max"] - p["gap_min"])
+            * np.exp(c["activation"] / temperature)
+            * np.sinh(gamma * c["field"] * v / temperature)
+            / c["span"]
+        )
         return bounded_rate(rate, x, p["bound_width"])[None]
 
     def spice_state_current(self, v: np.ndarray, state: Sequence[np.ndarray]) -> np.ndarray:
-        gap = fill("({gap_min}+({gap_max}-{gap_min})*{x})", x=state[0], **self.values)
+        gap = fill("({gap_min}+{span}*{x})", x=state[0], **self.values, **self._folded())
         return fill("({i0}*exp(-{gap}/{g0})*sinh(({v})/{v0}))", v=v, gap=gap, **self.values)
 
     def spice_state_derivative(self, v: np.ndarray, state: Sequence[np.ndarray]) -> list[np.ndarray]:
         x = state[0]
-        fields = {"v": v, "x": x, "qk": _Q_OVER_K, "g1": G1, **self.values}
-        gap = fill("({gap_min}+({gap_max}-{gap_min})*{x})", **fields)
+        fields = {"v": v, "x": x, "g1": G1, **self.values, **self._folded()}
+        gap = fill("({gap_min}+{span}*{x})", **fields)
         current = self.spice_state_current(v, state)
         temperature = fill("({t0}+abs(({v})*{i})*{rth})", i=current, **fields)
         gamma = fill("({gamma0}-{beta}*pow({gap}/{g1},3))", gap=gap, **fields)
         onset = smoothstep_spice(fill("(({gamma})*abs({v})/{tox}-{f_min})/{f_width}", gamma=gamma, **fields))
         rate = fill(
-            "(-{onset}*{nu0}*exp(-{ea}*{qk}/{t})*sinh({gamma}*{a0}/{tox}*({v})*{qk}/{t})/({gap_max}-{gap_min}))",
+            "(-{onset}*{nu0}*exp({activation}/{t})*sinh({gamma}*{field}*({v})/{t})/{span})",
             t=temperature,
             gamma=gamma,
             onset=onset,
             **fields,
         )
-        return [bounded_rate_spice(rate, x, self.values["bound_width"])]
+        # The rate is positive (the gap grows) exactly where V < 0: it is 0 unless γ > 0.
+        return [bounded_rate_spice(rate, x, self.values["bound_width"], direction=fill("(-({v}))", v=v))]

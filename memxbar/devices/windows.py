@@ -92,8 +92,21 @@ def bounded_rate(rate: np.ndarray, x: np.ndarray, width: np.ndarray | float) -> 
     return rate * np.where(rate > 0.0, smoothstep((1.0 - x) / width), smoothstep(x / width))
 
 
-def bounded_rate_spice(rate: np.ndarray, x: np.ndarray, width: np.ndarray | float) -> np.ndarray:
-    """ngspice expressions of :func:`bounded_rate` for expressions of the rate and the state."""
+def bounded_rate_spice(
+    rate: np.ndarray, x: np.ndarray, width: np.ndarray | float, direction: np.ndarray | None = None
+) -> np.ndarray:
+    """ngspice expressions of :func:`bounded_rate` for expressions of the rate and the state.
+
+    Args:
+        rate: Expressions of dx/dt without bounds.
+        x: Expressions of the normalised state.
+        width: Width of the transition band.
+        direction: Optional cheaper expressions that are positive wherever the rate is positive
+            and not positive wherever it is negative (e.g. ``-V`` when the rate has the sign of
+            −V or is 0), tested instead of the rate to choose the bound: ngspice then evaluates
+            the rate's expression (and its derivatives) once, not twice.
+    """
     up = smoothstep_spice(fill("((1-{x})/{width})", x=x, width=width))
     down = smoothstep_spice(fill("({x}/{width})", x=x, width=width))
-    return fill("(({rate})*(({rate})>0?{up}:{down}))", rate=rate, up=up, down=down)
+    sign = rate if direction is None else direction
+    return fill("(({rate})*(({sign})>0?{up}:{down}))", rate=rate, sign=sign, up=up, down=down)

@@ -10,8 +10,9 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib.ticker import EngFormatter, MaxNLocator  # noqa: E402
 
-from memxbar.iv.sweep import IVSweep  # noqa: E402
+from memxbar.iv.sweep import STATE_AGREEMENT, IVSweep  # noqa: E402
 
 
 def sweep_record(sweep: IVSweep) -> dict[str, Any]:
@@ -27,8 +28,8 @@ def sweep_record(sweep: IVSweep) -> dict[str, Any]:
         "cycles": sweep.stimulus.cycles,
         "time_points": int(sweep.time.size),
         "max_state_difference": dict(zip(names, sweep.state_difference.tolist(), strict=True)),
-        "max_state_difference_aligned": dict(zip(names, sweep.state_difference_aligned.tolist(), strict=True)),
-        "time_tolerance_seconds": sweep.time_tolerance,
+        "state_agreement_limit": STATE_AGREEMENT,
+        "states_agree": sweep.agrees,
         "max_current_difference_relative": sweep.current_difference,
         "state_range_numpy": {
             name: [float(row.min()), float(row.max())] for name, row in zip(names, sweep.state_numpy, strict=True)
@@ -44,24 +45,23 @@ def sweep_summary(sweep: IVSweep) -> str:
     lines = [
         f"{sweep.model.name}: {s.waveform} {s.amplitude:g} V, {s.frequency:g} Hz, {s.cycles:g} cycles; "
         f"{sweep.time.size} ngspice time points",
-        f"{'state':<6} {'range (SciPy)':<20} {'max |diff|':<12} max |diff| within ±{sweep.time_tolerance:.3g} s",
+        f"{'state':<6} {'range (SciPy)':<20} max |ngspice - SciPy| at equal times",
     ]
     for k, state in enumerate(sweep.model.states):
         row = sweep.state_numpy[k]
-        lines.append(
-            f"{state.name:<6} {f'{row.min():.4f} .. {row.max():.4f}':<20} {sweep.state_difference[k]:<12.3e} "
-            f"{sweep.state_difference_aligned[k]:.3e}"
-        )
-    lines.append(
+        lines.append(f"{state.name:<6} {f'{row.min():.4f} .. {row.max():.4f}':<20} {sweep.state_difference[k]:.3e}")
+    verdict = "agree" if sweep.agrees else "DO NOT agree"
+    lines += [
+        f"states {verdict} within {STATE_AGREEMENT:.0%} of their range",
         f"current: max |diff| {sweep.current_difference:.3e} of max |I|; "
-        f"ngspice {sweep.spice_seconds:.2f} s, SciPy {sweep.numpy_seconds:.2f} s"
-    )
+        f"ngspice {sweep.spice_seconds:.2f} s, SciPy {sweep.numpy_seconds:.2f} s",
+    ]
     return "\n".join(lines)
 
 
 def plot_sweep(sweep: IVSweep, path: str | Path) -> None:
-    """Draw both backends' pinched hysteresis loops and normalised state trajectories."""
-    figure, (loops, states) = plt.subplots(1, 2, figsize=(11, 4.2))
+    """Draw both backends' pinched hysteresis loops, normalised state trajectories and their difference."""
+    figure, (loops, states, differences) = plt.subplots(1, 3, figsize=(15, 4.2))
     loops.plot(sweep.voltage, sweep.current_numpy, lw=2.5, alpha=0.5, label="SciPy solve_ivp")
     loops.plot(sweep.voltage, sweep.current_spice, lw=1, ls="--", color="k", label="ngspice .tran")
     loops.set(xlabel="voltage (V)", ylabel="current (A)", title=f"{sweep.model.name}: I–V")
@@ -71,14 +71,28 @@ def plot_sweep(sweep: IVSweep, path: str | Path) -> None:
         line = states.plot(sweep.time, sweep.state_numpy[k], lw=2.5, alpha=0.5, label=f"{state.name} SciPy")[0]
         label = f"{state.name} ngspice"
         states.plot(sweep.time, sweep.state_spice[k], lw=1, ls="--", color=line.get_color(), label=label)
-    worst = float(np.max(sweep.state_difference_aligned))
     states.set(
-        xlabel="time (s)",
+        xlabel="time",
         ylabel="normalised state",
-        title=f"states; max |diff| {np.max(sweep.state_difference):.1e} (aligned {worst:.1e})",
+        title=f"states; max |diff| {sweep.max_state_difference:.1e} at equal times",
         ylim=(-0.05, 1.05),
     )
     states.legend(loc="best", fontsize=8)
+    floor = 1e-12
+    for k, state in enumerate(sweep.model.states):
+        difference = np.maximum(np.abs(sweep.state_spice[k] - sweep.state_numpy[k]), floor)
+        differences.semilogy(sweep.time, difference, lw=1, label=state.name)
+    differences.axhline(STATE_AGREEMENT, color="r", lw=1, ls=":", label=f"{STATE_AGREEMENT:.0%} (agreement limit)")
+    differences.set(
+        xlabel="time",
+        ylabel="|ngspice - SciPy| (normalised state)",
+        title="state difference at equal times",
+        ylim=(floor, 1.0),
+    )
+    differences.legend(loc="best", fontsize=8)
+    for axes in (states, differences):
+        axes.xaxis.set_major_formatter(EngFormatter(unit="s"))
+        axes.xaxis.set_major_locator(MaxNLocator(5))
     figure.tight_layout()
     figure.savefig(path, dpi=120)
     plt.close(figure)

@@ -29,6 +29,12 @@ def test_models_lists_every_model_with_parameters_units_defaults_ranges_and_sour
                 line.split()[:3] == [p.name, p.unit, f"{p.default:g}"] and p.range_text() in line
                 for line in result.output.splitlines()
             )
+        for s in getattr(model, "states", ()):
+            assert any(
+                line.split()[:2] == [s.name, s.unit] and f"[{s.minimum:g}, {s.maximum:g}]" in line and s.doc in line
+                for line in result.output.splitlines()
+            ), (model.name, s.name)
+    assert "memxbar iv default: sine of 1.5 V at 1 kHz" in result.output  # stanford-pku
 
 
 def test_models_shows_only_the_named_model():

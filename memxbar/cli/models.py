@@ -1,10 +1,36 @@
-"""``memxbar models``: the device models, their parameters, units, defaults, ranges and sources."""
+"""``memxbar models``: the device models, their parameters and states, units, defaults, ranges and sources."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import click
 
 from memxbar.devices import MODELS, DeviceModel, model_class
+from memxbar.devices.dynamic import Memristor
+
+LEGEND = (
+    "Units are SI (1: dimensionless), except activation energies in eV as the papers give them. "
+    "Ranges: [a, b] includes a bound, (a, b) excludes it. Set a parameter with --device-param NAME=VALUE."
+)
+"""The line under the listing that explains its notation."""
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    """Rows aligned in columns (the last one, the meaning, left ragged), indented by two spaces."""
+    widths = [max(len(row[k]) for row in [header, *rows]) for k in range(len(header) - 1)]
+    return [
+        "  " + "  ".join([*(cell.ljust(width) for cell, width in zip(row[:-1], widths, strict=True)), row[-1]])
+        for row in [header, *rows]
+    ]
+
+
+def _hertz(frequency: float) -> str:
+    """A frequency with an SI prefix, e.g. ``1 MHz``."""
+    for prefix, scale in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if frequency >= scale:
+            return f"{frequency / scale:g} {prefix}Hz"
+    return f"{frequency:g} Hz"
 
 
 def model_description(model: type[DeviceModel]) -> str:
@@ -15,13 +41,13 @@ def model_description(model: type[DeviceModel]) -> str:
         f"  source: {model.citation}",
         f"  Verilog-A: {model.verilog_a_path()}",
     ]
+    if issubclass(model, Memristor):
+        lines.append(f"  memxbar iv default: sine of {model.sweep_amplitude:g} V at {_hertz(model.sweep_frequency)}")
+        states = [(s.name, s.unit, f"[{s.minimum:g}, {s.maximum:g}]", s.doc) for s in model.states]
+        lines += _table(("state", "unit", "range", "meaning"), states)
     if model.parameters:
         rows = [(p.name, p.unit, f"{p.default:g}", p.range_text(), p.doc) for p in model.parameters]
-        header = ("parameter", "unit", "default", "range", "meaning")
-        widths = [max(len(r[k]) for r in [header, *rows]) for k in range(4)]
-        for row in [header, *rows]:
-            cells = [cell.ljust(width) for cell, width in zip(row[:4], widths, strict=True)]
-            lines.append("  " + "  ".join([*cells, row[4]]))
+        lines += _table(("parameter", "unit", "default", "range", "meaning"), rows)
     else:
         lines.append("  no parameters")
     return "\n".join(lines)
@@ -32,4 +58,4 @@ def model_description(model: type[DeviceModel]) -> str:
 def models_command(names: tuple[str, ...]) -> None:
     """List the device models (or only NAMES) with their parameters, for --device and --device-param."""
     chosen = [model_class(name) for name in names] or list(MODELS.values())
-    click.echo("\n\n".join(model_description(model) for model in chosen))
+    click.echo("\n\n".join([*(model_description(model) for model in chosen), LEGEND]))

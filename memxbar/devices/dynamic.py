@@ -24,8 +24,8 @@ def bound_width_parameter() -> Parameter:
         "bound_width",
         "1",
         1e-3,
-        "Width of the smooth band at each end of the state range in which the paper's hard clamp of the "
-        "state is replaced by a C¹ one (fraction of the range)",
+        "Width of the smooth (C¹) clamp at each end of the state range, a fraction of the range; it "
+        "replaces the paper's hard clamp",
         minimum=0.0,
         maximum=0.5,
         minimum_open=True,

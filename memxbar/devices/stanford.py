@@ -48,7 +48,7 @@ class StanfordPku(Memristor):
     """Guan, Yu & Wong, IEEE EDL 33, 1405 (2012), Eqs. (1)-(4); Jiang et al., IEEE TED 63, 1884 (2016)."""
 
     name = "stanford-pku"
-    summary = "I = I0*exp(-g/g0)*sinh(V/V0), dg/dt = -nu0*exp(-Ea/kT)*sinh(gamma*a0*qV/(tox*kT))"
+    summary = "I = I0*exp(-g/g0)*sinh(V/V0), dg/dt = -nu0*exp(-q*Ea/(k*T))*sinh(gamma*a0*q*V/(tox*k*T))"
     citation = "Guan, Yu & Wong, IEEE EDL 33, 1405 (2012), Eqs. (1)-(4); Jiang et al., IEEE TED 63, 1884 (2016)"
     conductance_meaning = "the slope I0/V0*exp(-g/g0) of the current at 0 V"
     verilog_a = "stanford_pku.va"
@@ -62,12 +62,20 @@ class StanfordPku(Memristor):
         Parameter("tox", "m", 12e-9, "Oxide thickness t_ox, Eq. (2)", **_POSITIVE),
         Parameter("gamma0", "1", 16.0, "Field enhancement γ0 at zero gap, Eq. (3)", minimum=0.0),
         Parameter("beta", "1", 0.8, "Gap dependence β of the field enhancement, Eq. (3)", minimum=0.0),
-        Parameter("f_min", "V/m", 1.4e9, "Field F_min below which the gap does not change", minimum=0.0),
-        Parameter("f_width", "V/m", 1.4e7, "Field F_w over which gap changes set in above F_min", **_POSITIVE),
+        Parameter(
+            "f_min", "V/m", 1.4e9, "Field F_min below which the gap does not change (v1.0.0 release)", minimum=0.0
+        ),
+        Parameter(
+            "f_width",
+            "V/m",
+            1.4e7,
+            "Width F_w of memxbar's smooth onset above F_min (the release switches at once)",
+            **_POSITIVE,
+        ),
         Parameter("t0", "K", 298.0, "Ambient temperature T0, Eq. (4)", **_POSITIVE),
         Parameter("rth", "K/W", 2.1e3, "Effective thermal resistance R_th, Eq. (4)", minimum=0.0),
-        Parameter("gap_min", "m", 0.2e-9, "Smallest gap g_min", minimum=0.0),
-        Parameter("gap_max", "m", 1.7e-9, "Largest gap g_max", **_POSITIVE),
+        Parameter("gap_min", "m", 0.2e-9, "Smallest gap g_min (v1.0.0 release)", minimum=0.0),
+        Parameter("gap_max", "m", 1.7e-9, "Largest gap g_max (v1.0.0 release)", **_POSITIVE),
         Parameter("x0", "1", 0.0, "Initial normalised gap (g - g_min)/(g_max - g_min)", 0.0, 1.0),
         bound_width_parameter(),
     )

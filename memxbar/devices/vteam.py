@@ -110,7 +110,9 @@ class VteamLinear(_Vteam):
 
     name = "vteam"
     summary = "I = V/(R_on + (R_off-R_on)*x), dw/dt = k*(V/v_th - 1)^alpha * f(w) beyond thresholds"
-    citation = "Kvatinsky et al., IEEE TCAS-II 62, 786 (2015), Eqs. (1)-(2); TEAM windows"
+    citation = (
+        "Kvatinsky et al., IEEE TCAS-II 62, 786 (2015), Eqs. (1)-(2); windows of TEAM, IEEE TCAS-I 60, 211 (2013)"
+    )
 
 
 class VteamExponential(_Vteam):
@@ -118,7 +120,9 @@ class VteamExponential(_Vteam):
 
     name = "vteam-exp"
     summary = "I = V/(R_on*exp(ln(R_off/R_on)*x)), dw/dt as vteam"
-    citation = "Kvatinsky et al., IEEE TCAS-II 62, 786 (2015), Eqs. (1), (3); TEAM windows"
+    citation = (
+        "Kvatinsky et al., IEEE TCAS-II 62, 786 (2015), Eqs. (1), (3); windows of TEAM, IEEE TCAS-I 60, 211 (2013)"
+    )
     verilog_a_selectors = {"exponential": 1.0}
 
     def _resistance(self, x: np.ndarray) -> np.ndarray:

@@ -41,19 +41,27 @@ class Yakopcic(Memristor):
     conductance_meaning = "the slope a1*b*x of the current at 0 V (from positive voltages)"
     verilog_a = "yakopcic.va"
     parameters = (
-        Parameter("a1", "A", 0.17, "Current scale a1 for V >= 0", **_POSITIVE),
-        Parameter("a2", "A", 0.17, "Current scale a2 for V < 0", **_POSITIVE),
-        Parameter("b", "1/V", 0.05, "Slope b of the sinh I-V relation", **_POSITIVE),
-        Parameter("vp", "V", 0.16, "Positive threshold V_p of g(V)", minimum=0.0),
-        Parameter("vn", "V", 0.15, "Negative threshold magnitude V_n of g(V)", minimum=0.0),
-        Parameter("ap", "1/s", 4000.0, "Rate A_p of the state change above V_p", minimum=0.0),
-        Parameter("an", "1/s", 4000.0, "Rate A_n of the state change below -V_n", minimum=0.0),
-        Parameter("xp", "1", 0.3, "State x_p beyond which positive motion slows", 0.0, 1.0, maximum_open=True),
-        Parameter("xn", "1", 0.5, "Negative motion slows below the state 1 - x_n", 0.0, 1.0, maximum_open=True),
-        Parameter("alphap", "1", 1.0, "Decay rate α_p of positive motion beyond x_p", minimum=0.0),
-        Parameter("alphan", "1", 5.0, "Decay rate α_n of negative motion below 1 - x_n", minimum=0.0),
-        Parameter("eta", "1", 1.0, "Direction η of the state motion: +1 or -1", -1.0, 1.0, integer=True),
-        Parameter("x0", "1", 0.11, "Initial state", 0.0, 1.0),
+        Parameter("a1", "A", 0.17, "Current scale a1 of I = a1*x*sinh(b*V) for V >= 0", **_POSITIVE),
+        Parameter("a2", "A", 0.17, "Current scale a2 of I = a2*x*sinh(b*V) for V < 0", **_POSITIVE),
+        Parameter("b", "1/V", 0.05, "Slope b of the sinh in the I-V relation", **_POSITIVE),
+        Parameter("vp", "V", 0.16, "Positive threshold V_p of the drive g(V)", minimum=0.0),
+        Parameter("vn", "V", 0.15, "Magnitude V_n of the negative threshold of g(V)", minimum=0.0),
+        Parameter(
+            "ap", "1/s", 4000.0, "Rate A_p of g(V) = A_p*(exp(V) - exp(V_p)) above V_p (V in volts)", minimum=0.0
+        ),
+        Parameter("an", "1/s", 4000.0, "Rate A_n of g(V) = -A_n*(exp(-V) - exp(V_n)) below -V_n", minimum=0.0),
+        Parameter(
+            "xp", "1", 0.3, "State x_p beyond which the window f(x) slows positive motion", 0.0, 1.0, maximum_open=True
+        ),
+        Parameter(
+            "xn", "1", 0.5, "The window f(x) slows negative motion below the state 1 - x_n", 0.0, 1.0, maximum_open=True
+        ),
+        Parameter("alphap", "1", 1.0, "Decay rate α_p of f(x) = exp(-α_p*(x - x_p))*w_p(x) beyond x_p", minimum=0.0),
+        Parameter(
+            "alphan", "1", 5.0, "Decay rate α_n of f(x) = exp(α_n*(x + x_n - 1))*w_n(x) below 1 - x_n", minimum=0.0
+        ),
+        Parameter("eta", "1", 1.0, "Direction η of dx/dt = η*g(V)*f(x): +1 or -1", -1.0, 1.0, integer=True),
+        Parameter("x0", "1", 0.11, "Initial state x", 0.0, 1.0),
     )
     states = (StateVariable("x", "1", 0.0, 1.0, "state variable x (conductance proportional to x)"),)
     sweep_amplitude = 0.45

@@ -86,7 +86,7 @@ relative to the state itself, loose when a state at 1 starts to leave it (a rela
 of 1e-9 of the state is then a large error in its small change: measured on Stanford–PKU's
 SET, the thermal runaway that follows came 165 ps early, a state error of 2e-2 where the
 state falls at 1.2e8 /s), while the mirror's tolerance is relative to the distance from 1.
-With both, every departure from either bound is resolved (the SET within 1 ps).
+With both, every departure from either bound is resolved (the SET within 10 ps at reltol 1e-8).
 
 Every model cites its source paper and equation in its class docstring and in ``citation``.
 """

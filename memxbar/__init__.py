@@ -4,6 +4,7 @@ from memxbar.compare import Comparison, compare
 from memxbar.crossbar import Crossbar
 from memxbar.simulate import BACKENDS, simulate
 from memxbar.solution import Solution
+from memxbar.solver.direct import effective_weights
 
-__all__ = ["BACKENDS", "Comparison", "Crossbar", "Solution", "compare", "simulate"]
+__all__ = ["BACKENDS", "Comparison", "Crossbar", "Solution", "compare", "effective_weights", "simulate"]
 __version__ = "0.1.0"

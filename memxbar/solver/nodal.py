@@ -13,10 +13,12 @@ is a ``bincount`` over the stamps, never a rebuild.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import scipy.sparse as sp
 
+from memxbar.solver.ordering import nested_dissection
 from memxbar.topology import Topology
 
 
@@ -90,6 +92,11 @@ class NodalPattern:
         self._s = _CscPattern.build(
             np.concatenate([a[src_a], b[src_b]]), np.concatenate([b[src_a], a[src_b]]) - n, (n, m)
         )
+
+    @cached_property
+    def ordering(self) -> np.ndarray:
+        """(n,) nested-dissection elimination order of A, for :func:`memxbar.solver.linalg.factorize`."""
+        return nested_dissection(self.topology)
 
     def edge_conductances(self, device_g: np.ndarray) -> np.ndarray:
         """Conductances (S) of all stamped edges: line resistors, then the (M, N) devices."""

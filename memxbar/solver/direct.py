@@ -128,7 +128,9 @@ class CrossbarSystem:
         rhs = -(self.s @ v)
         if method == "iterative":
             n_word = int(self.topology.wl_node[self.topology.wl_node < self.n].max(initial=-1)) + 1
-            return solve_cg(self.a, rhs, n_word, self.ports.out_x, tol, maxiter)
+            watch = sp.vstack([self.ports.out_x, self.ports.in_x]).tocsr()
+            offset = np.concatenate([self.ports.out_v @ v, self.ports.in_v @ v])
+            return solve_cg(self.a, rhs, n_word, watch, offset, tol, maxiter)
         return self.solve(rhs)
 
     def transfer(self) -> tuple[np.ndarray, np.ndarray]:

@@ -43,7 +43,8 @@ class _Tridiagonal:
         off = matrix.diagonal(1) if size > 1 else np.zeros(0)
         if matrix.nnz != size + 2 * np.count_nonzero(off):
             raise RuntimeError("line block of the nodal matrix is not tridiagonal; node numbering changed?")
-        self.d, self.e, info = lapack.dpttrf(matrix.diagonal(), off)
+        # LAPACK's wrapper wants a non-empty off-diagonal even for a 1×1 matrix.
+        self.d, self.e, info = lapack.dpttrf(matrix.diagonal(), off if size > 1 else np.zeros(1))
         if info:
             raise RuntimeError(f"line block of the nodal matrix is not positive definite (dpttrf info {info})")
 
@@ -80,13 +81,15 @@ def solve_cg(
     rhs: np.ndarray,
     n_word: int,
     watch: sp.csr_matrix,
+    watch_offset: np.ndarray,
     tol: float = DEFAULT_TOL,
     maxiter: int = DEFAULT_MAXITER,
 ) -> np.ndarray:
     """Solve ``a x = rhs`` for all columns at once with preconditioned conjugate gradients.
 
     The preconditioned residual z = M⁻¹ r approximates the error A⁻¹ r, since M ≈ A. A
-    column stops when both its node voltages and the currents ``watch · x`` change by less
+    column stops when both its node voltages and the currents ``watch · x + watch_offset``
+    change by less
     than ``tol`` relative to their largest magnitude by the step z, i.e. when the
     estimated relative error of the node voltages and of the watched currents is below tol.
 
@@ -94,7 +97,8 @@ def solve_cg(
         a: (n, n) symmetric positive definite nodal matrix, word-line nodes first.
         rhs: (n, B) right-hand sides.
         n_word: Number of unknown word-line (and driver) nodes.
-        watch: (K, n) currents whose accuracy matters (the output currents), as a map.
+        watch: (K, n) map of the currents whose accuracy matters (output and input currents).
+        watch_offset: (K, B) part of those currents that does not depend on x.
         tol: Relative error to reach, per column.
         maxiter: Iteration limit.
 
@@ -125,7 +129,7 @@ def solve_cg(
         p[:, cols] = z[:, cols] + (rz_new / rz[cols]) * p[:, cols]
         rz[cols] = rz_new
         node_err = np.abs(z[:, cols]).max(axis=0) / np.abs(x[:, cols]).max(axis=0)
-        current = np.abs(watch @ x[:, cols]).max(axis=0)
+        current = np.abs(watch @ x[:, cols] + watch_offset[:, cols]).max(axis=0)
         current_err = np.abs(watch @ z[:, cols]).max(axis=0) / np.where(current > 0, current, 1.0)
         active[cols] = (node_err > tol) | (current_err > tol)
     if active.any():

@@ -66,6 +66,8 @@ def _runs(chains: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarra
     flat = chains.ravel()
     where = np.flatnonzero(flat < n)
     node = flat[where]
+    if node.size == 0:
+        return node, node, node, node
     start = np.flatnonzero(np.diff(node, prepend=-1))
     first, last = where[start], where[np.append(start[1:], node.size) - 1]
     width = chains.shape[1]

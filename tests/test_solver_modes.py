@@ -55,7 +55,7 @@ def _close_to_largest(value: np.ndarray, reference: np.ndarray, limit: float = A
 
 @pytest.mark.parametrize("case", CASES)
 def test_every_method_agrees_with_direct(case: str) -> None:
-    rng = np.random.default_rng(abs(hash(case)) % 2**32)
+    rng = np.random.default_rng(CASES.index(case))
     crossbar = _crossbar(rng, case)
     v = rng.uniform(-0.5, 0.5, (crossbar.rows, 12))
     reference = solve_linear(crossbar, v, method="direct")
@@ -63,7 +63,9 @@ def test_every_method_agrees_with_direct(case: str) -> None:
     for method, outputs_only in (("weights", True), ("iterative", False), ("iterative", True), ("direct", True),
                                  ("auto", True), ("auto", False)):
         solution = memxbar.simulate(crossbar, v, outputs_only=outputs_only, method=method)
-        _close(solution.output_currents, reference.output_currents)
+        # The iterative method's tolerance is relative to the largest current.
+        (_close_to_largest if solution.method == "iterative" else _close)(solution.output_currents,
+                                                                         reference.output_currents)
         _close_to_largest(solution.input_currents, reference.input_currents)
         if not outputs_only:
             scale = np.abs(v).max()

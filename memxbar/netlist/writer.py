@@ -33,12 +33,14 @@ def _join(*parts: np.ndarray | str) -> np.ndarray:
 
 
 def _numbers(values: np.ndarray) -> np.ndarray:
-    """Shortest round-trip decimal form of each float64."""
-    return np.asarray(values, dtype=np.float64).astype(str)
+    """Shortest round-trip decimal form of each float64 (each distinct value formatted once)."""
+    distinct, where = np.unique(np.asarray(values, dtype=np.float64), return_inverse=True)
+    return distinct.astype(str)[where.reshape(np.shape(values))]
 
 
-def _indices(shape: tuple[int, ...]) -> list[np.ndarray]:
-    return [idx.astype(str) for idx in np.indices(shape)]
+def _indices(shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Row and column numbers as strings, shaped (M, 1) and (1, N) to broadcast to (M, N)."""
+    return np.arange(shape[0]).astype(str)[:, None], np.arange(shape[1]).astype(str)[None, :]
 
 
 @dataclass(frozen=True, eq=False)
@@ -147,7 +149,7 @@ def crossbar_netlist(
         _cards(".print op", outputs),
         [".end"],
     ]
-    text = "\n".join(line for section in sections for line in section) + "\n"
+    text = "\n".join("\n".join(np.asarray(section, dtype=str).tolist()) for section in sections if len(section)) + "\n"
     return Netlist(
         text=text,
         wl_nodes=w_nodes,

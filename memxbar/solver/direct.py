@@ -40,7 +40,7 @@ METHODS = ("auto", "direct", "weights", "iterative")
 CHUNK_BYTES = 256 * 2**20
 """Largest block of right-hand sides solved at once, in bytes of node voltages."""
 
-MAX_CHUNK = 64
+MAX_CHUNK = 128
 """Most right-hand sides solved at once."""
 
 

@@ -126,12 +126,22 @@ class NgspiceSession:
 
     def load(self, netlist: str) -> None:
         """Replace the current circuit by ``netlist`` and free earlier results."""
+        from PySpice.Spice.NgSpice.Shared import ffi
+
         self.command("destroy all")
         self._ng._ngspice_shared.ngSpice_Command(b"remcirc")
-        try:
-            self._ng.load_circuit(netlist)
-        except Exception as exc:
-            raise NgspiceError(f"ngspice rejected the netlist: {self._messages()}") from exc
+        # ngSpice_Circ takes a NULL-terminated array of lines, ending with an empty one. One
+        # buffer holds every line, NUL-terminated; the pointers are computed with NumPy.
+        lines = [line for line in netlist.splitlines() if line] + [""]
+        data = "\0".join(lines).encode("utf8") + b"\0"
+        buffer = ffi.from_buffer(data)
+        ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 0)
+        starts = np.concatenate([[0], ends[:-1] + 1]).astype(np.uint64)
+        pointers = np.append(starts + np.uint64(int(ffi.cast("uintptr_t", buffer))), np.uint64(0))
+        self._ng.clear_output()
+        rc = self._ng._ngspice_shared.ngSpice_Circ(ffi.cast("char **", ffi.from_buffer(pointers)))
+        if rc or self._ng._error_in_stdout:
+            raise NgspiceError(f"ngspice rejected the netlist: {self._messages()}")
 
     def run(self) -> str:
         """Run the analysis of the loaded circuit; return the name of the new plot."""
@@ -161,8 +171,10 @@ class NgspiceSession:
             info = get(f"{plot}.{name}".encode("utf8"))
             if info == FFI.NULL or info.v_realdata == FFI.NULL:
                 raise NgspiceError(f"ngspice has no real vector {name!r} in plot {plot}")
-            rows.append(np.frombuffer(ffi.buffer(info.v_realdata, info.v_length * 8), dtype=np.float64).copy())
-        return np.array(rows)
+            # An operating point has one value per vector: read it without a NumPy copy.
+            rows.append(info.v_realdata[0] if info.v_length == 1 else
+                        np.frombuffer(ffi.buffer(info.v_realdata, info.v_length * 8), dtype=np.float64).copy())
+        return np.array(rows).reshape(len(rows), -1)
 
     def destroy(self, plot: str) -> None:
         """Free the memory of one plot."""

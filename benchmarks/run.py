@@ -1,0 +1,295 @@
+"""Side-by-side benchmark: memxbar's fast backend, badcrossbar 1.1.0 and memxbar's ngspice backend.
+
+Each case (tool, size, batch, line resistance) runs in a fresh Python process, so its peak
+memory (maximum resident set size) is its own. The timed span is the solve only, after the
+problem is built and the libraries are imported. Errors are the largest element-wise
+relative error of the output currents (|I − I_ref| / max(|I_ref|, 1e-12·max|I_ref|)) against
+the most exact solution of the same problem in the run: memxbar's direct solve (double
+precision, exact up to rounding), else memxbar's iterative solve.
+
+A tool is skipped for a case whose time, extrapolated from its last smaller case (time
+∝ devices^1.5), would exceed the budget; the table says so.
+
+Usage: python benchmarks/run.py [--quick] [--sizes 64,128,...] [--budget SECONDS] [--out DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+SHAPES = [(64, 64), (128, 128), (256, 256), (512, 512), (1024, 1024), (2048, 2048), (128, 1024)]
+BATCHES = [1, 100]
+LINE_RESISTANCES = [1.0, 2.5]
+G_MIN, G_MAX, V_MAX, SEED = 1e-6, 1e-4, 0.5, 2026
+
+TOOLS = {
+    "memxbar outputs": "memxbar fast backend, outputs only (method chosen automatically)",
+    "memxbar full": "memxbar fast backend, all node voltages (method chosen automatically)",
+    "badcrossbar": "badcrossbar 1.1.0 compute() (outputs only for 'outputs' rows, else everything)",
+    "ngspice": "memxbar ngspice backend (netlist → libngspice .op with KLU → read back)",
+}
+LIMITS = {"badcrossbar": 512, "ngspice": 256}
+"""Largest side each reference tool is run at (as the issue asks)."""
+
+
+@dataclass(frozen=True)
+class Case:
+    tool: str
+    rows: int
+    cols: int
+    batch: int
+    r_line: float
+
+    @property
+    def devices(self) -> int:
+        return self.rows * self.cols
+
+    @property
+    def problem(self) -> tuple[int, int, int, float]:
+        return self.rows, self.cols, self.batch, self.r_line
+
+
+def _problem(case: Case) -> tuple[np.ndarray, np.ndarray]:
+    from memxbar.generate import random_conductances, random_inputs
+
+    g = random_conductances(case.rows, case.cols, G_MIN, G_MAX, SEED)
+    v = random_inputs(case.rows, case.batch, V_MAX, SEED)
+    return g, v
+
+
+def run_child(case: Case, output: Path) -> dict:
+    """Solve one case in this process; save its (N, B) output currents; return its figures."""
+    import memxbar
+
+    g, v = _problem(case)
+    method = None
+    _warm_up(case.tool)
+    if case.tool == "badcrossbar":
+        import logging
+
+        import badcrossbar
+
+        logging.disable(logging.CRITICAL)
+        outputs_only = case.batch > 1
+        start = time.perf_counter()
+        result = badcrossbar.compute(v, 1.0 / g, r_i=case.r_line, node_voltages=not outputs_only,
+                                     all_currents=not outputs_only)
+        seconds = time.perf_counter() - start
+        currents = np.asarray(result.currents.output).reshape(case.batch, case.cols).T
+    else:
+        crossbar = memxbar.Crossbar(g, r_wl=case.r_line, r_bl=case.r_line)
+        options = {"backend": "spice"} if case.tool == "ngspice" else {"outputs_only": case.tool == "memxbar outputs"}
+        start = time.perf_counter()
+        solution = memxbar.simulate(crossbar, v, **options)
+        seconds = time.perf_counter() - start
+        currents = solution.output_currents
+        method = solution.method
+    np.save(output, currents)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    return {"seconds": seconds, "peak_bytes": peak, "method": method}
+
+
+def _warm_up(tool: str) -> None:
+    """Load every library the tool uses with a 4×4 solve, so that loading is not timed."""
+    warm = Case(tool, 4, 4, 2, 1.0)
+    g, v = _problem(warm)
+    if tool == "badcrossbar":
+        import badcrossbar
+
+        badcrossbar.compute(v, 1.0 / g, r_i=1.0)
+    else:
+        import memxbar
+
+        crossbar = memxbar.Crossbar(g, r_wl=1.0, r_bl=1.0)
+        memxbar.simulate(crossbar, v, backend="spice" if tool == "ngspice" else "fast")
+
+
+def run_case(case: Case, budget: float) -> dict:
+    """Run one case in a fresh process; return its figures and output currents."""
+    with tempfile.TemporaryDirectory() as tmp:
+        output = Path(tmp) / "currents.npy"
+        command = [sys.executable, __file__, "--child", json.dumps(asdict(case)), "--out", str(output)]
+        try:
+            done = subprocess.run(command, capture_output=True, text=True, timeout=max(3 * budget, 60))
+        except subprocess.TimeoutExpired:
+            return {"status": f"timed out after {max(3 * budget, 60):.0f} s"}
+        if done.returncode:
+            tail = (done.stderr.strip().splitlines() or ["no message"])[-1]
+            return {"status": f"failed: {tail}"}
+        figures = json.loads(done.stdout.strip().splitlines()[-1])
+        figures["currents"] = np.load(output)
+        figures["status"] = "ok"
+        return figures
+
+
+def plan(shapes: list[tuple[int, int]], batches: list[int], resistances: list[float], tools: list[str]) -> list[Case]:
+    cases = []
+    for rows, cols in shapes:
+        for batch in batches:
+            for r_line in resistances:
+                for tool in tools:
+                    if max(rows, cols) <= LIMITS.get(tool, max(rows, cols)):
+                        cases.append(Case(tool, rows, cols, batch, r_line))
+    return cases
+
+
+def _estimate(case: Case, done: dict[Case, dict]) -> float | None:
+    """Time of ``case`` extrapolated from the largest smaller finished case of its tool."""
+    previous = [(c, r) for c, r in done.items() if c.tool == case.tool and c.batch == case.batch
+                and c.r_line == case.r_line and c.devices < case.devices and r.get("status") == "ok"]
+    if not previous:
+        return None
+    c, r = max(previous, key=lambda item: item[0].devices)
+    return r["seconds"] * (case.devices / c.devices) ** 1.5
+
+
+def relative_error(value: np.ndarray, reference: np.ndarray) -> float:
+    ref = np.abs(reference)
+    floor = 1e-12 * ref.max(axis=0, keepdims=True)
+    return float((np.abs(value - reference) / np.maximum(ref, floor)).max())
+
+
+def write_table(records: list[dict], path: Path, command: str, load: str) -> str:
+    lines = [
+        "# memxbar benchmark",
+        "",
+        f"Command: `{command}`  ",
+        f"Machine: {load}  ",
+        f"Devices {G_MIN * 1e6:g}–{G_MAX * 1e6:g} µS uniform, inputs 0–{V_MAX:g} V uniform, seed {SEED}; "
+        "word- and bit-line segments r Ω each. Time: the solve only, wall clock. Peak: maximum resident "
+        "memory of the case's own process. Error: largest relative error of the output currents against "
+        "the reference (memxbar direct solve of the same problem).",
+        "",
+        "| array | batch | r (Ω) | tool | method | time (s) | peak (GiB) | max rel. error | memxbar speed-up |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for rec in records:
+        if rec["status"] != "ok":
+            lines.append(f"| {rec['rows']}×{rec['cols']} | {rec['batch']} | {rec['r_line']:g} | {rec['tool']} | | "
+                         f"{rec['status']} | | | |")
+            continue
+        error = "reference" if rec.get("reference") else (
+            f"{rec['error']:.1e}" if rec.get("error") is not None else "")
+        speedup = f"{rec['speedup']:.0f}×" if rec.get("speedup") else ""
+        lines.append(f"| {rec['rows']}×{rec['cols']} | {rec['batch']} | {rec['r_line']:g} | {rec['tool']} | "
+                     f"{rec.get('method') or ''} | {rec['seconds']:.3g} | {rec['peak_bytes'] / 2**30:.2f} | "
+                     f"{error} | {speedup} |")
+    lines += ["", "Tools: " + "; ".join(f"**{name}**: {text}" for name, text in TOOLS.items()) + ".",
+              "Speed-up: the tool's time divided by memxbar's for the same problem and the same answer "
+              "(outputs only against badcrossbar's outputs-only batches, all node voltages otherwise)."]
+    text = "\n".join(lines) + "\n"
+    path.write_text(text)
+    return text
+
+
+def write_plot(records: list[dict], path: Path) -> dict[str, float]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fits = {}
+    fig, ax = plt.subplots(figsize=(7, 5))
+    for tool in TOOLS:
+        points = sorted((r["rows"] * r["cols"], r["seconds"]) for r in records
+                        if r["tool"] == tool and r["status"] == "ok" and r["batch"] == 1 and r["r_line"] == 1.0
+                        and r["rows"] == r["cols"])
+        if len(points) < 2:
+            continue
+        x, y = np.array(points).T
+        fit = x >= 128 * 128 if np.count_nonzero(x >= 128 * 128) >= 2 else np.ones_like(x, dtype=bool)
+        slope, intercept = np.polyfit(np.log(x[fit]), np.log(y[fit]), 1)
+        fits[tool] = float(slope)
+        line = ax.loglog(x, y, "o-", label=f"{tool} (time ∝ devices^{slope:.2f})")[0]
+        ax.loglog(x[fit], np.exp(intercept) * x[fit] ** slope, ":", color=line.get_color())
+    ax.set_xlabel("devices (M × N, square arrays)")
+    ax.set_ylabel("wall time of one solve (s)")
+    ax.set_title("One input vector, 1 Ω segments, 1–100 µS devices")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return fits
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--out", default=str(Path(__file__).parent / "results"))
+    parser.add_argument("--quick", action="store_true", help="sizes 64 and 128, batch 1 and 10, r = 1 Ω only")
+    parser.add_argument("--sizes", help="comma-separated square sizes (default: the full list and 128×1024)")
+    parser.add_argument("--batches", help="comma-separated batch sizes (default: 1,100)")
+    parser.add_argument("--resistances", help="comma-separated line resistances in Ω (default: 1,2.5)")
+    parser.add_argument("--tools", help="comma-separated tools (default: all)")
+    parser.add_argument("--budget", type=float, default=150.0, help="seconds a case may take (default 150)")
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(run_child(Case(**json.loads(args.child)), Path(args.out))))
+        return
+
+    shapes = SHAPES
+    batches, resistances = BATCHES, LINE_RESISTANCES
+    if args.quick:
+        shapes, batches, resistances = [(64, 64), (128, 128)], [1, 10], [1.0]
+    if args.sizes:
+        shapes = [(int(s), int(s)) if "x" not in s else tuple(map(int, s.split("x"))) for s in args.sizes.split(",")]
+    if args.batches:
+        batches = [int(b) for b in args.batches.split(",")]
+    if args.resistances:
+        resistances = [float(r) for r in args.resistances.split(",")]
+    tools = args.tools.split(",") if args.tools else list(TOOLS)
+    # The reference (memxbar full) goes first within each problem.
+    tools = sorted(tools, key=lambda t: t != "memxbar full")
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    done: dict[Case, dict] = {}
+    for case in plan(shapes, batches, resistances, tools):
+        estimate = _estimate(case, done)
+        if estimate is not None and estimate > args.budget:
+            done[case] = {"status": f"skipped: would exceed budget (~{estimate:.0f} s > {args.budget:.0f} s)"}
+        else:
+            done[case] = run_case(case, args.budget)
+        rec = done[case]
+        shown = f"{rec['seconds']:.3g} s, {rec['peak_bytes'] / 2**30:.2f} GiB" if rec["status"] == "ok" else rec["status"]
+        print(f"{case.rows}x{case.cols} batch {case.batch} r {case.r_line:g} {case.tool}: {shown}", flush=True)
+
+    records = []
+    for case, rec in done.items():
+        ref = done.get(Case("memxbar full", *case.problem))
+        mine_tool = "memxbar outputs" if case.tool == "badcrossbar" and case.batch > 1 else "memxbar full"
+        mine = done.get(Case(mine_tool, *case.problem))
+        row = {**asdict(case), **{k: v for k, v in rec.items() if k != "currents"}}
+        if rec["status"] == "ok" and ref and ref.get("status") == "ok":
+            row["reference"] = case.tool == "memxbar full"
+            row["error"] = relative_error(rec["currents"], ref["currents"])
+        if case.tool in ("badcrossbar", "ngspice") and rec["status"] == "ok" and mine and mine["status"] == "ok":
+            row["speedup"] = rec["seconds"] / mine["seconds"]
+        records.append(row)
+    load = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+    command = "python benchmarks/run.py " + " ".join(sys.argv[1:])
+    print(write_table(records, out / "benchmark.md", command.strip(), f"{_cpus()} cores; {load}"))
+    fits = write_plot(records, out / "benchmark.png")
+    (out / "benchmark.json").write_text(json.dumps({"records": records, "fitted_exponents": fits}, indent=1) + "\n")
+    print("fitted exponents (time ∝ devices^k, batch 1, r = 1 Ω):", json.dumps(fits))
+
+
+def _cpus() -> int:
+    import os
+
+    return os.cpu_count() or 1
+
+
+if __name__ == "__main__":
+    main()

@@ -2,9 +2,12 @@
 
 from memxbar.compare import Comparison, compare
 from memxbar.crossbar import Crossbar
+from memxbar.iv.sweep import IVSweep, iv_sweep
 from memxbar.simulate import BACKENDS, simulate
 from memxbar.solution import Solution
 from memxbar.solver.direct import effective_weights
 
-__all__ = ["BACKENDS", "Comparison", "Crossbar", "Solution", "compare", "effective_weights", "simulate"]
+__all__ = [
+    "BACKENDS", "Comparison", "Crossbar", "IVSweep", "Solution", "compare", "effective_weights", "iv_sweep", "simulate",
+]
 __version__ = "0.1.0"

@@ -6,8 +6,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from memxbar.devices.base import DeviceModel
+from memxbar.devices.registry import as_model
 from memxbar.errors import InputError
-
 from memxbar.validation import broadcast_to_shape, non_negative
 
 
@@ -43,6 +44,12 @@ class Crossbar:
     r_sense: np.ndarray | float = 0.0
     """Input resistance of each bit-line sense amplifier in ohms (Ω): a scalar or (N,)."""
 
+    device: DeviceModel | str = "ohmic"
+    """The device model (see :mod:`memxbar.devices`), or a model name for its defaults. Its
+    per-device parameters must be scalars or (M, N). ``conductances`` programs each device:
+    the model's ``conductance_meaning`` says which conductance that is (for ohmic devices,
+    simply I/V)."""
+
     shape: tuple[int, int] = field(init=False)
     """(M, N): number of word lines (rows, inputs) and bit lines (columns, outputs)."""
 
@@ -64,6 +71,9 @@ class Crossbar:
         ):
             value = non_negative(getattr(self, name), name, "Ω")
             object.__setattr__(self, name, broadcast_to_shape(value, shape, name, allowed))
+        device = as_model(self.device)
+        device.check_shape((m, n))
+        object.__setattr__(self, "device", device)
 
     @property
     def rows(self) -> int:
@@ -76,7 +86,7 @@ class Crossbar:
         return self.shape[1]
 
     def ideal_currents(self, voltages: np.ndarray) -> np.ndarray:
-        """Ideal output currents Gᵀ·V in amperes (A), ignoring every line resistance.
+        """Ideal output currents Gᵀ·V in amperes (A), ignoring line resistance and device nonlinearity.
 
         Args:
             voltages: (M,) or (M, B) input voltages in volts (V).

@@ -11,4 +11,4 @@ class NotComputedError(InputError):
 
 
 class ConvergenceError(RuntimeError):
-    """An iterative solver did not reach its tolerance; the message says what to change."""
+    """An iterative solver did not converge; the message gives the residual and where it is largest."""

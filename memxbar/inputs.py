@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 
 from memxbar.errors import InputError
-
 from memxbar.validation import as_finite_array
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +20,7 @@ def read_array(path: str | Path, what: str) -> np.ndarray:
         what: What the file holds, for error messages (e.g. ``"--conductances"``).
 
     Returns:
-        The array as float64; a CSV file with a single row or column gives a 1-D array.
+        The array as float64; a CSV file always gives a 2-D array (see :func:`as_vector`).
 
     Raises:
         InputError: If the file is missing, unreadable, of another type or malformed.
@@ -33,15 +34,22 @@ def read_array(path: str | Path, what: str) -> np.ndarray:
         if p.suffix.lower() == ".npy":
             array = np.load(p, allow_pickle=False)
         else:
-            array = np.loadtxt(p, delimiter=",", ndmin=2, dtype=np.float64)
-            if 1 in array.shape:
-                array = array.ravel()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                array = np.loadtxt(p, delimiter=",", ndmin=2, dtype=np.float64)
     except (OSError, ValueError) as exc:
         reason = " ".join(str(exc).split())[:160]
         raise InputError(f"{what}: cannot read {p} as a numeric array ({reason})") from None
     if not np.issubdtype(array.dtype, np.number) or np.iscomplexobj(array):
         raise InputError(f"{what}: {p} holds {array.dtype} values; real numbers are needed")
+    if array.size == 0:
+        raise InputError(f"{what}: {p} holds no numbers")
     return np.asarray(array, dtype=np.float64)
+
+
+def as_vector(array: np.ndarray) -> np.ndarray:
+    """A single row or column (as a one-line or one-column CSV file gives) as a 1-D array."""
+    return array.ravel() if array.ndim == 2 and 1 in array.shape else array
 
 
 def check_writable(path: str | Path, force: bool, what: str) -> Path:

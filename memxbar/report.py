@@ -33,6 +33,7 @@ def solution_record(solution: Solution) -> dict[str, Any]:
         "backend": solution.backend,
         "rows": m,
         "cols": n,
+        "device": repr(solution.crossbar.device),
         "batch": solution.voltages.shape[1] if solution.batched else None,
         "wall_time_seconds": solution.wall_time,
         "voltages_volts": solution.voltages,

@@ -6,16 +6,15 @@ from collections.abc import Callable
 
 import numpy as np
 
-from memxbar.errors import InputError
-
 from memxbar.crossbar import Crossbar
+from memxbar.errors import InputError
 from memxbar.solution import Solution
-from memxbar.solver.direct import solve_linear
+from memxbar.solver.fast import solve_fast
 from memxbar.solver.iterative import DEFAULT_TOL
 from memxbar.spice.backend import solve_spice
 
 BACKENDS: dict[str, Callable[[Crossbar, np.ndarray], Solution]] = {
-    "fast": solve_linear,
+    "fast": solve_fast,
     "spice": solve_spice,
 }
 """Backend name → solver taking (crossbar, voltages) and returning a :class:`Solution`."""
@@ -35,7 +34,8 @@ def simulate(
     Args:
         crossbar: The crossbar specification.
         voltages: (M,) or (M, B) input voltages in volts (V).
-        backend: ``"fast"`` (exact sparse nodal analysis in NumPy/SciPy) or ``"spice"``
+        backend: ``"fast"`` (exact sparse nodal analysis in NumPy/SciPy, with Newton's method
+            for nonlinear devices) or ``"spice"``
             (ngspice through its shared library).
         outputs_only: Fast backend: keep only the output and input currents, not the node
             voltages (their fields are then None); much faster for large batches.

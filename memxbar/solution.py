@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -66,6 +67,44 @@ class Solution:
                 f"{quantity} needs node voltages, which an outputs-only solution does not keep; "
                 "simulate with outputs_only=False"
             )
+
+    @classmethod
+    def from_node_voltages(
+        cls,
+        crossbar: Crossbar,
+        voltages: np.ndarray,
+        batched: bool,
+        wl_voltages: np.ndarray,
+        bl_voltages: np.ndarray,
+        backend: str,
+        start: float,
+        output_currents: np.ndarray | None = None,
+    ) -> Solution:
+        """Assemble a solution from solved node voltages, taking device currents from the device model.
+
+        Args:
+            crossbar: The solved crossbar.
+            voltages: (M, B) input voltages in volts (V).
+            batched: Whether the caller gave a batch; if not, the batch axis (B = 1) is dropped.
+            wl_voltages: (M, N, B) word-line node voltages (V).
+            bl_voltages: (M, N, B) bit-line node voltages (V).
+            backend: Name of the backend.
+            start: ``time.perf_counter()`` when the backend started.
+            output_currents: (N, B) measured output currents (A); by default the column sums
+                of the device currents (Kirchhoff's current law at each sense node).
+        """
+        i_dev = crossbar.device.current(wl_voltages - bl_voltages, crossbar.conductances)
+        i_out = i_dev.sum(axis=0) if output_currents is None else output_currents
+        arrays = {
+            "voltages": voltages,
+            "output_currents": i_out,
+            "wl_voltages": wl_voltages,
+            "bl_voltages": bl_voltages,
+            "device_currents": i_dev,
+        }
+        if not batched:
+            arrays = {name: array[..., 0] for name, array in arrays.items()}
+        return cls(crossbar=crossbar, backend=backend, wall_time=time.perf_counter() - start, **arrays)
 
     @property
     def batched(self) -> bool:

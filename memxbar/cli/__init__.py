@@ -3,7 +3,7 @@
 Each command lives in its own module of this package and is registered in ``COMMANDS``.
 A user's mistake (:class:`~memxbar.errors.InputError`, a bad option, an unreadable
 file) ends the command with one line on standard error and exit code 2; a missing or
-unsuitable ngspice with one line and exit code 1.
+unsuitable ngspice, or a solver that does not converge, with one line and exit code 1.
 """
 
 from __future__ import annotations
@@ -16,17 +16,25 @@ import click
 from memxbar import __version__
 from memxbar.cli.compare import compare_command
 from memxbar.cli.doctor import doctor_command
+from memxbar.cli.iv import iv_command
+from memxbar.cli.models import models_command
 from memxbar.cli.netlist import netlist_command
 from memxbar.cli.simulate import simulate_command
-from memxbar.errors import InputError
+from memxbar.errors import ConvergenceError, InputError
 from memxbar.spice.ngspice import NgspiceError
 
 
 class _Group(click.Group):
     """A click group that reports every expected failure as one line instead of a traceback."""
 
-    def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
-             standalone_mode: bool = True, **extra: Any) -> Any:
+    def main(
+        self,
+        args: Any = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
         try:
             code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except click.ClickException as exc:
@@ -35,7 +43,7 @@ class _Group(click.Group):
             code = _fail("aborted", 1)
         except (InputError, OSError) as exc:
             code = _fail(str(exc), 2)
-        except NgspiceError as exc:
+        except (NgspiceError, ConvergenceError) as exc:
             code = _fail(str(exc), 1)
         if standalone_mode:
             sys.exit(code if isinstance(code, int) else 0)
@@ -53,7 +61,14 @@ def main() -> None:
     """Simulate memristor crossbar arrays in ngspice and in an exact fast solver."""
 
 
-COMMANDS: list[click.Command] = [simulate_command, netlist_command, compare_command, doctor_command]
+COMMANDS: list[click.Command] = [
+    simulate_command,
+    netlist_command,
+    compare_command,
+    doctor_command,
+    models_command,
+    iv_command,
+]
 """Sub-commands, each defined in its own module of ``memxbar.cli``."""
 
 for _command in COMMANDS:

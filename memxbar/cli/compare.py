@@ -6,8 +6,14 @@ from typing import Any
 
 import click
 
-from memxbar.cli.options import build_problem, crossbar_options, force_option, input_options, output_path, \
-    problem_arguments
+from memxbar.cli.options import (
+    build_problem,
+    crossbar_options,
+    force_option,
+    input_options,
+    output_path,
+    problem_arguments,
+)
 from memxbar.compare import compare
 from memxbar.plotting import plot_comparison
 from memxbar.report import comparison_record, comparison_summary, write_json
@@ -17,8 +23,12 @@ from memxbar.report import comparison_record, comparison_summary, write_json
 @crossbar_options
 @input_options
 @click.option("--json", "json_file", type=click.Path(dir_okay=False), help="Write every figure to this JSON file.")
-@click.option("--plot", "plot_file", type=click.Path(dir_okay=False),
-              help="Draw both backends' output currents and their difference to this image.")
+@click.option(
+    "--plot",
+    "plot_file",
+    type=click.Path(dir_okay=False),
+    help="Draw both backends' output currents and their difference to this image.",
+)
 @force_option
 def compare_command(json_file: str | None, plot_file: str | None, force: bool, **kwargs: Any) -> None:
     """Run the fast and the ngspice backend on the same crossbar and inputs."""

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
 import sys
 from importlib.metadata import PackageNotFoundError, version
 
 import click
 
 from memxbar.spice.ngspice import MIN_VERSION, NgspiceError, session
+from memxbar.spice.osdi import verilog_a_status
 
 
 def _package_version(name: str) -> str:
@@ -24,18 +24,19 @@ def doctor_command() -> None:
     click.echo(f"python      {sys.version.split()[0]}")
     for package in ("numpy", "scipy", "PySpice", "click", "matplotlib"):
         click.echo(f"{package:<11} {_package_version(package)}")
-    openvaf = shutil.which("openvaf")
     try:
         info = session().info
     except NgspiceError as exc:
         click.echo(f"ngspice     unusable: {exc}")
-        click.echo(f"openvaf     {openvaf or 'not found'}")
+        click.echo(f"Verilog-A   {verilog_a_status()}")
         sys.exit(1)
-    click.echo(f"ngspice     {info.version} ({'ok' if info.version >= MIN_VERSION else f'too old, need >= {MIN_VERSION}'})")
+    click.echo(
+        f"ngspice     {info.version} ({'ok' if info.version >= MIN_VERSION else f'too old, need >= {MIN_VERSION}'})"
+    )
     click.echo(f"library     {info.library}")
     click.echo(f"KLU         {'yes' if info.klu else 'no (needed: large crossbars are impractically slow)'}")
     click.echo(f"OSDI        {'yes' if info.osdi else 'no'}")
-    click.echo(f"openvaf     {openvaf or 'not found (Verilog-A models fall back to behavioural subcircuits)'}")
+    click.echo(f"Verilog-A   {verilog_a_status()}")
     try:
         session().require()
     except NgspiceError as exc:

@@ -6,8 +6,14 @@ from typing import Any
 
 import click
 
-from memxbar.cli.options import build_problem, crossbar_options, force_option, input_options, output_path, \
-    problem_arguments
+from memxbar.cli.options import (
+    build_problem,
+    crossbar_options,
+    force_option,
+    input_options,
+    output_path,
+    problem_arguments,
+)
 from memxbar.errors import InputError
 from memxbar.netlist.writer import crossbar_netlist
 
@@ -15,8 +21,13 @@ from memxbar.netlist.writer import crossbar_netlist
 @click.command("netlist")
 @crossbar_options
 @input_options
-@click.option("-o", "--output", "output_file", type=click.Path(dir_okay=False),
-              help="Write the netlist to this file instead of standard output.")
+@click.option(
+    "-o",
+    "--output",
+    "output_file",
+    type=click.Path(dir_okay=False),
+    help="Write the netlist to this file instead of standard output.",
+)
 @force_option
 def netlist_command(output_file: str | None, force: bool, **kwargs: Any) -> None:
     """Write a netlist that `ngspice -b FILE` runs as it is, printing every output current."""
@@ -25,7 +36,8 @@ def netlist_command(output_file: str | None, force: bool, **kwargs: Any) -> None
     if problem.voltages.ndim == 2:
         if problem.voltages.shape[1] != 1:
             raise InputError(
-                f"a netlist holds one input vector, got {problem.voltages.shape[1]}; use --batch 1 or a 1-column --inputs"
+                f"a netlist holds one input vector, got {problem.voltages.shape[1]}; "
+                "use --batch 1 or a one-column --inputs file"
             )
         voltages = problem.voltages[:, 0]
     else:

@@ -15,15 +15,20 @@ import click
 import numpy as np
 
 from memxbar.crossbar import Crossbar
+from memxbar.devices import MODELS, DeviceModel, get_model
 from memxbar.errors import InputError
 from memxbar.generate import random_conductances, random_inputs
-from memxbar.io import ARRAY_SUFFIXES, check_writable, read_array
+from memxbar.io import ARRAY_SUFFIXES, as_vector, check_writable, read_array
 
 
 class NumberOrArrayFile(click.ParamType):
     """A number, or a .npy/.csv file holding an array (e.g. per-segment resistances)."""
 
     name = "NUMBER|FILE"
+
+    def __init__(self, vector: bool = False) -> None:
+        self.vector = vector
+        """Whether the file holds one value per row or column: a one-line CSV becomes 1-D."""
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if isinstance(value, (int, float, np.ndarray)):
@@ -34,7 +39,40 @@ class NumberOrArrayFile(click.ParamType):
             pass
         if Path(value).suffix.lower() not in ARRAY_SUFFIXES:
             self.fail(f"{value!r} is neither a number nor a .npy/.csv file", param, ctx)
-        return read_array(value, f"--{param.name.replace('_', '-')}" if param else "value")
+        array = read_array(value, f"--{param.name.replace('_', '-')}" if param else "value")
+        return as_vector(array) if self.vector else array
+
+
+class DeviceParameter(click.ParamType):
+    """``KEY=VALUE``: a device-model parameter, VALUE a number or a .npy/.csv file of per-device values."""
+
+    name = "KEY=VALUE"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, tuple):
+            return value
+        key, sep, number = str(value).partition("=")
+        if not sep or not key.strip() or not number.strip():
+            self.fail(f"{value!r} is not KEY=VALUE, e.g. v0=0.3; see `memxbar models`", param, ctx)
+        key, number = key.strip(), number.strip()
+        try:
+            return key, float(number)
+        except ValueError:
+            return key, read_array(number, f"--device-param {key}")
+
+
+def build_device(device: str, device_params: tuple[tuple[str, Any], ...]) -> DeviceModel:
+    """The device model that ``--device`` and the ``--device-param`` options describe.
+
+    Raises:
+        InputError: If a parameter is given twice or is unknown, or a value is out of range.
+    """
+    params: dict[str, Any] = {}
+    for key, value in device_params:
+        if key in params:
+            raise InputError(f"--device-param {key} is given twice; give each parameter once")
+        params[key] = value
+    return get_model(device, **params)
 
 
 def _compose(*decorators: Callable[[Callable], Callable]) -> Callable[[Callable], Callable]:
@@ -46,6 +84,25 @@ def _compose(*decorators: Callable[[Callable], Callable]) -> Callable[[Callable]
     return apply
 
 
+device_options = _compose(
+    click.option(
+        "--device",
+        type=click.Choice(list(MODELS)),
+        default="ohmic",
+        show_default=True,
+        help="Device model; `memxbar models` lists them with their parameters.",
+    ),
+    click.option(
+        "--device-param",
+        "device_params",
+        type=DeviceParameter(),
+        multiple=True,
+        help="A device-model parameter KEY=VALUE in SI units (repeatable); VALUE may be an (M, N) "
+        ".npy/.csv file of per-device values.",
+    ),
+)
+"""Options choosing the device model and its parameters."""
+
 crossbar_options = _compose(
     click.option("--rows", type=click.IntRange(min=1), help="Word lines M of a random crossbar [default: 32]."),
     click.option("--cols", type=click.IntRange(min=1), help="Bit lines N of a random crossbar [default: 32]."),
@@ -53,26 +110,54 @@ crossbar_options = _compose(
     click.option("--g-max", type=float, default=1e-4, show_default=True, help="Highest random conductance (S)."),
     click.option("--seed", type=int, default=0, show_default=True, help="Seed of random conductances and inputs."),
     click.option(
-        "--conductances", "conductances_file", type=click.Path(dir_okay=False),
+        "--conductances",
+        "conductances_file",
+        type=click.Path(dir_okay=False),
         help="(M, N) conductances in S from a .npy or .csv file, instead of random ones.",
     ),
-    click.option("--r-wl", type=NumberOrArrayFile(), default=0.0, show_default=True,
-                 help="Word-line segment resistance (Ω), or an (M, N) .npy/.csv file."),
-    click.option("--r-bl", type=NumberOrArrayFile(), default=0.0, show_default=True,
-                 help="Bit-line segment resistance (Ω), or an (M, N) .npy/.csv file."),
-    click.option("--r-driver", type=NumberOrArrayFile(), default=0.0, show_default=True,
-                 help="Driver output resistance (Ω), or an (M,) .npy/.csv file."),
-    click.option("--r-sense", type=NumberOrArrayFile(), default=0.0, show_default=True,
-                 help="Sense-amplifier input resistance (Ω), or an (N,) .npy/.csv file."),
+    click.option(
+        "--r-wl",
+        type=NumberOrArrayFile(),
+        default=0.0,
+        show_default=True,
+        help="Word-line segment resistance (Ω), or an (M, N) .npy/.csv file.",
+    ),
+    click.option(
+        "--r-bl",
+        type=NumberOrArrayFile(),
+        default=0.0,
+        show_default=True,
+        help="Bit-line segment resistance (Ω), or an (M, N) .npy/.csv file.",
+    ),
+    click.option(
+        "--r-driver",
+        type=NumberOrArrayFile(vector=True),
+        default=0.0,
+        show_default=True,
+        help="Driver output resistance (Ω), or an (M,) .npy/.csv file.",
+    ),
+    click.option(
+        "--r-sense",
+        type=NumberOrArrayFile(vector=True),
+        default=0.0,
+        show_default=True,
+        help="Sense-amplifier input resistance (Ω), or an (N,) .npy/.csv file.",
+    ),
+    device_options,
 )
-"""Options describing the crossbar: random (size, range, seed) or from a file, plus parasitics."""
+"""Options describing the crossbar: random (size, range, seed) or from a file, parasitics, devices."""
 
 input_options = _compose(
-    click.option("--inputs", "inputs_file", type=click.Path(dir_okay=False),
-                 help="Input voltages in V, (M,) or (M, B), from a .npy or .csv file, instead of random ones."),
+    click.option(
+        "--inputs",
+        "inputs_file",
+        type=click.Path(dir_okay=False),
+        help="Input voltages in V, (M,) or (M, B), from a .npy or .csv file, instead of random ones.",
+    ),
     click.option("--v-max", type=float, default=0.5, show_default=True, help="Largest random input voltage (V)."),
-    click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True,
-                 help="Number of random input vectors B."),
+    click.option(
+        "--batch", type=click.IntRange(min=1), default=1, show_default=True, help="Number of random input vectors B."
+    ),
 )
 """Options describing the input voltage vectors: random (batch, range, seed) or from a file."""
 
@@ -100,6 +185,8 @@ def build_problem(
     r_bl: Any,
     r_driver: Any,
     r_sense: Any,
+    device: str,
+    device_params: tuple[tuple[str, Any], ...],
     inputs_file: str | None,
     v_max: float,
     batch: int,
@@ -114,9 +201,12 @@ def build_problem(
                 raise InputError(f"{option} {value} disagrees with --conductances of shape {g.shape}; drop {option}")
     else:
         g = random_conductances(rows or 32, cols or 32, g_min, g_max, seed)
-    crossbar = Crossbar(g, r_wl=r_wl, r_bl=r_bl, r_driver=r_driver, r_sense=r_sense)
+    model = build_device(device, device_params)
+    crossbar = Crossbar(g, r_wl=r_wl, r_bl=r_bl, r_driver=r_driver, r_sense=r_sense, device=model)
     if inputs_file is not None:
         voltages = read_array(inputs_file, "--inputs")
+        if voltages.ndim == 2 and voltages.shape in ((1, crossbar.rows), (crossbar.rows, 1)):
+            voltages = as_vector(voltages)
         if voltages.ndim not in (1, 2) or voltages.shape[0] != crossbar.rows:
             raise InputError(
                 f"--inputs: {inputs_file} has shape {voltages.shape}; need ({crossbar.rows},) or ({crossbar.rows}, B)"
@@ -130,8 +220,23 @@ def build_problem(
 
 def problem_arguments(kwargs: dict[str, Any]) -> dict[str, Any]:
     """Pop the crossbar and input options out of a command's keyword arguments."""
-    names = ("rows", "cols", "g_min", "g_max", "seed", "conductances_file", "r_wl", "r_bl", "r_driver",
-             "r_sense", "inputs_file", "v_max", "batch")
+    names = (
+        "rows",
+        "cols",
+        "g_min",
+        "g_max",
+        "seed",
+        "conductances_file",
+        "r_wl",
+        "r_bl",
+        "r_driver",
+        "r_sense",
+        "device",
+        "device_params",
+        "inputs_file",
+        "v_max",
+        "batch",
+    )
     return {name: kwargs.pop(name) for name in names}
 
 

@@ -6,8 +6,14 @@ from typing import Any
 
 import click
 
-from memxbar.cli.options import build_problem, crossbar_options, force_option, input_options, output_path, \
-    problem_arguments
+from memxbar.cli.options import (
+    build_problem,
+    crossbar_options,
+    force_option,
+    input_options,
+    output_path,
+    problem_arguments,
+)
 from memxbar.plotting import plot_solution
 from memxbar.report import save_arrays, solution_record, solution_summary, write_json
 from memxbar.simulate import BACKENDS, simulate
@@ -16,16 +22,30 @@ from memxbar.simulate import BACKENDS, simulate
 @click.command("simulate")
 @crossbar_options
 @input_options
-@click.option("--backend", type=click.Choice(sorted(BACKENDS)), default="fast", show_default=True,
-              help="fast: exact sparse nodal analysis; spice: ngspice.")
+@click.option(
+    "--backend",
+    type=click.Choice(sorted(BACKENDS)),
+    default="fast",
+    show_default=True,
+    help="fast: exact sparse nodal analysis; spice: ngspice.",
+)
 @click.option("--json", "json_file", type=click.Path(dir_okay=False), help="Write every figure to this JSON file.")
-@click.option("--npz", "npz_file", type=click.Path(dir_okay=False),
-              help="Write node voltages and device currents to this .npz file.")
-@click.option("--plot", "plot_file", type=click.Path(dir_okay=False),
-              help="Draw voltage and current heatmaps and outputs vs ideal to this image (e.g. .png).")
+@click.option(
+    "--npz",
+    "npz_file",
+    type=click.Path(dir_okay=False),
+    help="Write node voltages and device currents to this .npz file.",
+)
+@click.option(
+    "--plot",
+    "plot_file",
+    type=click.Path(dir_okay=False),
+    help="Draw voltage and current heatmaps and outputs vs ideal to this image (e.g. .png).",
+)
 @force_option
-def simulate_command(backend: str, json_file: str | None, npz_file: str | None, plot_file: str | None,
-                     force: bool, **kwargs: Any) -> None:
+def simulate_command(
+    backend: str, json_file: str | None, npz_file: str | None, plot_file: str | None, force: bool, **kwargs: Any
+) -> None:
     """Simulate a crossbar and report currents, deviation from ideal and power."""
     json_path = output_path(json_file, force, "--json")
     npz_path = output_path(npz_file, force, "--npz")

@@ -121,7 +121,7 @@ class CrossbarSystem:
     @cached_property
     def solve(self) -> Callable[[np.ndarray], np.ndarray]:
         """Solver for ``a x = rhs`` from one factorisation, made on first use."""
-        return factorize(self.a, self.pattern.ordering)
+        return factorize(self.a, self.pattern.ordering, positive_definite=True)
 
     def node_voltages(self, v: np.ndarray, method: str, tol: float, maxiter: int) -> np.ndarray:
         """(n, B) unknown node voltages for inputs v (M, B), by ``"direct"`` or ``"iterative"``."""

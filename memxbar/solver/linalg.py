@@ -1,15 +1,17 @@
 """Sparse Cholesky-type factorisation of the symmetric positive definite nodal matrix.
 
-Two backends, chosen automatically:
+Two backends:
 
 - ``"pardiso"``: Intel MKL PARDISO through ``pypardiso`` (optional, ``pip install
-  memxbar[speed]``; x86-64), a multithreaded supernodal LDLᵀ/Cholesky solver
-  (Schenk & Gärtner, Future Gener. Comput. Syst. 20(3), 475–487, 2004).
-- ``"superlu"``: SciPy's SuperLU (always available), with diagonal pivots so that the
-  fill-reducing order given is kept.
+  memxbar[speed]``; x86-64), a multithreaded supernodal Cholesky solver (Schenk &
+  Gärtner, Future Gener. Comput. Syst. 20(3), 475–487, 2004), for matrices declared
+  positive definite.
+- ``"superlu"``: SciPy's SuperLU (always available). For a positive definite matrix it
+  pivots on the diagonal, keeping the fill-reducing order given; otherwise (e.g. a Newton
+  Jacobian with negative slopes) it pivots for stability as usual.
 
 Both take a fill-reducing elimination order, normally the crossbar's nested dissection
-(:func:`memxbar.solver.ordering.nested_dissection`); without one, SuperLU orders by
+(:attr:`memxbar.solver.nodal.NodalPattern.ordering`); without one, SuperLU orders by
 minimum degree and PARDISO by METIS.
 """
 
@@ -58,16 +60,19 @@ def _pardiso(a: sp.csc_matrix, ordering: np.ndarray | None) -> Callable[[np.ndar
     return solve
 
 
-def _superlu(a: sp.csc_matrix, ordering: np.ndarray | None) -> Callable[[np.ndarray], np.ndarray]:
+def _superlu(
+    a: sp.csc_matrix, ordering: np.ndarray | None, positive_definite: bool
+) -> Callable[[np.ndarray], np.ndarray]:
     options = {"SymmetricMode": True}
+    pivoting = {"diag_pivot_thresh": 0.0} if positive_definite else {}
     if ordering is None:
-        return spla.splu(a, permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0, options=options).solve
+        return spla.splu(a, permc_spec="MMD_AT_PLUS_A", options=options, **pivoting).solve
     n = a.shape[0]
     rank = np.empty(n, dtype=np.int64)
     rank[ordering] = np.arange(n)
     coo = a.tocoo()
     permuted = sp.csc_matrix((coo.data, (rank[coo.row], rank[coo.col])), shape=a.shape)
-    lu = spla.splu(permuted, permc_spec="NATURAL", diag_pivot_thresh=0.0, options=options)
+    lu = spla.splu(permuted, permc_spec="NATURAL", options=options, **pivoting)
 
     def solve(rhs: np.ndarray) -> np.ndarray:
         return lu.solve(np.asarray(rhs, dtype=np.float64)[ordering])[rank]
@@ -76,15 +81,23 @@ def _superlu(a: sp.csc_matrix, ordering: np.ndarray | None) -> Callable[[np.ndar
 
 
 def factorize(
-    a: sp.csc_matrix, ordering: np.ndarray | None = None, backend: str = "auto"
+    a: sp.csc_matrix,
+    ordering: np.ndarray | None = None,
+    backend: str = "auto",
+    *,
+    positive_definite: bool = False,
 ) -> Callable[[np.ndarray], np.ndarray]:
     """Factorise the nodal matrix once and return a solver for any right-hand sides.
 
     Args:
-        a: (n, n) symmetric positive definite matrix in CSC format.
+        a: (n, n) symmetric matrix in CSC format (a nodal matrix or a Newton Jacobian).
         ordering: (n,) fill-reducing elimination order (``ordering[k]`` is eliminated
             k-th), e.g. ``NodalPattern.ordering``; None lets the backend choose.
-        backend: ``"auto"`` (PARDISO if installed, else SuperLU), ``"pardiso"`` or ``"superlu"``.
+        backend: ``"auto"`` (PARDISO for a positive definite matrix if installed, else
+            SuperLU), ``"pardiso"`` or ``"superlu"``.
+        positive_definite: The caller guarantees ``a`` is symmetric positive definite (true
+            of the nodal matrix of passive devices), which allows Cholesky-type factorisation
+            without pivoting.
 
     Returns:
         A function mapping an (n,) or (n, B) right-hand side to the solution of ``a x = rhs``.
@@ -96,6 +109,8 @@ def factorize(
         raise InputError(f"backend must be one of {', '.join(map(repr, BACKENDS))}, got {backend!r}")
     if backend == "pardiso" and not pardiso_available():
         raise InputError("backend 'pardiso' needs pypardiso: pip install 'memxbar[speed]' (x86-64 only)")
-    if backend == "pardiso" or (backend == "auto" and pardiso_available()):
+    if backend == "pardiso" and not positive_definite:
+        raise InputError("backend 'pardiso' is used here for positive definite matrices only; pass positive_definite=True")
+    if positive_definite and (backend == "pardiso" or (backend == "auto" and pardiso_available())):
         return _pardiso(a, ordering)
-    return _superlu(a, ordering)
+    return _superlu(a, ordering, positive_definite)

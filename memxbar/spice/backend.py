@@ -26,8 +26,8 @@ def solve_spice(crossbar: Crossbar, voltages: np.ndarray) -> Solution:
 
     Returns:
         The :class:`Solution`, with ``backend="spice"``. Output currents are the measured
-        currents of the 0 V virtual-ground sources; device currents are G·(W − B) from the
-        node voltages ngspice computed.
+        currents of the 0 V virtual-ground sources; device currents are the device model's
+        I(W − B) at the node voltages ngspice computed.
 
     Raises:
         memxbar.spice.ngspice.NgspiceError: If ngspice is missing, unsuitable or fails.
@@ -51,17 +51,4 @@ def solve_spice(crossbar: Crossbar, voltages: np.ndarray) -> Solution:
         ng.destroy(plot)
 
     w, b = results[netlist.point_node]
-    i_out = results[n_nodes:]
-    i_dev = crossbar.conductances[:, :, None] * (w - b)
-    if not batched:
-        w, b, i_dev, i_out = w[..., 0], b[..., 0], i_dev[..., 0], i_out[..., 0]
-    return Solution(
-        crossbar=crossbar,
-        voltages=v if batched else v[:, 0],
-        output_currents=i_out,
-        wl_voltages=w,
-        bl_voltages=b,
-        device_currents=i_dev,
-        backend="spice",
-        wall_time=time.perf_counter() - start,
-    )
+    return Solution.from_node_voltages(crossbar, v, batched, w, b, "spice", start, output_currents=results[n_nodes:])

@@ -69,6 +69,14 @@ class NgspiceInfo:
     """The full ``version -f`` text."""
 
 
+def check_suitable(info: NgspiceInfo, klu: bool = True) -> None:
+    """Raise :class:`NgspiceError`, naming the version found and the fix, if ngspice is too old or lacks KLU."""
+    if info.version < MIN_VERSION:
+        raise NgspiceError(f"ngspice {info.version} found at {info.library}, need >= {MIN_VERSION}; {INSTALL_HINT}")
+    if klu and not info.klu:
+        raise NgspiceError(f"ngspice {info.version} at {info.library} was built without KLU; {INSTALL_HINT}")
+
+
 class NgspiceSession:
     """One libngspice instance per process (libngspice keeps global state).
 
@@ -105,12 +113,8 @@ class NgspiceSession:
         return "no such command" not in output
 
     def require(self, klu: bool = True) -> None:
-        """Raise :class:`NgspiceError` naming the version found if ngspice is too old or lacks KLU."""
-        info = self.info
-        if info.version < MIN_VERSION:
-            raise NgspiceError(f"ngspice {info.version} found at {info.library}, need >= {MIN_VERSION}; {INSTALL_HINT}")
-        if klu and not info.klu:
-            raise NgspiceError(f"ngspice {info.version} at {info.library} was built without KLU; {INSTALL_HINT}")
+        """Raise :class:`NgspiceError` if this ngspice is unsuitable (see :func:`check_suitable`)."""
+        check_suitable(self.info, klu)
 
     def command(self, text: str) -> str:
         """Run one ngspice command and return its standard output."""
@@ -153,7 +157,7 @@ class NgspiceSession:
 
     def alter(self, names: Sequence[str], values: np.ndarray) -> None:
         """Set the DC value of the named independent sources."""
-        for name, value in zip(names, np.asarray(values, dtype=np.float64)):
+        for name, value in zip(names, np.asarray(values, dtype=np.float64), strict=False):
             self.command(f"alter {name} dc={float(value)!r}")
 
     def vectors(self, plot: str, names: Sequence[str]) -> np.ndarray:
@@ -168,7 +172,7 @@ class NgspiceSession:
 
         rows = []
         for name in names:
-            info = get(f"{plot}.{name}".encode("utf8"))
+            info = get(f"{plot}.{name}".encode())
             if info == FFI.NULL or info.v_realdata == FFI.NULL:
                 raise NgspiceError(f"ngspice has no real vector {name!r} in plot {plot}")
             # An operating point has one value per vector: read it without a NumPy copy.
@@ -190,4 +194,3 @@ def session() -> NgspiceSession:
     if _SESSION is None:
         _SESSION = NgspiceSession()
     return _SESSION
-

@@ -1,0 +1,69 @@
+# memxbar set-up and everyday commands. Every target is idempotent and self-sufficient.
+#   make demo   install everything (ngspice with KLU, .venv) and run the main job
+#   make test   install everything and run the test suite
+SHELL := /bin/sh
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.memxbar-installed
+OUT := out
+
+.PHONY: demo test setup system clean netlists
+
+demo: setup
+	@mkdir -p $(OUT)
+	$(BIN)/memxbar doctor
+	$(BIN)/memxbar compare --rows 64 --cols 64 --r-wl 2 --r-bl 2 --seed 1 \
+		--json $(OUT)/demo-compare.json --plot $(OUT)/demo-compare.png --force
+	$(BIN)/memxbar simulate --rows 64 --cols 64 --r-wl 2 --r-bl 2 --seed 1 \
+		--json $(OUT)/demo-simulate.json --plot $(OUT)/demo-simulate.png --force
+	@echo "demo: figures and plots written to $(OUT)/ (files there are rewritten by each demo run)"
+
+test: setup
+	$(BIN)/python -m pytest -q
+
+setup: system $(STAMP)
+
+# ngspice >= 42 built with KLU, and its shared library. Debian 12 ships 39.3 without KLU,
+# so there it comes from bookworm-backports; other Debian/Ubuntu releases use their own.
+system:
+	@if ngspice --version 2>/dev/null | grep -q "Compiled with KLU" \
+	    && ls /usr/lib/*/libngspice.so* /usr/lib/libngspice.so* /usr/lib64/libngspice.so* \
+	       /usr/local/lib/libngspice.so* 2>/dev/null | grep -q . \
+	    && $(PYTHON) -c "import venv, ensurepip" 2>/dev/null; then \
+	  echo "system: ngspice with KLU, libngspice and Python venv present"; exit 0; fi; \
+	if ! grep -qiE '^(ID|ID_LIKE)=.*(debian|ubuntu)' /etc/os-release 2>/dev/null; then \
+	  echo "system: not Debian/Ubuntu. Install ngspice >= 42 built with KLU and its shared library"; \
+	  echo "        (e.g. conda install -c conda-forge ngspice-lib), set NGSPICE_LIBRARY_PATH to"; \
+	  echo "        libngspice.so, then run make again."; exit 1; fi; \
+	if [ "$$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null; then SUDO=sudo; else \
+	  echo "system: need root to install ngspice. As root run:"; \
+	  echo "        apt-get install -y ngspice libngspice0 python3-venv (Debian 12: from bookworm-backports)"; \
+	  exit 1; fi; \
+	. /etc/os-release; \
+	if [ "$$VERSION_CODENAME" = bookworm ]; then \
+	  grep -rqs '^[^#]*bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/ || \
+	  echo "deb http://deb.debian.org/debian bookworm-backports main" \
+	    | $$SUDO tee /etc/apt/sources.list.d/memxbar-bookworm-backports.list >/dev/null; \
+	  TARGET="-t bookworm-backports"; else TARGET=; fi; \
+	$$SUDO apt-get update -qq && \
+	DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq python3-venv python3-pip && \
+	DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$TARGET ngspice libngspice0 && \
+	if ! ngspice --version 2>/dev/null | grep -q "Compiled with KLU"; then \
+	  echo "system: installed ngspice lacks KLU ($$(ngspice --version | grep -o 'ngspice-[0-9]*' | head -1));"; \
+	  echo "        install ngspice >= 42 with KLU from your distribution's backports or conda-forge."; exit 1; fi
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+clean:
+	rm -rf $(VENV) $(OUT) *.egg-info
+
+# Regenerate the example netlists after an intended change of the netlist format.
+netlists: setup
+	@cd netlists && ../$(BIN)/python -c "import json, subprocess; \
+	[subprocess.run(['../$(BIN)/memxbar', 'netlist', *a, '-o', f, '--force'], check=True) \
+	 for f, a in json.load(open('examples.json')).items()]"

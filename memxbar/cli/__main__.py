@@ -1,0 +1,5 @@
+"""Run the command line with ``python -m memxbar.cli``."""
+
+from memxbar.cli import main
+
+main()

@@ -1,0 +1,80 @@
+"""The ngspice transient netlist of one dynamic device driven by a periodic voltage."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from memxbar.devices.base import DynamicModel
+from memxbar.devices.dynamic import Memristor
+from memxbar.iv.stimulus import Stimulus
+
+SOURCE = "Vin"
+"""Name of the voltage source; its branch current is minus the device current."""
+NODE = "p"
+"""The device's positive terminal; the other one is ground."""
+DEVICE = "d"
+"""Element name suffix of the device: state k is the voltage of node ``xd_<k>``."""
+OPTIONS = "reltol=1e-9 abstol=1e-15 vntol=1e-12 chgtol=1e-22 trtol=1 method=gear"
+"""Tolerances tighter than ngspice's defaults (reltol 1e-3, vntol 1 µV, trtol 7), so that the
+time-step control keeps the states within ~1e-4 of the exact trajectory."""
+STEPS_PER_PERIOD = 2000
+"""Largest time step, as a fraction of the period."""
+
+
+def state_nodes(model: DynamicModel) -> list[str]:
+    """Names of the nodes whose voltages are the device's state variables."""
+    return [f"x{DEVICE}_{k}" for k in range(len(model.states))]
+
+
+def _tran_card(stimulus: Stimulus, uic: bool) -> str:
+    step = stimulus.period / STEPS_PER_PERIOD
+    return f".tran {step!r} {stimulus.duration!r} 0 {step!r}" + (" uic" if uic else "")
+
+
+def transient_netlist(model: DynamicModel, stimulus: Stimulus, initial: np.ndarray) -> str:
+    """Netlist of ``.tran`` over the stimulus, from the initial state (``uic``: no operating point).
+
+    Args:
+        model: The device model.
+        stimulus: The applied voltage.
+        initial: (S,) initial state.
+    """
+    cards = model.spice_transient_cards(np.array(DEVICE), np.array(NODE), np.array("0"), initial.reshape(-1))
+    lines = [
+        f"* memxbar iv: {model.name}, {stimulus.waveform} of {stimulus.amplitude!r} V at {stimulus.frequency!r} Hz",
+        f".options {OPTIONS}",
+        stimulus.spice_source(SOURCE, NODE),
+        *(str(card) for card in cards),
+        _tran_card(stimulus, uic=True),
+        ".end",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def verilog_a_module(model: DynamicModel) -> str:
+    """Name of the module in the model's Verilog-A source."""
+    match = re.search(r"^\s*module\s+(\w+)", model.verilog_a_path().read_text(), re.MULTILINE)
+    if match is None:
+        raise ValueError(f"no module in {model.verilog_a_path()}")
+    return match.group(1)
+
+
+def osdi_transient_netlist(model: Memristor, stimulus: Stimulus) -> str:
+    """Netlist of the same ``.tran`` with the device as the compiled Verilog-A (OSDI) model.
+
+    The initial state comes from the operating point: the Verilog-A state nodes leak towards
+    their ``<state>0`` parameters, and every model's state is at rest at 0 V.
+    """
+    values = " ".join(f"{name}={value!r}" for name, value in model.verilog_a_values().items())
+    lines = [
+        f"* memxbar iv through OSDI: {model.name}",
+        f".options {OPTIONS}",
+        stimulus.spice_source(SOURCE, NODE),
+        f".model {DEVICE}model {verilog_a_module(model)} {values}",
+        f"N{DEVICE} {NODE} 0 {DEVICE}model",
+        _tran_card(stimulus, uic=False),
+        ".end",
+    ]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,202 @@
+"""``iv_sweep``: one dynamic device under a periodic voltage, in ngspice and in SciPy, compared."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from memxbar.devices import MODELS, DeviceModel, as_model
+from memxbar.devices.dynamic import Memristor
+from memxbar.errors import InputError
+from memxbar.iv.integrate import integrate_states
+from memxbar.iv.netlist import NODE, SOURCE, osdi_transient_netlist, state_nodes, transient_netlist
+from memxbar.iv.stimulus import Stimulus
+from memxbar.spice.osdi import compile_verilog_a, load_osdi
+from memxbar.spice.transient import run_transient
+
+TIME_TOLERANCE = 1e-5
+"""Default time tolerance of the aligned state difference, as a fraction of the period."""
+_SHIFTS = 41
+"""Number of time shifts tried within the tolerance."""
+
+DYNAMIC_MODELS = tuple(name for name, model in MODELS.items() if issubclass(model, Memristor))
+"""Names of the models ``iv_sweep`` accepts."""
+
+
+@dataclass(frozen=True, eq=False)
+class IVSweep:
+    """The response of one device to a periodic voltage, from both backends, and their agreement.
+
+    All arrays are sampled at ngspice's accepted time points; the SciPy solution is evaluated
+    there from its dense output. States are normalised to [0, 1] by their bounds.
+    """
+
+    model: Memristor
+    """The device model and its parameters."""
+    stimulus: Stimulus
+    """The applied voltage."""
+    time: np.ndarray
+    """(T,) time points in seconds (s)."""
+    voltage: np.ndarray
+    """(T,) applied voltage in volts (V)."""
+    current_spice: np.ndarray
+    """(T,) device current from ngspice in amperes (A)."""
+    current_numpy: np.ndarray
+    """(T,) device current from the SciPy solution in amperes (A)."""
+    state_spice: np.ndarray
+    """(S, T) normalised states from ngspice."""
+    state_numpy: np.ndarray
+    """(S, T) normalised states from SciPy's ``solve_ivp``."""
+    state_difference: np.ndarray
+    """(S,) largest |ngspice − SciPy| of each normalised state at equal times."""
+    state_difference_aligned: np.ndarray
+    """(S,) largest distance of an ngspice state from the SciPy trajectory within ± ``time_tolerance``
+    of its time: the distance to the range of SciPy's states sampled over that window (by
+    continuity the trajectory takes every value in between), so an upper bound of the true
+    distance. It does not count a nanosecond offset of an abrupt switching event as a state
+    error, and equals ``state_difference`` for smooth trajectories."""
+    time_tolerance: float
+    """The time tolerance (s) of ``state_difference_aligned``."""
+    current_difference: float
+    """Largest |ngspice − SciPy| current relative to the largest |current|."""
+    spice_seconds: float
+    """Wall time of the ngspice run (s)."""
+    numpy_seconds: float
+    """Wall time of the SciPy integration (s)."""
+
+    @property
+    def max_state_difference(self) -> float:
+        """The worst aligned normalised state difference over all state variables."""
+        return float(self.state_difference_aligned.max())
+
+
+def _normalise(model: Memristor, state: np.ndarray) -> np.ndarray:
+    low = np.array([s.minimum for s in model.states])[:, None]
+    high = np.array([s.maximum for s in model.states])[:, None]
+    return (state - low) / (high - low)
+
+
+def _distance_to_window(state: np.ndarray, window: np.ndarray) -> np.ndarray:
+    """Largest distance (S,) of ``state`` (S, T) from the range of ``window`` (S, K, T) at each time."""
+    below = window.min(axis=1) - state
+    above = state - window.max(axis=1)
+    return np.maximum(np.maximum(below, above), 0.0).max(axis=1)
+
+
+def _sweep_model(device: DeviceModel | str) -> Memristor:
+    model = as_model(device)
+    if not isinstance(model, Memristor):
+        raise InputError(f"device model {model.name} has no state to sweep; choose one of: {', '.join(DYNAMIC_MODELS)}")
+    per_device = [name for name, value in model.values.items() if value.ndim]
+    if per_device:
+        raise InputError(f"device parameter {per_device[0]} is an array; a single device takes single numbers")
+    return model
+
+
+def iv_sweep(
+    device: DeviceModel | str,
+    amplitude: float | None = None,
+    frequency: float | None = None,
+    cycles: float = 2.0,
+    waveform: str = "sine",
+    time_tolerance: float = TIME_TOLERANCE,
+) -> IVSweep:
+    """Apply a sine or triangle voltage to one dynamic device; integrate it in ngspice and in SciPy.
+
+    ngspice runs ``.tran`` on the model's behavioural subcircuit (states on 1 F capacitors) with
+    tightened tolerances; SciPy integrates d(state)/dt with Radau IIA (``solve_ivp``, rtol 1e-9).
+    Both start from the model's initial state (its ``<state>0`` parameters).
+
+    Args:
+        device: A dynamic model instance, or a model name (default parameters).
+        amplitude: Peak voltage (V); default the model's ``sweep_amplitude``.
+        frequency: Frequency (Hz); default the model's ``sweep_frequency``.
+        cycles: Number of periods.
+        waveform: ``"sine"`` or ``"triangle"``.
+        time_tolerance: Time tolerance of the aligned state difference, a fraction of the period.
+
+    Returns:
+        The :class:`IVSweep`.
+
+    Raises:
+        InputError: For a static model, per-device parameter arrays or a bad stimulus.
+        memxbar.spice.ngspice.NgspiceError: If ngspice is missing or fails.
+    """
+    model = _sweep_model(device)
+    stimulus = Stimulus(
+        amplitude=model.sweep_amplitude if amplitude is None else float(amplitude),
+        frequency=model.sweep_frequency if frequency is None else float(frequency),
+        cycles=float(cycles),
+        waveform=waveform,
+    )
+    if not 0 <= time_tolerance < 0.01:
+        raise InputError(f"time_tolerance must be in [0, 0.01) periods, got {time_tolerance!r}")
+    initial = model.initial_state().reshape(-1)
+
+    start = time.perf_counter()
+    vectors = run_transient(
+        transient_netlist(model, stimulus, initial),
+        ["time", NODE, f"{SOURCE.lower()}#branch", *state_nodes(model)],
+    )
+    spice_seconds = time.perf_counter() - start
+    t, voltage, source_current, state_spice = vectors[0], vectors[1], vectors[2], vectors[3:]
+
+    start = time.perf_counter()
+    tolerance = time_tolerance * stimulus.period
+    shifts = np.linspace(-tolerance, tolerance, _SHIFTS) if tolerance > 0 else np.zeros(1)
+    shifted = np.clip(t[None, :] + shifts[:, None], 0.0, stimulus.duration)
+    states = integrate_states(model, stimulus, initial, np.concatenate([t, shifted.ravel()]))
+    numpy_seconds = time.perf_counter() - start
+    state_numpy = states[:, : t.size]
+
+    spice_n = _normalise(model, state_spice)
+    numpy_n = _normalise(model, state_numpy)
+    shifted_n = _normalise(model, states[:, t.size :]).reshape(len(model.states), shifts.size, t.size)
+    current_numpy = model.state_current(voltage, state_numpy)
+    current_spice = -source_current
+    return IVSweep(
+        model=model,
+        stimulus=stimulus,
+        time=t,
+        voltage=voltage,
+        current_spice=current_spice,
+        current_numpy=current_numpy,
+        state_spice=spice_n,
+        state_numpy=numpy_n,
+        state_difference=np.abs(spice_n - numpy_n).max(axis=1),
+        state_difference_aligned=_distance_to_window(spice_n, shifted_n),
+        time_tolerance=tolerance,
+        current_difference=float(np.abs(current_spice - current_numpy).max() / np.abs(current_numpy).max()),
+        spice_seconds=spice_seconds,
+        numpy_seconds=numpy_seconds,
+    )
+
+
+def osdi_current_difference(
+    device: DeviceModel | str, amplitude: float | None = None, frequency: float | None = None, cycles: float = 1.0
+) -> float:
+    """Run the same sine sweep with the compiled Verilog-A model (OSDI) and the behavioural one.
+
+    Needs the OpenVAF compiler (see :mod:`memxbar.spice.osdi`).
+
+    Returns:
+        The largest |I_osdi − I_behavioural| relative to the largest |I|, on the OSDI run's time
+        points (the behavioural current interpolated there).
+
+    Raises:
+        memxbar.spice.ngspice.NgspiceError: If OpenVAF is missing or ngspice cannot load OSDI.
+    """
+    model = _sweep_model(device)
+    stimulus = Stimulus(
+        amplitude=model.sweep_amplitude if amplitude is None else float(amplitude),
+        frequency=model.sweep_frequency if frequency is None else float(frequency),
+        cycles=float(cycles),
+    )
+    load_osdi(compile_verilog_a(model.verilog_a_path()))
+    branch = f"{SOURCE.lower()}#branch"
+    osdi = run_transient(osdi_transient_netlist(model, stimulus), ["time", branch])
+    behavioural = run_transient(transient_netlist(model, stimulus, model.initial_state().reshape(-1)), ["time", branch])
+    reference = np.interp(osdi[0], behavioural[0], behavioural[1])
+    return float(np.abs(osdi[1] - reference).max() / np.abs(reference).max())

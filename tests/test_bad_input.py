@@ -1,0 +1,133 @@
+"""Every user mistake ends in one clear line (CLI exit code 2) or an InputError naming the parameter."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+import memxbar
+from memxbar.cli import main
+from memxbar.errors import InputError
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "name"),
+    [
+        ({"conductances": [[1e-5, -1e-6]]}, "conductances"),
+        ({"conductances": [[np.nan, 1e-6]]}, "conductances"),
+        ({"conductances": [[np.inf]]}, "conductances"),
+        ({"conductances": [1e-5, 2e-5]}, "conductances"),
+        ({"conductances": np.zeros((0, 3))}, "conductances"),
+        ({"conductances": [["a", "b"]]}, "conductances"),
+        ({"conductances": [[1e-5]], "r_wl": -1.0}, "r_wl"),
+        ({"conductances": [[1e-5]], "r_bl": np.nan}, "r_bl"),
+        ({"conductances": np.ones((2, 3)), "r_wl": np.ones((3, 2))}, "r_wl"),
+        ({"conductances": np.ones((2, 3)), "r_driver": np.ones(3)}, "r_driver"),
+        ({"conductances": np.ones((2, 3)), "r_sense": [-1.0, 0.0, 0.0]}, "r_sense"),
+    ],
+)
+def test_crossbar_rejects(kwargs, name):
+    with pytest.raises(InputError, match=name):
+        memxbar.Crossbar(**kwargs)
+
+
+@pytest.mark.parametrize(
+    ("voltages", "backend", "name"),
+    [
+        (np.ones(3), "fast", "voltages"),
+        (np.ones((2, 0)), "fast", "voltages"),
+        (np.ones((2, 2, 2)), "fast", "voltages"),
+        ([np.nan, 1.0], "spice", "voltages"),
+        (np.ones(2), "xyce", "backend"),
+    ],
+)
+def test_simulate_rejects(voltages, backend, name):
+    with pytest.raises(InputError, match=name):
+        memxbar.simulate(memxbar.Crossbar(np.ones((2, 2))), voltages, backend)
+
+
+def test_input_error_is_a_value_error():
+    assert issubclass(InputError, ValueError)
+
+
+def write(tmp_path, name: str, content: str | np.ndarray) -> str:
+    path = tmp_path / name
+    if isinstance(content, np.ndarray):
+        np.save(path, content)
+    else:
+        path.write_text(content)
+    return str(path)
+
+
+CASES = {
+    "negative conductance": (
+        lambda t: ["--conductances", write(t, "g.csv", "1e-5,-2e-5\n1e-5,1e-5\n")],
+        "conductances",
+    ),
+    "nan conductance": (lambda t: ["--conductances", write(t, "g.npy", np.array([[np.nan, 1.0]]))], "NaN"),
+    "infinite conductance": (lambda t: ["--conductances", write(t, "g.csv", "inf,1e-5\n")], "infinite"),
+    "1-D conductances": (lambda t: ["--conductances", write(t, "g.npy", np.ones(3))], "--conductances"),
+    "empty conductances": (lambda t: ["--conductances", write(t, "g.csv", "")], "--conductances"),
+    "malformed csv": (lambda t: ["--conductances", write(t, "g.csv", "1e-5,abc\n")], "--conductances"),
+    "missing file": (lambda t: ["--conductances", str(t / "nope.npy")], "does not exist"),
+    "wrong file type": (lambda t: ["--conductances", write(t, "g.txt", "1")], ".npy"),
+    "pickled npy": (lambda t: ["--conductances", write(t, "g.npy", np.array([{"a": 1}], dtype=object))], "cannot read"),
+    "negative r-wl": (lambda t: ["--rows", "2", "--cols", "2", "--r-wl", "-1"], "r_wl"),
+    "nan r-bl": (lambda t: ["--rows", "2", "--cols", "2", "--r-bl", "nan"], "r_bl"),
+    "r-wl file wrong shape": (
+        lambda t: ["--rows", "2", "--cols", "3", "--r-wl", write(t, "r.npy", np.ones((3, 2)))],
+        "r_wl",
+    ),
+    "r-wl neither number nor file": (lambda t: ["--rows", "2", "--r-wl", "abc"], "--r-wl"),
+    "inputs wrong rows": (
+        lambda t: ["--rows", "3", "--cols", "2", "--inputs", write(t, "v.csv", "1\n2\n")],
+        "--inputs",
+    ),
+    "nan inputs": (lambda t: ["--rows", "2", "--cols", "2", "--inputs", write(t, "v.csv", "nan\n1\n")], "voltages"),
+    "rows disagree with file": (
+        lambda t: ["--rows", "3", "--conductances", write(t, "g.npy", np.ones((2, 2)))],
+        "--rows",
+    ),
+    "zero rows": (lambda t: ["--rows", "0"], "--rows"),
+    "g-min above g-max": (lambda t: ["--g-min", "1e-3", "--g-max", "1e-4"], "g_min"),
+    "negative v-max": (lambda t: ["--v-max", "-1"], "v_max"),
+    "unknown backend": (lambda t: ["--backend", "xyce"], "--backend"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_cli_gives_one_line_and_exit_code_2(case, tmp_path):
+    make_args, fragment = CASES[case]
+    result = CliRunner().invoke(main, ["simulate", *make_args(tmp_path)])
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: "), result.output
+    assert fragment in lines[0]
+    assert "Traceback" not in result.output
+
+
+def test_existing_output_is_not_overwritten(tmp_path):
+    out = tmp_path / "result.json"
+    out.write_text("my precious results")
+    for command in (
+        ["simulate", "--json", str(out)],
+        ["compare", "--plot", str(out)],
+        ["netlist", "-o", str(out)],
+        ["simulate", "--npz", str(out)],
+    ):
+        result = CliRunner().invoke(main, [*command, "--rows", "2", "--cols", "2"])
+        assert result.exit_code == 2
+        assert "already exists" in result.output and "--force" in result.output
+        assert len(result.output.strip().splitlines()) == 1
+    assert out.read_text() == "my precious results"
+
+
+def test_output_folder_must_exist(tmp_path):
+    result = CliRunner().invoke(main, ["simulate", "--json", str(tmp_path / "no" / "x.json")])
+    assert result.exit_code == 2 and "does not exist" in result.output
+
+
+def test_netlist_refuses_a_batch():
+    result = CliRunner().invoke(main, ["netlist", "--rows", "2", "--cols", "2", "--batch", "2"])
+    assert result.exit_code == 2 and "one input vector" in result.output

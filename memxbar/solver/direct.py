@@ -3,7 +3,8 @@
 Three methods share one assembled system (:class:`CrossbarSystem`):
 
 - ``"direct"``: factorise the nodal matrix once (nested-dissection order) and solve the
-  input vectors in chunks, keeping memory bounded; gives every node voltage.
+  input vectors in chunks, keeping memory bounded; gives every node voltage (refined by
+  one step of iterative refinement unless only outputs are wanted).
 - ``"weights"``: port (Kron) reduction. The N×M effective-weight matrix T with
   I_out = T·V (and the M×M input admittance) cost M solves, after which each input
   vector is one small matrix product: the choice for outputs of large batches.
@@ -83,6 +84,12 @@ def choose_method(n: int, rows: int, batch: int, outputs_only: bool) -> str:
     return "direct"
 
 
+def node_voltages(topology: Topology, unknown: np.ndarray, voltages: np.ndarray) -> np.ndarray:
+    """Stack unknown, source and ground voltages into one (n + M + 1, B) array (V)."""
+    ground = np.zeros((1, voltages.shape[1]))
+    return np.concatenate([unknown, voltages, ground], axis=0)
+
+
 def _chunks(total: int, n: int) -> list[slice]:
     size = int(max(1, min(MAX_CHUNK, CHUNK_BYTES // (8 * max(n, 1)))))
     return [slice(k, min(k + size, total)) for k in range(0, total, size)]
@@ -123,15 +130,21 @@ class CrossbarSystem:
         """Solver for ``a x = rhs`` from one factorisation, made on first use."""
         return factorize(self.a, self.pattern.ordering, positive_definite=True)
 
-    def node_voltages(self, v: np.ndarray, method: str, tol: float, maxiter: int) -> np.ndarray:
-        """(n, B) unknown node voltages for inputs v (M, B), by ``"direct"`` or ``"iterative"``."""
+    def node_voltages(self, v: np.ndarray, method: str, tol: float, maxiter: int, refine: bool) -> np.ndarray:
+        """(n, B) unknown node voltages for inputs v (M, B), by ``"direct"`` or ``"iterative"``.
+
+        ``refine`` adds one step of iterative refinement to a direct solve (one more solve),
+        which brings node voltages to the last bit, e.g. exactly V on a word line whose
+        devices are all open.
+        """
         rhs = -(self.s @ v)
         if method == "iterative":
             n_word = int(self.topology.wl_node[self.topology.wl_node < self.n].max(initial=-1)) + 1
             watch = sp.vstack([self.ports.out_x, self.ports.in_x]).tocsr()
             offset = np.concatenate([self.ports.out_v @ v, self.ports.in_v @ v])
             return solve_cg(self.a, rhs, n_word, watch, offset, tol, maxiter)
-        return self.solve(rhs)
+        x = self.solve(rhs)
+        return x + self.solve(rhs - self.a @ x) if refine else x
 
     def transfer(self) -> tuple[np.ndarray, np.ndarray]:
         """(N, M) effective weights T and (M, M) input admittance Y: I_out = T·V, I_in = Y·V (S)."""
@@ -219,10 +232,11 @@ def solve_linear(
             b = np.empty_like(w)
         for cols in _chunks(v.shape[1], system.n):
             vc = v[:, cols]
-            x = system.node_voltages(vc, method, tol, maxiter) if system.n else np.zeros((0, vc.shape[1]))
+            x = (system.node_voltages(vc, method, tol, maxiter, refine=not outputs_only) if system.n
+                 else np.zeros((0, vc.shape[1])))
             i_out[:, cols], i_in[:, cols] = system.ports.currents(x, vc)
             if not outputs_only:
-                nodes = np.concatenate([x, vc, np.zeros((1, vc.shape[1]))])
+                nodes = node_voltages(topology, x, vc)
                 w[..., cols] = nodes[topology.device_w]
                 b[..., cols] = nodes[topology.device_b]
         if not outputs_only:

@@ -55,6 +55,10 @@ class Solution:
     source_currents: np.ndarray | None = None
     """(M,) or (M, B) input currents in amperes (A) computed directly by the solver; used
     by outputs-only solutions, which have no device currents to sum."""
+    phase_times: dict[str, float] | None = None
+    """Wall time of each phase of the backend in seconds (s), where it reports them: the
+    ngspice backend's ``netlist`` (writing it), ``load`` (handing it to ngspice), ``parse``
+    (ngspice parsing it), ``run`` (ngspice's analyses) and ``read`` (reading results back)."""
 
     @property
     def outputs_only(self) -> bool:
@@ -79,6 +83,7 @@ class Solution:
         backend: str,
         start: float,
         output_currents: np.ndarray | None = None,
+        phase_times: dict[str, float] | None = None,
     ) -> Solution:
         """Assemble a solution from solved node voltages, taking device currents from the device model.
 
@@ -92,6 +97,7 @@ class Solution:
             start: ``time.perf_counter()`` when the backend started.
             output_currents: (N, B) measured output currents (A); by default the column sums
                 of the device currents (Kirchhoff's current law at each sense node).
+            phase_times: Wall time of each phase of the backend, in seconds (s).
         """
         i_dev = crossbar.device.current(wl_voltages - bl_voltages, crossbar.conductances)
         i_out = i_dev.sum(axis=0) if output_currents is None else output_currents
@@ -104,7 +110,8 @@ class Solution:
         }
         if not batched:
             arrays = {name: array[..., 0] for name, array in arrays.items()}
-        return cls(crossbar=crossbar, backend=backend, wall_time=time.perf_counter() - start, **arrays)
+        return cls(crossbar=crossbar, backend=backend, wall_time=time.perf_counter() - start,
+                   phase_times=phase_times, **arrays)
 
     @property
     def batched(self) -> bool:

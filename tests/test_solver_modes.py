@@ -139,6 +139,17 @@ def test_iterative_reports_non_convergence() -> None:
     assert loose.method == "iterative"
 
 
+def test_auto_falls_back_to_direct_when_cg_stalls(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(4)
+    crossbar = memxbar.Crossbar(rng.uniform(1e-3, 3.5e-3, (20, 20)), r_wl=2.5, r_bl=2.5)
+    v = rng.uniform(0, 1, 20)
+    monkeypatch.setattr("memxbar.solver.direct.ITERATIVE_FROM", 1)
+    assert solve_linear(crossbar, v, method="auto").method == "iterative"
+    fallback = solve_linear(crossbar, v, method="auto", maxiter=2)
+    assert fallback.method == "direct"
+    _close(fallback.output_currents, solve_linear(crossbar, v, method="direct").output_currents)
+
+
 @pytest.mark.parametrize(
     ("options", "message"),
     [

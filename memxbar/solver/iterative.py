@@ -110,31 +110,53 @@ def solve_cg(
     """
     precondition = line_preconditioner(a, n_word)
     a = a.tocsr()
-    x = np.zeros_like(rhs)
-    r = rhs.copy()
+    result = np.zeros_like(rhs)
+    # Work arrays hold the unconverged columns only (``cols``); converged ones are dropped.
+    cols = np.flatnonzero(np.any(rhs != 0, axis=0))
+    x = np.zeros((rhs.shape[0], cols.size))
+    r = rhs[:, cols]
     z = precondition(r)
     p = z.copy()
+    offset = watch_offset[:, cols]
     rz = np.einsum("ij,ij->j", r, z)
-    active = np.any(rhs != 0, axis=0)
+    # Relative sizes of the last step (node voltages, currents) and of their last two ratios.
+    steps = np.full((2, cols.size), np.inf)
+    ratios = np.ones((2, 2, cols.size))
     for _ in range(maxiter):
-        if not active.any():
-            return x
-        cols = np.flatnonzero(active)
-        q = a @ p[:, cols]
-        alpha = rz[cols] / np.einsum("ij,ij->j", p[:, cols], q)
-        x[:, cols] += alpha * p[:, cols]
-        r[:, cols] -= alpha * q
-        z[:, cols] = precondition(r[:, cols])
-        rz_new = np.einsum("ij,ij->j", r[:, cols], z[:, cols])
-        p[:, cols] = z[:, cols] + (rz_new / rz[cols]) * p[:, cols]
-        rz[cols] = rz_new
-        node_err = np.abs(z[:, cols]).max(axis=0) / np.abs(x[:, cols]).max(axis=0)
-        current = np.abs(watch @ x[:, cols] + watch_offset[:, cols]).max(axis=0)
-        current_err = np.abs(watch @ z[:, cols]).max(axis=0) / np.where(current > 0, current, 1.0)
-        active[cols] = (node_err > tol) | (current_err > tol)
-    if active.any():
+        if cols.size == 0:
+            return result
+        q = a @ p
+        alpha = rz / np.einsum("ij,ij->j", p, q)
+        step = alpha * p
+        x += step
+        r -= alpha * q
+        z = precondition(r)
+        rz_new = np.einsum("ij,ij->j", r, z)
+        p = z + (rz_new / rz) * p
+        rz = rz_new
+
+        current = np.abs(watch @ x + offset)
+        scale = np.maximum(current, 1e-12 * current.max(axis=0))
+        scale[scale == 0] = 1.0
+        size = np.abs(x).max(axis=0)
+        size[size == 0] = 1.0
+        new = np.stack([np.abs(step).max(axis=0) / size, (np.abs(watch @ step) / scale).max(axis=0)])
+        ratios = np.stack([ratios[1], new / steps])
+        steps = new
+        # Error left after a step, if the steps keep shrinking at the slowest recent rate;
+        # and the preconditioned residual M⁻¹r, which approximates A⁻¹r = the error itself.
+        geometric = new / (1.0 - np.clip(ratios.max(axis=0), 0.0, 0.99))
+        residual = np.stack([np.abs(z).max(axis=0) / size, (np.abs(watch @ z) / scale).max(axis=0)])
+        done = ~(np.maximum(geometric, residual) > tol).any(axis=0)
+        if done.any():
+            result[:, cols[done]] = x[:, done]
+            keep = ~done
+            cols, x, r, z, p, offset, rz = cols[keep], x[:, keep], r[:, keep], z[:, keep], p[:, keep], \
+                offset[:, keep], rz[keep]
+            steps, ratios = steps[:, keep], ratios[:, :, keep]
+    if cols.size:
         raise ConvergenceError(
             f"conjugate gradients did not reach tol={tol:g} within maxiter={maxiter} iterations "
-            f"({np.count_nonzero(active)} input vector(s) left); raise maxiter or tol, or use method='direct'"
+            f"({cols.size} input vector(s) left); raise maxiter or tol, or use method='direct'"
         )
-    return x
+    return result

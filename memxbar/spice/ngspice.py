@@ -10,6 +10,7 @@ import glob
 import logging
 import os
 import re
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -128,8 +129,12 @@ class NgspiceSession:
         errors = [line for line in lines if "error" in line.lower()]
         return "; ".join((errors or lines)[-3:]) or "no message"
 
-    def load(self, netlist: str) -> None:
-        """Replace the current circuit by ``netlist`` and free earlier results."""
+    def load(self, netlist: str) -> float:
+        """Replace the current circuit by ``netlist`` and free earlier results.
+
+        Returns:
+            The time ngspice took to parse the circuit, in seconds (s).
+        """
         from PySpice.Spice.NgSpice.Shared import ffi
 
         self.command("destroy all")
@@ -143,9 +148,12 @@ class NgspiceSession:
         starts = np.concatenate([[0], ends[:-1] + 1]).astype(np.uint64)
         pointers = np.append(starts + np.uint64(int(ffi.cast("uintptr_t", buffer))), np.uint64(0))
         self._ng.clear_output()
+        start = time.perf_counter()
         rc = self._ng._ngspice_shared.ngSpice_Circ(ffi.cast("char **", ffi.from_buffer(pointers)))
+        parse = time.perf_counter() - start
         if rc or self._ng._error_in_stdout:
             raise NgspiceError(f"ngspice rejected the netlist: {self._messages()}")
+        return parse
 
     def run(self) -> str:
         """Run the analysis of the loaded circuit; return the name of the new plot."""

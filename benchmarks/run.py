@@ -22,41 +22,34 @@ import resource
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
+from memxbar.bench import G_MAX, G_MIN, SEED, TOOLS, V_MAX, problem, time_tool
+from memxbar.compare import relative_errors
+
 SHAPES = [(64, 64), (128, 128), (256, 256), (512, 512), (1024, 1024), (2048, 2048), (128, 1024)]
 BATCHES = [1, 100]
 LINE_RESISTANCES = [1.0, 2.5]
-G_MIN, G_MAX, V_MAX, SEED = 1e-6, 1e-4, 0.5, 2026
 
-TOOLS = {
-    "memxbar direct": "memxbar fast backend, all node voltages by sparse factorisation (method='direct'); run "
-                      "where 'auto' chooses otherwise, as the exact reference",
-    "memxbar full": "memxbar fast backend, all node voltages, method chosen automatically",
-    "memxbar outputs": "memxbar fast backend, outputs only, method chosen automatically",
-    "memxbar weights": "memxbar fast backend, outputs only by effective weights (method='weights')",
-    "memxbar iterative": "memxbar fast backend, outputs only by conjugate gradients (method='iterative', tol 1e-10)",
-    "badcrossbar": "badcrossbar 1.1.0 compute(): everything for batch 1, outputs only (node_voltages=False, "
-                   "all_currents=False) for larger batches",
-    "ngspice": "memxbar ngspice backend, all node voltages (netlist → libngspice .op with KLU → read back)",
-}
 LIMITS = {"badcrossbar": 512, "ngspice": 256, "memxbar weights": 512, "memxbar iterative": 1024,
           "memxbar direct": 1024}
 """Largest side each tool is run at (the issue asks for badcrossbar up to 512 and ngspice up to 256)."""
 BATCH_ONLY = {"memxbar weights": 100, "memxbar iterative": 1, "memxbar direct": 1}
+"""Tools shown for one batch size only: weights pay off for large batches, CG for single vectors,
+and a direct full solution is needed as reference only where "auto" chooses CG."""
 SMALLEST = {"memxbar direct": 1024}
 """Smallest side each tool is run at."""
-"""Tools shown for one batch size only: weights pay off for large batches, CG for single vectors."""
 LARGEST = (2048, 2048)
 """Run only once or twice (memory): batch 1, r = 1 Ω, memxbar full and outputs."""
 
 
 @dataclass(frozen=True)
 class Case:
+    """One tool on one problem."""
+
     tool: str
     rows: int
     cols: int
@@ -72,67 +65,12 @@ class Case:
         return self.rows, self.cols, self.batch, self.r_line
 
 
-def _problem(case: Case) -> tuple[np.ndarray, np.ndarray]:
-    from memxbar.generate import random_conductances, random_inputs
-
-    g = random_conductances(case.rows, case.cols, G_MIN, G_MAX, SEED)
-    v = random_inputs(case.rows, case.batch, V_MAX, SEED)
-    return g, v
-
-
 def run_child(case: Case, output: Path) -> dict:
     """Solve one case in this process; save its (N, B) output currents; return its figures."""
-    import memxbar
-
-    g, v = _problem(case)
-    method = phases = None
-    _warm_up(case.tool)
-    if case.tool == "badcrossbar":
-        import logging
-
-        import badcrossbar
-
-        logging.disable(logging.CRITICAL)
-        outputs_only = case.batch > 1
-        start = time.perf_counter()
-        result = badcrossbar.compute(v, 1.0 / g, r_i=case.r_line, node_voltages=not outputs_only,
-                                     all_currents=not outputs_only)
-        seconds = time.perf_counter() - start
-        currents = np.asarray(result.currents.output).reshape(case.batch, case.cols).T
-    else:
-        crossbar = memxbar.Crossbar(g, r_wl=case.r_line, r_bl=case.r_line)
-        options = {
-            "ngspice": {"backend": "spice"},
-            "memxbar direct": {"method": "direct"},
-            "memxbar full": {},
-            "memxbar outputs": {"outputs_only": True},
-            "memxbar weights": {"outputs_only": True, "method": "weights"},
-            "memxbar iterative": {"outputs_only": True, "method": "iterative"},
-        }[case.tool]
-        start = time.perf_counter()
-        solution = memxbar.simulate(crossbar, v, **options)
-        seconds = time.perf_counter() - start
-        currents = solution.output_currents
-        method = solution.method
-        phases = solution.phase_times
-    np.save(output, currents)
+    timing = time_tool(case.tool, *problem(case.rows, case.cols, case.batch, case.r_line))
+    np.save(output, timing.currents)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    return {"seconds": seconds, "peak_bytes": peak, "method": method, "phases": phases}
-
-
-def _warm_up(tool: str) -> None:
-    """Load every library the tool uses with a 4×4 solve, so that loading is not timed."""
-    warm = Case(tool, 4, 4, 2, 1.0)
-    g, v = _problem(warm)
-    if tool == "badcrossbar":
-        import badcrossbar
-
-        badcrossbar.compute(v, 1.0 / g, r_i=1.0)
-    else:
-        import memxbar
-
-        crossbar = memxbar.Crossbar(g, r_wl=1.0, r_bl=1.0)
-        memxbar.simulate(crossbar, v, backend="spice" if tool == "ngspice" else "fast")
+    return {"seconds": timing.seconds, "peak_bytes": peak, "method": timing.method, "phases": timing.phases}
 
 
 def run_case(case: Case, budget: float) -> dict:
@@ -178,12 +116,6 @@ def _estimate(case: Case, done: dict[Case, dict]) -> float | None:
         return None
     c, r = max(previous, key=lambda item: item[0].devices)
     return r["seconds"] * (case.devices / c.devices) ** 1.5
-
-
-def relative_error(value: np.ndarray, reference: np.ndarray) -> float:
-    ref = np.abs(reference)
-    floor = 1e-12 * ref.max(axis=0, keepdims=True)
-    return float((np.abs(value - reference) / np.maximum(ref, floor)).max())
 
 
 def write_table(records: list[dict], path: Path, command: str, load: str) -> str:
@@ -250,7 +182,8 @@ def _targets(records: list[dict]) -> list[str]:
         mine = _find(records, "memxbar outputs", 256, 256, 100, r_line)
         theirs = _find(records, "badcrossbar", 256, 256, 100, r_line)
         ok = None if not (mine and theirs) else mine["seconds"] < 1.5 and theirs["seconds"] / mine["seconds"] >= 50
-        figure = f"{mine['seconds']:.3g} s, {theirs['seconds'] / mine['seconds']:.0f}× badcrossbar" if ok is not None else ""
+        ratio = theirs["seconds"] / mine["seconds"] if ok is not None else 0.0
+        figure = "" if ok is None else f"{mine['seconds']:.3g} s, {ratio:.0f}× badcrossbar"
         lines.append(f"- 256×256, 100 inputs, outputs, r = {r_line:g} Ω: < 1.5 s and ≥ 50× badcrossbar — {figure} "
                      f"— {verdict(ok)}")
     full = _find(records, "memxbar full", 1024, 1024, 1, 1.0)
@@ -276,8 +209,8 @@ def _targets(records: list[dict]) -> list[str]:
         ph = spice["phases"]
         own = (ph["netlist"] + ph["load"] + ph["read"]) / spice["seconds"]
         with_parse = own + ph["parse"] / spice["seconds"]
-        lines.append(f"- ngspice backend at 256×256: memxbar's share < 25 % — {own:.0%} (netlist, hand-over, read-back); "
-                     f"{with_parse:.0%} counting ngspice's own parsing as loading — {verdict(own < 0.25)}")
+        lines.append(f"- ngspice backend at 256×256: memxbar's share < 25 % — {own:.0%} (netlist, hand-over, "
+                     f"read back); {with_parse:.0%} counting ngspice's own parsing as loading — {verdict(own < 0.25)}")
     return lines
 
 
@@ -350,7 +283,8 @@ def main() -> None:
         else:
             done[case] = run_case(case, args.budget)
         rec = done[case]
-        shown = f"{rec['seconds']:.3g} s, {rec['peak_bytes'] / 2**30:.2f} GiB" if rec["status"] == "ok" else rec["status"]
+        ok = rec["status"] == "ok"
+        shown = f"{rec['seconds']:.3g} s, {rec['peak_bytes'] / 2**30:.2f} GiB" if ok else rec["status"]
         print(f"{case.rows}x{case.cols} batch {case.batch} r {case.r_line:g} {case.tool}: {shown}", flush=True)
 
     records = []
@@ -361,7 +295,7 @@ def main() -> None:
         row = {**asdict(case), **{k: v for k, v in rec.items() if k != "currents"}}
         if rec["status"] == "ok" and ref and ref.get("status") == "ok":
             row["reference"] = rec is ref
-            row["error"] = relative_error(rec["currents"], ref["currents"])
+            row["error"] = float(relative_errors(rec["currents"], ref["currents"]).max())
         if case.tool in ("badcrossbar", "ngspice") and rec["status"] == "ok" and mine and mine["status"] == "ok":
             row["speedup"] = rec["seconds"] / mine["seconds"]
         records.append(row)

@@ -135,7 +135,9 @@ class Solution:
         """(M,) or (M, B) current delivered by each word-line source, in amperes (A)."""
         if self.device_currents is None:
             if self.source_currents is None:
-                raise NotComputedError("input_currents were not computed by this solver; simulate with outputs_only=False")
+                raise NotComputedError(
+                    "input_currents were not computed by this solver; simulate with outputs_only=False"
+                )
             return self.source_currents
         return self.device_currents.sum(axis=1)
 

@@ -126,7 +126,8 @@ def test_outputs_only_solution_is_explicit_about_what_it_lacks() -> None:
             getattr(outputs, name)
     for name in ("power_drivers", "power_sense", "power_total"):
         np.testing.assert_allclose(getattr(outputs, name), getattr(full, name), rtol=1e-9)
-    dissipated = full.power_devices + full.power_word_lines + full.power_bit_lines + full.power_drivers + full.power_sense
+    dissipated = (full.power_devices + full.power_word_lines + full.power_bit_lines + full.power_drivers
+                  + full.power_sense)
     np.testing.assert_allclose(outputs.power_total, dissipated, rtol=1e-9)
 
 

@@ -110,7 +110,9 @@ def factorize(
     if backend == "pardiso" and not pardiso_available():
         raise InputError("backend 'pardiso' needs pypardiso: pip install 'memxbar[speed]' (x86-64 only)")
     if backend == "pardiso" and not positive_definite:
-        raise InputError("backend 'pardiso' is used here for positive definite matrices only; pass positive_definite=True")
+        raise InputError(
+            "backend 'pardiso' is used here for positive definite matrices only; pass positive_definite=True"
+        )
     if positive_definite and (backend == "pardiso" or (backend == "auto" and pardiso_available())):
         return _pardiso(a, ordering)
     return _superlu(a, ordering, positive_definite)

@@ -75,8 +75,11 @@ def badcrossbar_available() -> bool:
 
 def _badcrossbar(crossbar: Crossbar, voltages: np.ndarray) -> tuple[float, np.ndarray]:
     import logging
+    import warnings
 
-    import badcrossbar
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ImportWarning)  # its plotting needs cairo, unused here
+        import badcrossbar
 
     logging.getLogger("badcrossbar").setLevel(logging.WARNING)
     r_line = float(crossbar.r_wl.flat[0])
@@ -97,7 +100,7 @@ def time_tool(tool: str, crossbar: Crossbar, voltages: np.ndarray) -> Timing:
     if tool not in TOOLS:
         raise InputError(f"tool must be one of {', '.join(map(repr, TOOLS))}, got {tool!r}")
     if tool == "badcrossbar" and not badcrossbar_available():
-        raise InputError("tool 'badcrossbar' is not installed: pip install --no-deps badcrossbar==1.1.0 "
+        raise InputError("tool 'badcrossbar' is not installed: pip install --no-deps badcrossbar==1.1.0 && pip install "
                          "pathvalidate sigfig")
     warm, warm_v = problem(4, 4, 2, 1.0)
     if tool == "badcrossbar":

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
+from click.testing import CliRunner
 
 import memxbar
+from memxbar.cli import main
 from memxbar.compare import relative_errors
 from memxbar.errors import ConvergenceError, InputError, NotComputedError
 from memxbar.solver.direct import CrossbarSystem, solve_linear
@@ -198,3 +202,19 @@ def test_outputs_only_agrees_with_spice() -> None:
         fast = memxbar.simulate(crossbar, v, outputs_only=True, method=method)
         _close(fast.output_currents, spice.output_currents)
         _close_to_largest(fast.input_currents, spice.input_currents)
+
+
+def test_bench_command_times_and_checks_the_tools() -> None:
+    tools = ["memxbar direct", "memxbar outputs", "memxbar iterative", "ngspice"]
+    options = ["--size", "12", "--batch", "3", "--r-line", "2", "--tools", ",".join(tools)]
+    result = CliRunner().invoke(main, ["bench", *options])
+    assert result.exit_code == 0, result.output
+    errors = {}
+    for line in result.output.splitlines():
+        tool = next((t for t in tools if line.startswith(t + " ")), None)
+        if tool:
+            errors[tool] = float(re.findall(r"\d\.\de[+-]\d\d", line)[0])
+    assert set(errors) == set(tools)
+    assert max(errors.values()) < AGREE
+    bad = CliRunner().invoke(main, ["bench", "--tools", "memxbar direct,spice"])
+    assert bad.exit_code == 2 and "unknown tool 'spice'" in bad.output

@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from memxbar import __version__
+from memxbar.cli.bench import bench_command
 from memxbar.cli.compare import compare_command
 from memxbar.cli.doctor import doctor_command
 from memxbar.cli.iv import iv_command
@@ -68,6 +69,7 @@ COMMANDS: list[click.Command] = [
     doctor_command,
     models_command,
     iv_command,
+    bench_command,
 ]
 """Sub-commands, each defined in its own module of ``memxbar.cli``."""
 

@@ -1,14 +1,18 @@
 # memxbar set-up and everyday commands. Every target is idempotent and self-sufficient.
 #   make demo   install everything (ngspice with KLU, .venv) and run the main job
 #   make test   install everything and run the test suite
+#   make bench  side-by-side benchmark (memxbar, badcrossbar 1.1.0, ngspice) -> benchmarks/results/
 SHELL := /bin/sh
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.memxbar-installed
+BENCH_VENV := .venv-bench
+BENCH_STAMP := $(BENCH_VENV)/.memxbar-bench-installed
+BENCH_ARGS ?=
 OUT := out
 
-.PHONY: demo test setup system clean netlists
+.PHONY: demo test setup system clean netlists bench
 
 demo: setup
 	@mkdir -p $(OUT)
@@ -56,11 +60,26 @@ system:
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q -e '.[dev,speed]'
 	touch $(STAMP)
 
+# The whole benchmark takes about 20 minutes; pass options with e.g. BENCH_ARGS=--quick.
+bench: system $(BENCH_STAMP)
+	$(BENCH_VENV)/bin/python benchmarks/run.py $(BENCH_ARGS)
+
+# The benchmark has a venv of its own: badcrossbar installs a top-level package named `tests`
+# that would shadow memxbar's. It is installed without its dependencies, because its plotting
+# extra (pycairo) needs the cairo C library; its computing part needs only these.
+$(BENCH_STAMP): pyproject.toml
+	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install -q --upgrade pip
+	$(BENCH_VENV)/bin/python -m pip install -q -e '.[speed]'
+	$(BENCH_VENV)/bin/python -m pip install -q --no-deps badcrossbar==1.1.0
+	$(BENCH_VENV)/bin/python -m pip install -q pathvalidate sigfig
+	touch $(BENCH_STAMP)
+
 clean:
-	rm -rf $(VENV) $(OUT) *.egg-info
+	rm -rf $(VENV) $(BENCH_VENV) $(OUT) *.egg-info
 
 # Regenerate the example netlists after an intended change of the netlist format.
 netlists: setup

@@ -5,6 +5,7 @@ from memxbar.crossbar import Crossbar
 from memxbar.iv.sweep import IVSweep, iv_sweep
 from memxbar.simulate import BACKENDS, simulate
 from memxbar.solution import Solution
+from memxbar.solver.direct import effective_weights
 from memxbar.sweeps import Experiment, sweep
 
 __all__ = [
@@ -15,6 +16,7 @@ __all__ = [
     "IVSweep",
     "Solution",
     "compare",
+    "effective_weights",
     "iv_sweep",
     "simulate",
     "sweep",

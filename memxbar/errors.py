@@ -5,5 +5,10 @@ class InputError(ValueError):
     """An argument, option or input file is invalid; the message names it and says how to fix it."""
 
 
+class NotComputedError(InputError):
+    """A quantity was asked of a solution that does not hold what it needs (e.g. node
+    voltages of an outputs-only solution); the message says how to obtain it."""
+
+
 class ConvergenceError(RuntimeError):
     """An iterative solver did not converge; the message gives the residual and where it is largest."""

@@ -10,6 +10,7 @@ from memxbar.crossbar import Crossbar
 from memxbar.errors import InputError
 from memxbar.solution import Solution
 from memxbar.solver.fast import solve_fast
+from memxbar.solver.iterative import DEFAULT_TOL
 from memxbar.spice.backend import solve_spice
 
 BACKENDS: dict[str, Callable[[Crossbar, np.ndarray], Solution]] = {
@@ -19,7 +20,15 @@ BACKENDS: dict[str, Callable[[Crossbar, np.ndarray], Solution]] = {
 """Backend name → solver taking (crossbar, voltages) and returning a :class:`Solution`."""
 
 
-def simulate(crossbar: Crossbar, voltages: np.ndarray, backend: str = "fast") -> Solution:
+def simulate(
+    crossbar: Crossbar,
+    voltages: np.ndarray,
+    backend: str = "fast",
+    *,
+    outputs_only: bool = False,
+    method: str = "auto",
+    tol: float = DEFAULT_TOL,
+) -> Solution:
     """Solve a crossbar for one input vector or a batch.
 
     Args:
@@ -28,12 +37,20 @@ def simulate(crossbar: Crossbar, voltages: np.ndarray, backend: str = "fast") ->
         backend: ``"fast"`` (exact sparse nodal analysis in NumPy/SciPy, with Newton's method
             for nonlinear devices) or ``"spice"``
             (ngspice through its shared library).
+        outputs_only: Fast backend: keep only the output and input currents, not the node
+            voltages (their fields are then None); much faster for large batches.
+        method: Fast backend: ``"auto"`` (by size and by what was asked), ``"direct"``
+            (sparse factorisation), ``"weights"`` (effective weights T, then T·V; needs
+            ``outputs_only``) or ``"iterative"`` (preconditioned conjugate gradients).
+        tol: Fast backend, iterative method: relative error (estimated) of node voltages and
+            output currents at which it stops.
 
     Returns:
         The :class:`Solution`; its shapes follow ``voltages``.
 
     Raises:
-        ValueError: If an argument is invalid; the message names it.
+        InputError: If an argument is invalid; the message names it.
+        ConvergenceError: If the iterative method does not reach ``tol``.
     """
     if not isinstance(crossbar, Crossbar):
         raise InputError(f"crossbar must be a memxbar.Crossbar, got {type(crossbar).__name__}")
@@ -41,4 +58,10 @@ def simulate(crossbar: Crossbar, voltages: np.ndarray, backend: str = "fast") ->
         solver = BACKENDS[backend]
     except (KeyError, TypeError):
         raise InputError(f"backend must be one of {', '.join(map(repr, BACKENDS))}, got {backend!r}") from None
-    return solver(crossbar, voltages)
+    if backend != "fast":
+        for name, value, default in (("outputs_only", outputs_only, False), ("method", method, "auto"),
+                                     ("tol", tol, DEFAULT_TOL)):
+            if value != default:
+                raise InputError(f"{name} applies to the fast backend only; drop it for backend={backend!r}")
+        return solver(crossbar, voltages)
+    return solver(crossbar, voltages, outputs_only=outputs_only, method=method, tol=tol)

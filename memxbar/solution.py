@@ -9,6 +9,7 @@ from functools import cached_property
 import numpy as np
 
 from memxbar.crossbar import Crossbar
+from memxbar.errors import NotComputedError
 
 
 @dataclass(frozen=True, eq=False)
@@ -23,6 +24,12 @@ class Solution:
     in word-line segment [i, j] is the sum of the device currents at and to the right of
     column j, and the current in bit-line segment [i, j] is the sum of the device
     currents at and above row i.
+
+    An *outputs-only* solution (``simulate(..., outputs_only=True)``) keeps no node
+    voltages: ``wl_voltages``, ``bl_voltages`` and ``device_currents`` are None, and so
+    ``device_voltages``, ``power_devices``, ``power_word_lines`` and ``power_bit_lines``
+    raise :class:`~memxbar.errors.NotComputedError`. Its output and input currents, and so
+    ``power_drivers``, ``power_sense`` and ``power_total``, are exact.
     """
 
     crossbar: Crossbar
@@ -31,16 +38,39 @@ class Solution:
     """(M,) or (M, B) input voltages in volts (V)."""
     output_currents: np.ndarray
     """(N,) or (N, B) currents in amperes (A) flowing from each bit line into its virtual ground."""
-    wl_voltages: np.ndarray
-    """(M, N[, B]) word-line node voltages W[i, j] in volts (V)."""
-    bl_voltages: np.ndarray
-    """(M, N[, B]) bit-line node voltages B[i, j] in volts (V)."""
-    device_currents: np.ndarray
-    """(M, N[, B]) current through each device from word line to bit line, in amperes (A)."""
+    wl_voltages: np.ndarray | None
+    """(M, N[, B]) word-line node voltages W[i, j] in volts (V); None if outputs-only."""
+    bl_voltages: np.ndarray | None
+    """(M, N[, B]) bit-line node voltages B[i, j] in volts (V); None if outputs-only."""
+    device_currents: np.ndarray | None
+    """(M, N[, B]) current through each device from word line to bit line, in amperes (A);
+    None if outputs-only."""
     backend: str
     """Name of the backend that produced this solution (``"fast"`` or ``"spice"``)."""
     wall_time: float
     """Wall-clock time the backend took, in seconds (s)."""
+    method: str | None = None
+    """How the fast backend solved: ``"direct"`` (sparse factorisation), ``"weights"``
+    (effective weights T, then T·V) or ``"iterative"`` (conjugate gradients); None for ngspice."""
+    source_currents: np.ndarray | None = None
+    """(M,) or (M, B) input currents in amperes (A) computed directly by the solver; used
+    by outputs-only solutions, which have no device currents to sum."""
+    phase_times: dict[str, float] | None = None
+    """Wall time of each phase of the backend in seconds (s), where it reports them: the
+    ngspice backend's ``netlist`` (writing it), ``load`` (handing it to ngspice), ``parse``
+    (ngspice parsing it), ``run`` (ngspice's analyses) and ``read`` (reading results back)."""
+
+    @property
+    def outputs_only(self) -> bool:
+        """Whether this solution keeps only port currents, no node voltages."""
+        return self.device_currents is None
+
+    def _nodes(self, quantity: str) -> None:
+        if self.outputs_only:
+            raise NotComputedError(
+                f"{quantity} needs node voltages, which an outputs-only solution does not keep; "
+                "simulate with outputs_only=False"
+            )
 
     @classmethod
     def from_node_voltages(
@@ -53,6 +83,7 @@ class Solution:
         backend: str,
         start: float,
         output_currents: np.ndarray | None = None,
+        phase_times: dict[str, float] | None = None,
     ) -> Solution:
         """Assemble a solution from solved node voltages, taking device currents from the device model.
 
@@ -66,6 +97,7 @@ class Solution:
             start: ``time.perf_counter()`` when the backend started.
             output_currents: (N, B) measured output currents (A); by default the column sums
                 of the device currents (Kirchhoff's current law at each sense node).
+            phase_times: Wall time of each phase of the backend, in seconds (s).
         """
         i_dev = crossbar.device.current(wl_voltages - bl_voltages, crossbar.conductances)
         i_out = i_dev.sum(axis=0) if output_currents is None else output_currents
@@ -78,7 +110,8 @@ class Solution:
         }
         if not batched:
             arrays = {name: array[..., 0] for name, array in arrays.items()}
-        return cls(crossbar=crossbar, backend=backend, wall_time=time.perf_counter() - start, **arrays)
+        return cls(crossbar=crossbar, backend=backend, wall_time=time.perf_counter() - start,
+                   phase_times=phase_times, **arrays)
 
     @property
     def batched(self) -> bool:
@@ -94,11 +127,18 @@ class Solution:
     @cached_property
     def device_voltages(self) -> np.ndarray:
         """(M, N[, B]) voltage across each device, W[i, j] − B[i, j], in volts (V)."""
+        self._nodes("device_voltages")
         return self.wl_voltages - self.bl_voltages
 
     @cached_property
     def input_currents(self) -> np.ndarray:
         """(M,) or (M, B) current delivered by each word-line source, in amperes (A)."""
+        if self.device_currents is None:
+            if self.source_currents is None:
+                raise NotComputedError(
+                    "input_currents were not computed by this solver; simulate with outputs_only=False"
+                )
+            return self.source_currents
         return self.device_currents.sum(axis=1)
 
     @cached_property
@@ -125,12 +165,14 @@ class Solution:
     @cached_property
     def power_devices(self) -> np.ndarray | float:
         """Power dissipated in all devices, per input vector, in watts (W)."""
+        self._nodes("power_devices")
         p = self._batched(self.device_voltages * self.device_currents)
         return self._per_vector(p.sum(axis=(0, 1)))
 
     @cached_property
     def power_word_lines(self) -> np.ndarray | float:
         """Power dissipated in all word-line segments, per input vector, in watts (W)."""
+        self._nodes("power_word_lines")
         i_dev = self._batched(self.device_currents)
         i_seg = np.flip(np.cumsum(np.flip(i_dev, axis=1), axis=1), axis=1)
         return self._per_vector(np.einsum("ij,ijb->b", self.crossbar.r_wl, i_seg**2))
@@ -138,6 +180,7 @@ class Solution:
     @cached_property
     def power_bit_lines(self) -> np.ndarray | float:
         """Power dissipated in all bit-line segments, per input vector, in watts (W)."""
+        self._nodes("power_bit_lines")
         i_seg = np.cumsum(self._batched(self.device_currents), axis=0)
         return self._per_vector(np.einsum("ij,ijb->b", self.crossbar.r_bl, i_seg**2))
 

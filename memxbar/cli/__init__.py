@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from memxbar import __version__
+from memxbar.cli.bench import bench_command
 from memxbar.cli.compare import compare_command
 from memxbar.cli.doctor import doctor_command
 from memxbar.cli.iv import iv_command
@@ -71,6 +72,7 @@ COMMANDS: list[click.Command] = [
     iv_command,
     sweep_command,
     plot_sweep_command,
+    bench_command,
 ]
 """Sub-commands, each defined in its own module of ``memxbar.cli``."""
 

@@ -14,10 +14,15 @@ def join(*parts: np.ndarray | str) -> np.ndarray:
 
 
 def numbers(values: np.ndarray | float) -> np.ndarray:
-    """Shortest decimal form of each float64 that reads back as the same float64."""
-    return np.asarray(values, dtype=np.float64).astype(str)
+    """Shortest decimal form of each float64 that reads back as the same float64.
+
+    Each distinct value is formatted once: line resistances are mostly one value.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    distinct, where = np.unique(values, return_inverse=True)
+    return distinct.astype(str)[where.reshape(values.shape)]
 
 
-def indices(shape: tuple[int, ...]) -> list[np.ndarray]:
-    """Index arrays of ``shape`` (as from ``np.indices``) converted to strings."""
-    return [idx.astype(str) for idx in np.indices(shape)]
+def indices(shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Row and column numbers as strings, shaped (M, 1) and (1, N): they broadcast to ``shape``."""
+    return np.arange(shape[0]).astype(str)[:, None], np.arange(shape[1]).astype(str)[None, :]

@@ -137,7 +137,8 @@ def crossbar_netlist(
         _cards(".print op", outputs),
         [".end"],
     ]
-    text = "\n".join(line for section in sections for line in section) + "\n"
+    text = "\n".join("\n".join(np.asarray(section, dtype=str).ravel().tolist()) for section in sections
+                     if len(section)) + "\n"
     return Netlist(
         text=text,
         wl_nodes=w_nodes,

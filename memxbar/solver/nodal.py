@@ -13,11 +13,17 @@ is a ``bincount`` over the stamps, never a rebuild.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import scipy.sparse as sp
 
+from memxbar.solver.ordering import nested_dissection
 from memxbar.topology import Topology
+
+
+def _index_dtype(size: int) -> type:
+    return np.int32 if size < 2**31 else np.int64
 
 
 @dataclass(frozen=True, eq=False)
@@ -32,12 +38,20 @@ class _CscPattern:
 
     @classmethod
     def build(cls, rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int]) -> _CscPattern:
-        key = cols.astype(np.int64) * shape[0] + rows
-        unique, slot = np.unique(key, return_inverse=True)
-        indices = (unique % shape[0]).astype(np.int32 if shape[0] < 2**31 else np.int64)
-        counts = np.bincount(unique // shape[0], minlength=shape[1])
-        indptr = np.concatenate([[0], np.cumsum(counts)]).astype(indices.dtype)
-        return cls(shape, indices, indptr, slot)
+        # SciPy's COO → CSC conversion is a counting sort in C that sums duplicates; with
+        # each stamp's number as its value, the result says where every stamp landed.
+        count = rows.size
+        tagged = sp.csc_matrix((np.arange(1, count + 1, dtype=np.float64), (rows, cols)), shape=shape)
+        tagged.sum_duplicates()
+        dtype = _index_dtype(max(tagged.nnz, count) + 1)
+        if tagged.nnz == count:
+            slot = np.empty(count, dtype=dtype)
+            slot[tagged.data.astype(np.int64) - 1] = np.arange(count, dtype=dtype)
+        else:
+            key = cols.astype(np.int64) * shape[0] + rows
+            slot = np.searchsorted(np.repeat(np.arange(shape[1]), np.diff(tagged.indptr)) * shape[0]
+                                   + tagged.indices, key).astype(dtype)
+        return cls(shape, tagged.indices, tagged.indptr, slot)
 
     def matrix(self, values: np.ndarray) -> sp.csc_matrix:
         data = np.bincount(self.slot, weights=values, minlength=self.indices.size)
@@ -57,21 +71,32 @@ class NodalPattern:
         m = topology.n_sources
         a = np.concatenate([topology.line_a, topology.device_w.ravel()])
         b = np.concatenate([topology.line_b, topology.device_b.ravel()])
-        self._n_line = topology.line_a.size
+        dtype = _index_dtype(a.size)
 
         # Each two-terminal conductance g between nodes a and b stamps +g at (a, a) and
         # (b, b), and -g at (a, b) and (b, a). Rows of known nodes are not equations.
-        rows = np.concatenate([a, b, a, b])
-        cols = np.concatenate([a, b, b, a])
-        sign = np.concatenate([np.ones(2 * a.size), -np.ones(2 * a.size)])
-        edge = np.tile(np.arange(a.size), 4)
-        in_a = (rows < n) & (cols < n)
-        in_s = (rows < n) & (cols >= n) & (cols < n + m)
+        # Diagonal stamps are summed per node first, so the pattern holds one entry per
+        # node plus two per edge between unknown nodes.
+        a_in, b_in = a < n, b < n
+        self._diag_edge = np.concatenate([np.flatnonzero(a_in), np.flatnonzero(b_in)]).astype(dtype)
+        self._diag_node = np.concatenate([a[a_in], b[b_in]])
+        both = np.flatnonzero(a_in & b_in & (a != b)).astype(dtype)
+        self._off_edge = np.concatenate([both, both])
+        nodes = np.arange(n)
+        self._a = _CscPattern.build(
+            np.concatenate([nodes, a[both], b[both]]), np.concatenate([nodes, b[both], a[both]]), (n, n)
+        )
+        src_a = a_in & (b >= n) & (b < n + m)
+        src_b = b_in & (a >= n) & (a < n + m)
+        self._s_edge = np.concatenate([np.flatnonzero(src_a), np.flatnonzero(src_b)]).astype(dtype)
+        self._s = _CscPattern.build(
+            np.concatenate([a[src_a], b[src_b]]), np.concatenate([b[src_a], a[src_b]]) - n, (n, m)
+        )
 
-        self._a_edge, self._a_sign = edge[in_a], sign[in_a]
-        self._s_edge, self._s_sign = edge[in_s], sign[in_s]
-        self._a = _CscPattern.build(rows[in_a], cols[in_a], (n, n))
-        self._s = _CscPattern.build(rows[in_s], cols[in_s] - n, (n, m))
+    @cached_property
+    def ordering(self) -> np.ndarray:
+        """(n,) nested-dissection elimination order of A, for :func:`memxbar.solver.linalg.factorize`."""
+        return nested_dissection(self.topology)
 
     def edge_conductances(self, device_g: np.ndarray) -> np.ndarray:
         """Conductances (S) of all stamped edges: line resistors, then the (M, N) devices."""
@@ -88,7 +113,9 @@ class NodalPattern:
             The matrices A and S in CSC format.
         """
         g = self.edge_conductances(device_g)
+        n = self.topology.n_unknown
+        diagonal = np.bincount(self._diag_node, weights=g[self._diag_edge], minlength=n)
         return (
-            self._a.matrix(g[self._a_edge] * self._a_sign),
-            self._s.matrix(g[self._s_edge] * self._s_sign),
+            self._a.matrix(np.concatenate([diagonal, -g[self._off_edge]])),
+            self._s.matrix(-g[self._s_edge]),
         )

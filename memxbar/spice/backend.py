@@ -37,18 +37,31 @@ def solve_spice(crossbar: Crossbar, voltages: np.ndarray) -> Solution:
     ng = session()
     ng.require()
 
+    phases = {"netlist": 0.0, "load": 0.0, "parse": 0.0, "run": 0.0, "read": 0.0}
+    tick = time.perf_counter()
     netlist = crossbar_netlist(crossbar, v[:, 0], save_nodes=True)
     n_nodes = netlist.nodes.size
     vector_names = [node.lower() for node in netlist.nodes] + [f"{a.lower()}#branch" for a in netlist.ammeters]
-
-    ng.load(netlist.text)
+    tick = _lap(phases, "netlist", tick)
+    phases["parse"] = ng.load(netlist.text)
+    tick = _lap(phases, "load", tick)
+    phases["load"] -= phases["parse"]
     results = np.empty((len(vector_names), v.shape[1]))
     for k in range(v.shape[1]):
         if k:
             ng.alter(netlist.sources, v[:, k])
         plot = ng.run()
+        tick = _lap(phases, "run", tick)
         results[:, k] = ng.vectors(plot, vector_names)[:, 0]
         ng.destroy(plot)
-
+        tick = _lap(phases, "read", tick)
     w, b = results[netlist.point_node]
-    return Solution.from_node_voltages(crossbar, v, batched, w, b, "spice", start, output_currents=results[n_nodes:])
+    return Solution.from_node_voltages(crossbar, v, batched, w, b, "spice", start, output_currents=results[n_nodes:],
+                                       phase_times=phases)
+
+
+def _lap(phases: dict[str, float], name: str, since: float) -> float:
+    """Add the time since ``since`` to phase ``name``; return the current time."""
+    now = time.perf_counter()
+    phases[name] += now - since
+    return now

@@ -10,6 +10,7 @@ import glob
 import logging
 import os
 import re
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -128,14 +129,31 @@ class NgspiceSession:
         errors = [line for line in lines if "error" in line.lower()]
         return "; ".join((errors or lines)[-3:]) or "no message"
 
-    def load(self, netlist: str) -> None:
-        """Replace the current circuit by ``netlist`` and free earlier results."""
+    def load(self, netlist: str) -> float:
+        """Replace the current circuit by ``netlist`` and free earlier results.
+
+        Returns:
+            The time ngspice took to parse the circuit, in seconds (s).
+        """
+        from PySpice.Spice.NgSpice.Shared import ffi
+
         self.command("destroy all")
         self._ng._ngspice_shared.ngSpice_Command(b"remcirc")
-        try:
-            self._ng.load_circuit(netlist)
-        except Exception as exc:
-            raise NgspiceError(f"ngspice rejected the netlist: {self._messages()}") from exc
+        # ngSpice_Circ takes a NULL-terminated array of lines, ending with an empty one. One
+        # buffer holds every line, NUL-terminated; the pointers are computed with NumPy.
+        lines = [line for line in netlist.splitlines() if line] + [""]
+        data = "\0".join(lines).encode("utf8") + b"\0"
+        buffer = ffi.from_buffer(data)
+        ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 0)
+        starts = np.concatenate([[0], ends[:-1] + 1]).astype(np.uint64)
+        pointers = np.append(starts + np.uint64(int(ffi.cast("uintptr_t", buffer))), np.uint64(0))
+        self._ng.clear_output()
+        start = time.perf_counter()
+        rc = self._ng._ngspice_shared.ngSpice_Circ(ffi.cast("char **", ffi.from_buffer(pointers)))
+        parse = time.perf_counter() - start
+        if rc or self._ng._error_in_stdout:
+            raise NgspiceError(f"ngspice rejected the netlist: {self._messages()}")
+        return parse
 
     def run(self) -> str:
         """Run the analysis of the loaded circuit; return the name of the new plot."""
@@ -165,8 +183,10 @@ class NgspiceSession:
             info = get(f"{plot}.{name}".encode())
             if info == FFI.NULL or info.v_realdata == FFI.NULL:
                 raise NgspiceError(f"ngspice has no real vector {name!r} in plot {plot}")
-            rows.append(np.frombuffer(ffi.buffer(info.v_realdata, info.v_length * 8), dtype=np.float64).copy())
-        return np.array(rows)
+            # An operating point has one value per vector: read it without a NumPy copy.
+            rows.append(info.v_realdata[0] if info.v_length == 1 else
+                        np.frombuffer(ffi.buffer(info.v_realdata, info.v_length * 8), dtype=np.float64).copy())
+        return np.array(rows).reshape(len(rows), -1)
 
     def destroy(self, plot: str) -> None:
         """Free the memory of one plot."""

@@ -1,0 +1,115 @@
+"""Timing memxbar against badcrossbar and its own ngspice backend on one problem.
+
+The engine of ``memxbar bench`` and of ``benchmarks/run.py``: the same random problem
+(devices uniform in 1–100 µS, inputs uniform in 0–0.5 V, equal word- and bit-line segment
+resistances) is solved by each tool after a small warm-up solve, so that loading libraries
+is not timed; the timed span is the solve alone.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from memxbar.crossbar import Crossbar
+from memxbar.errors import InputError
+from memxbar.generate import random_conductances, random_inputs
+from memxbar.simulate import simulate
+
+G_MIN, G_MAX, V_MAX, SEED = 1e-6, 1e-4, 0.5, 2026
+"""Device range (S), largest input (V) and seed of the benchmark problems."""
+
+TOOLS: dict[str, str] = {
+    "memxbar direct": "memxbar fast backend, all node voltages by sparse factorisation (method='direct')",
+    "memxbar full": "memxbar fast backend, all node voltages, method chosen automatically",
+    "memxbar outputs": "memxbar fast backend, outputs only, method chosen automatically",
+    "memxbar weights": "memxbar fast backend, outputs only by effective weights (method='weights')",
+    "memxbar iterative": "memxbar fast backend, outputs only by conjugate gradients (method='iterative', tol 1e-10)",
+    "badcrossbar": "badcrossbar 1.1.0 compute(): everything for one input vector, outputs only "
+                   "(node_voltages=False, all_currents=False) for a batch",
+    "badcrossbar full": "badcrossbar 1.1.0 compute() as called by default: every current and node voltage",
+    "ngspice": "memxbar ngspice backend, all node voltages (netlist → libngspice .op with KLU → read back)",
+}
+"""Tool name → what it runs."""
+
+_OPTIONS: dict[str, dict[str, object]] = {
+    "memxbar direct": {"method": "direct"},
+    "memxbar full": {},
+    "memxbar outputs": {"outputs_only": True},
+    "memxbar weights": {"outputs_only": True, "method": "weights"},
+    "memxbar iterative": {"outputs_only": True, "method": "iterative"},
+    "ngspice": {"backend": "spice"},
+}
+
+
+@dataclass(frozen=True, eq=False)
+class Timing:
+    """One tool's solve of one problem."""
+
+    tool: str
+    """Tool name (a key of :data:`TOOLS`)."""
+    seconds: float
+    """Wall time of the solve alone, in seconds (s)."""
+    currents: np.ndarray
+    """(N, B) output currents in amperes (A)."""
+    method: str | None
+    """Method the memxbar fast backend used, else None."""
+    phases: dict[str, float] | None
+    """The ngspice backend's time per phase, in seconds (s), else None."""
+
+
+def problem(rows: int, cols: int, batch: int, r_line: float) -> tuple[Crossbar, np.ndarray]:
+    """The benchmark crossbar and its (M, B) input voltages (V)."""
+    if not (np.isfinite(r_line) and r_line >= 0):
+        raise InputError(f"r_line must be a line-segment resistance >= 0 Ω, got {r_line}")
+    g = random_conductances(rows, cols, G_MIN, G_MAX, SEED)
+    return Crossbar(g, r_wl=r_line, r_bl=r_line), random_inputs(rows, batch, V_MAX, SEED)
+
+
+def badcrossbar_available() -> bool:
+    """Whether badcrossbar is installed (a benchmark-only dependency)."""
+    return importlib.util.find_spec("badcrossbar") is not None
+
+
+def _badcrossbar(crossbar: Crossbar, voltages: np.ndarray, everything: bool) -> tuple[float, np.ndarray]:
+    import logging
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ImportWarning)  # its plotting needs cairo, unused here
+        import badcrossbar
+
+    logging.getLogger("badcrossbar").setLevel(logging.WARNING)
+    r_line = float(crossbar.r_wl.flat[0])
+    start = time.perf_counter()
+    result = badcrossbar.compute(voltages, 1.0 / crossbar.conductances, r_i=r_line, node_voltages=everything,
+                                 all_currents=everything)
+    seconds = time.perf_counter() - start
+    return seconds, np.asarray(result.currents.output).reshape(voltages.shape[1], crossbar.cols).T
+
+
+def time_tool(tool: str, crossbar: Crossbar, voltages: np.ndarray) -> Timing:
+    """Solve ``crossbar`` for (M, B) ``voltages`` with ``tool`` after a 4×4 warm-up; time the solve.
+
+    Raises:
+        InputError: If ``tool`` is unknown, or badcrossbar is asked for but not installed.
+    """
+    if tool not in TOOLS:
+        raise InputError(f"tool must be one of {', '.join(map(repr, TOOLS))}, got {tool!r}")
+    if tool.startswith("badcrossbar") and not badcrossbar_available():
+        raise InputError("tool 'badcrossbar' is not installed: pip install --no-deps badcrossbar==1.1.0 && pip install "
+                         "pathvalidate sigfig")
+    warm, warm_v = problem(4, 4, 2, 1.0)
+    if tool.startswith("badcrossbar"):
+        everything = tool == "badcrossbar full" or voltages.shape[1] == 1
+        _badcrossbar(warm, warm_v, everything)
+        seconds, currents = _badcrossbar(crossbar, voltages, everything)
+        return Timing(tool, seconds, currents, None, None)
+    simulate(warm, warm_v, **_OPTIONS[tool])
+    start = time.perf_counter()
+    solution = simulate(crossbar, voltages, **_OPTIONS[tool])
+    seconds = time.perf_counter() - start
+    return Timing(tool, seconds, np.asarray(solution.output_currents), solution.method, solution.phase_times)

@@ -80,6 +80,8 @@ BAD_CONFIGS = [
     ("[grid\nrows = [1]\n", "is not valid TOML"),
     ('[base]\ndevice = "sinh"\ndevice_v0 = -1\n', "base.device_v0: device parameter v0 of model sinh must be > 0"),
     ('[base]\ndevice = "memristor"\n', "base.device: expected one of 'ohmic', 'sinh'"),
+    ('[base]\nmethod = "weights"\n', "base.method: expected one of 'auto', 'direct', 'iterative', got 'weights'"),
+    ("[grid]\ntol = [1e-8, 0.0]\n", "grid.tol[1]: must be > 0.0"),
     (
         "[grid]\ndevice_n = [2.1, 3]\n",
         "device_n is a parameter of device model power-law, but the sweep only uses ohmic",
@@ -182,6 +184,15 @@ def test_metrics_with_line_resistance_match_the_solution_and_conserve_power() ->
 def test_error_grows_with_line_resistance() -> None:
     errors = [run_point(Experiment(rows=16, cols=16, r_wl=r, r_bl=r, batch=2))["error_max_rel"] for r in (0.5, 2, 8)]
     assert errors[0] < errors[1] < errors[2]
+
+
+def test_fast_methods_are_swept_and_agree_with_each_other(tmp_path: Path) -> None:
+    base = {"rows": 24, "cols": 20, "r_wl": 2.0, "r_bl": 2.0, "batch": 3, "tol": 1e-12}
+    frame = memxbar.sweep(base, {"method": ["direct", "iterative"]}, workers=0).set_index("method")
+    assert (frame["error"] == "").all()
+    for metric in ("error_max_rel", "ir_drop_max_V", "power_W", "power_parasitic_W"):
+        direct, iterative = frame.loc["direct", metric], frame.loc["iterative", metric]
+        assert direct > 0 and abs(iterative - direct) <= 1e-8 * direct, metric
 
 
 def test_both_backends_agree_and_report_their_difference() -> None:

@@ -127,7 +127,9 @@ class _System:
                 f"{self.crossbar.device!r} (largest device voltage {np.abs(v_dev).max():.3g} V); "
                 "lower the input voltages"
             )
-        return -factorize(self.pattern.matrices(slope)[0])(f)
+        # Monotonic devices (every slope > 0) keep the Jacobian a positive definite nodal matrix.
+        jacobian = self.pattern.matrices(slope)[0]
+        return -factorize(jacobian, self.pattern.ordering, positive_definite=bool((slope > 0).all()))(f)
 
 
 def _norms(f: np.ndarray) -> np.ndarray:
@@ -158,7 +160,7 @@ def newton_solve(crossbar: Crossbar, voltages: np.ndarray, topology: Topology | 
         return NewtonResult(np.zeros((0, batch)), np.zeros(batch, dtype=int), np.zeros(batch))
 
     a, s = system.pattern.matrices(crossbar.conductances)
-    x = factorize(a)(-(s @ voltages))
+    x = factorize(a, system.pattern.ordering, positive_definite=True)(-(s @ voltages))
     f, done = system.residual(x, voltages)
     tolerance = STEP_TOLERANCE * np.abs(voltages).max(axis=0)
     iterations = np.zeros(batch, dtype=int)

@@ -23,6 +23,8 @@ import numpy as np
 from memxbar.devices import MODELS, Parameter, get_model
 from memxbar.errors import InputError
 from memxbar.simulate import BACKENDS
+from memxbar.solver.direct import METHODS
+from memxbar.solver.iterative import DEFAULT_TOL
 
 BOTH = "both"
 """Backend value that solves each point with every backend and compares them (ngspice is the reference)."""
@@ -32,6 +34,10 @@ COMPARED = ("fast", "spice")
 
 BACKEND_CHOICES = (*BACKENDS, BOTH)
 """Accepted values of :attr:`Experiment.backend`."""
+
+FAST_METHODS = tuple(method for method in METHODS if method != "weights")
+"""Accepted values of :attr:`Experiment.method`: the metrics need node voltages, which the effective
+weights do not give."""
 
 DEVICE_PARAMS = "device_params"
 """The field of :class:`Experiment` holding the device parameters (not a sweepable name itself)."""
@@ -90,6 +96,11 @@ class Experiment:
     Given as a mapping or pairs, possibly partial: missing parameters take the model's defaults."""
     backend: str = field(default="fast", metadata=_choice(BACKEND_CHOICES))
     """``"fast"``, ``"spice"``, or ``"both"`` (both backends; metrics from ngspice, plus their disagreement)."""
+    method: str = field(default="auto", metadata=_choice(FAST_METHODS))
+    """Fast backend's method: ``"auto"``, ``"direct"`` (sparse factorisation) or ``"iterative"``
+    (preconditioned conjugate gradients); see :func:`memxbar.simulate`."""
+    tol: float = field(default=DEFAULT_TOL, metadata=_number(0.0, "", strict=True))
+    """Fast backend, iterative method: relative error (dimensionless) at which conjugate gradients stop."""
     seed: int = field(default=0, metadata=_whole(0))
     """Seed of the random conductances and inputs."""
 

@@ -24,7 +24,7 @@ from memxbar.errors import InputError
 from memxbar.sweeps.runner import ERROR_COLUMN, ID_COLUMN
 from memxbar.sweeps.spec import DEVICE_PARAMS, DEVICE_PREFIX
 
-TEXT_COLUMNS = (ID_COLUMN, "backend", "device", DEVICE_PARAMS, ERROR_COLUMN)
+TEXT_COLUMNS = (ID_COLUMN, "backend", "method", "device", DEVICE_PARAMS, ERROR_COLUMN)
 """Columns read back as text (a point id made only of digits must stay a string)."""
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -191,6 +193,20 @@ def test_factorisation_backends_and_ordering_agree() -> None:
         np.testing.assert_allclose(solve(rhs), reference, rtol=1e-10, atol=1e-15)
     with pytest.raises(InputError, match="backend must be one of"):
         factorize(system.a, order, "umfpack")
+
+
+@pytest.mark.skipif(not pardiso_available(), reason="pypardiso (speed extra) not installed")
+def test_auto_loads_pardiso_only_for_large_matrices() -> None:
+    """Loading MKL costs more than a small solve: a fresh process keeps SuperLU for small arrays."""
+    script = (
+        "import sys, numpy as np, memxbar\n"
+        "def solve(m):\n"
+        "    memxbar.simulate(memxbar.Crossbar(np.full((m, m), 1e-5), r_wl=1.0, r_bl=1.0), np.ones(m))\n"
+        "    return 'pypardiso' in sys.modules\n"
+        "print(solve(32), solve(232), solve(32))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert result.stdout.split() == ["False", "True", "True"]
 
 
 def test_outputs_only_agrees_with_spice() -> None:

@@ -41,10 +41,9 @@ PHYSICAL = [
     "power_W",
     "power_parasitic_W",
     "energy_J",
-    "spice_vs_fast_max_rel",
-    "spice_vs_fast_max_A",
 ]
-"""Metrics that depend only on the point, not on the machine (times excluded)."""
+"""Metrics that depend only on the point, not on the machine (times excluded). The fast-vs-ngspice
+differences are rounding errors, which depend on the factorisation a process uses."""
 
 SMALL_GRID = {"rows": [4, 8], "r_wl": [0.0, 2.0], "g_max": [1e-4, 1e-7]}
 """8 configurations; g_max = 1e-7 < g_min fails at run time, so half the points record an error."""
@@ -244,7 +243,7 @@ def test_sweep_on_two_worker_cluster_matches_a_run_in_this_process(cluster_resul
     ok = merged[merged["error_here"] == ""]
     for name in PHYSICAL:
         assert np.allclose(ok[f"{name}_here"], ok[f"{name}_cluster"], rtol=1e-9, atol=0), name
-    assert (ok["spice_vs_fast_max_rel_here"] < 1e-9).all()
+    assert (ok["spice_vs_fast_max_rel_here"] < 1e-9).all() and (ok["spice_vs_fast_max_rel_cluster"] < 1e-9).all()
 
 
 def test_cli_sweep_on_an_existing_scheduler_given_by_address(tmp_path: Path) -> None:

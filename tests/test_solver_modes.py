@@ -8,14 +8,16 @@ import sys
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from click.testing import CliRunner
 
 import memxbar
 from memxbar.cli import main
 from memxbar.compare import relative_errors
 from memxbar.errors import ConvergenceError, InputError, NotComputedError
+from memxbar.solver import direct
 from memxbar.solver.direct import CrossbarSystem, solve_linear
-from memxbar.solver.linalg import factorize, pardiso_available
+from memxbar.solver.linalg import factorize, pardiso_available, reduced_couplings
 from memxbar.solver.ordering import nested_dissection
 
 AGREE = 1e-9
@@ -193,6 +195,25 @@ def test_factorisation_backends_and_ordering_agree() -> None:
         np.testing.assert_allclose(solve(rhs), reference, rtol=1e-10, atol=1e-15)
     with pytest.raises(InputError, match="backend must be one of"):
         factorize(system.a, order, "umfpack")
+
+
+@pytest.mark.skipif(not pardiso_available(), reason="pypardiso (speed extra) not installed")
+def test_kron_reduction_by_partial_factorisation_equals_solves(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(12)
+    crossbar = _crossbar(rng, "per-segment with zeros", 19, 23)
+    system = CrossbarSystem.build(crossbar)
+    c = sp.hstack([system.s, system.ports.out_x.T], format="csc")
+    expected = c.T @ factorize(system.a, None, "superlu")(c.toarray())
+    reduced = reduced_couplings(system.a, c)
+    np.testing.assert_allclose(reduced, expected, rtol=1e-9, atol=1e-12 * np.abs(expected).max())
+    monkeypatch.setattr(direct, "pardiso_worthwhile", lambda n: True)
+    kron = CrossbarSystem.build(crossbar)
+    t_kron, y_kron, w_kron = *kron.transfer(), kron.effective_weights()
+    monkeypatch.setattr(direct, "pardiso_worthwhile", lambda n: False)
+    solves = CrossbarSystem.build(crossbar)
+    t, y = solves.transfer()
+    for got, want in ((t_kron, t), (w_kron, t), (y_kron, y)):
+        assert relative_errors(got, want).max() < AGREE
 
 
 @pytest.mark.skipif(not pardiso_available(), reason="pypardiso (speed extra) not installed")

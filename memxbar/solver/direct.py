@@ -30,7 +30,7 @@ from memxbar.errors import ConvergenceError, InputError
 from memxbar.inputs import as_batch
 from memxbar.solution import Solution
 from memxbar.solver.iterative import DEFAULT_MAXITER, DEFAULT_TOL, solve_cg
-from memxbar.solver.linalg import factorize, pardiso_available
+from memxbar.solver.linalg import factorize, pardiso_available, pardiso_worthwhile, reduced_couplings
 from memxbar.solver.nodal import NodalPattern
 from memxbar.solver.ports import PortMap, port_map
 from memxbar.topology import Topology, build_topology
@@ -80,13 +80,21 @@ ITERATIVE_BATCH = 2
 """Largest batch ``"auto"`` solves iteratively when a factorisation fits in memory."""
 
 
+WEIGHTS_BATCH = 48
+"""Batch from which ``"auto"`` gives outputs by the effective weights when they come from one
+partial factorisation (PARDISO); measured break-even against direct solves: about 50 vectors at
+256×256 (0.58 s against 0.66 s at 60), about 40 at 512×512. Without PARDISO the weights cost M
+solves, and are chosen from a batch of M."""
+
+
 def choose_method(n: int, rows: int, batch: int, outputs_only: bool) -> str:
     """The method ``"auto"`` stands for.
 
     Iterative when the factor would exceed :func:`memory_budget`, or for a batch of at most
     :data:`ITERATIVE_BATCH` vectors on an array of at least :data:`ITERATIVE_FROM` unknowns.
-    Otherwise, for outputs only of a batch at least as large as the number of inputs M, the
-    effective weights (M solves, then one product per vector); else direct solves of the batch.
+    Otherwise, for outputs only of a large enough batch, the effective weights, then one
+    product per vector: from :data:`WEIGHTS_BATCH` vectors where PARDISO reduces the network to
+    its ports in one partial factorisation, else from M vectors (M solves); else direct solves.
 
     Args:
         n: Number of unknown node voltages.
@@ -96,7 +104,7 @@ def choose_method(n: int, rows: int, batch: int, outputs_only: bool) -> str:
     """
     if factor_bytes(n) > memory_budget() or (n >= ITERATIVE_FROM and batch <= ITERATIVE_BATCH):
         return "iterative"
-    if outputs_only and batch >= rows:
+    if outputs_only and batch >= (min(rows, WEIGHTS_BATCH) if pardiso_worthwhile(n) else rows):
         return "weights"
     return "direct"
 
@@ -163,11 +171,26 @@ class CrossbarSystem:
         x = self.solve(rhs)
         return x + self.solve(rhs - self.a @ x) if refine else x
 
+    def _reduced(self, ports_x: sp.csr_matrix) -> np.ndarray | None:
+        """ports_x·A⁻¹·S (port currents per input voltage, S) by one partial factorisation
+        (:func:`~memxbar.solver.linalg.reduced_couplings`), where PARDISO is worthwhile; else None."""
+        if self.n == 0 or not pardiso_worthwhile(self.n):
+            return None
+        couplings = reduced_couplings(self.a, sp.hstack([self.s, ports_x.T], format="csc"))
+        return None if couplings is None else couplings[self.crossbar.rows:, :self.crossbar.rows]
+
     def transfer(self) -> tuple[np.ndarray, np.ndarray]:
-        """(N, M) effective weights T and (M, M) input admittance Y: I_out = T·V, I_in = Y·V (S)."""
-        m = self.crossbar.rows
+        """(N, M) effective weights T and (M, M) input admittance Y: I_out = T·V, I_in = Y·V (S).
+
+        By Kron reduction of the nodal equations to the ports in one partial factorisation
+        where PARDISO is worthwhile, else by M solves.
+        """
+        m, n_cols = self.crossbar.shape
         t = self.ports.out_v.toarray()
         y = self.ports.in_v.toarray()
+        reduced = self._reduced(sp.vstack([self.ports.out_x, self.ports.in_x], format="csr"))
+        if reduced is not None:
+            return t - reduced[:n_cols], y - reduced[n_cols:]
         for cols in _chunks(m, self.n):
             x = self.solve(-self.s[:, cols].toarray()) if self.n else np.zeros((0, cols.stop - cols.start))
             t[:, cols] += self.ports.out_x @ x
@@ -175,8 +198,12 @@ class CrossbarSystem:
         return t, y
 
     def effective_weights(self) -> np.ndarray:
-        """(N, M) effective weights T, I_out = T·V (S), by the cheaper of M or N solves."""
+        """(N, M) effective weights T, I_out = T·V (S), by one partial factorisation where
+        PARDISO is worthwhile, else by the cheaper of M or N solves."""
         m, n_cols = self.crossbar.shape
+        reduced = self._reduced(self.ports.out_x)
+        if reduced is not None:
+            return self.ports.out_v.toarray() - reduced
         if m <= n_cols or self.n == 0:
             return self.transfer()[0]
         # Adjoint: T = out_v − (A⁻¹ out_xᵀ)ᵀ S, with N solves since A is symmetric.

@@ -112,6 +112,55 @@ def _superlu(
     return solve
 
 
+def pardiso_worthwhile(n: int) -> bool:
+    """Whether ``"auto"`` uses PARDISO for an n-unknown matrix: installed, and either already
+    loaded or the matrix has at least :data:`PARDISO_MIN_UNKNOWNS` unknowns."""
+    return (n >= PARDISO_MIN_UNKNOWNS or _pardiso_loaded()) and pardiso_available()
+
+
+def reduced_couplings(a: sp.csc_matrix, c: sp.csc_matrix) -> np.ndarray | None:
+    """Cᵀ·a⁻¹·C for a symmetric positive definite ``a`` by one partial factorisation (PARDISO).
+
+    The (n + k) × (n + k) matrix [[a, C], [Cᵀ, I]] is factorised with its last k unknowns
+    kept: what remains of them is the Schur complement I − Cᵀ·a⁻¹·C (Kron reduction),
+    returned densely by PARDISO (``iparm[35] = 1``). This costs about one factorisation,
+    where forming a⁻¹·C by solves costs k of them.
+
+    Args:
+        a: (n, n) symmetric positive definite matrix, CSC.
+        c: (n, k) sparse coupling of the kept unknowns to the eliminated ones.
+
+    Returns:
+        The dense (k, k) matrix Cᵀ·a⁻¹·C, or None if PARDISO is not installed or had to
+        perturb a pivot (then the caller should solve instead).
+    """
+    if not pardiso_available():
+        return None
+    import pypardiso
+
+    n, k = c.shape
+    kept = sp.identity(k, format="csc")
+    upper = sp.triu(sp.bmat([[a, c], [None, kept]], format="csr"), format="csr")
+    upper.sort_indices()
+    solver = pypardiso.PyPardisoSolver(mtype=-2)  # real symmetric indefinite: K is not positive definite
+    os.environ.setdefault("PYPARDISO_MKL_RT", solver.libmkl._name)
+    for index, value in ((1, 1), (2, 2), (10, 13), (21, 1), (36, 1)):
+        solver.set_iparm(index, value)  # ours, METIS order, pivot perturbation 1e-13, Bunch–Kaufman, Schur
+    # PARDISO overwrites perm with its own order, so the mask is made afresh for every call.
+    solver.perm = np.concatenate([np.zeros(n, dtype=np.int32), np.ones(k, dtype=np.int32)])
+    # The dense Schur complement comes back in the solution array, which must hold k² entries.
+    workspace = np.zeros((n + k, -(-k * k // (n + k))), order="F")
+    solver.set_phase(12)
+    try:
+        schur = np.asfortranarray(solver._call_pardiso(upper, workspace)).ravel(order="F")[: k * k]
+        perturbed = int(solver.iparm[13])
+    finally:
+        solver.free_memory(everything=True)
+    if perturbed:
+        return None
+    return np.eye(k) - schur.reshape(k, k)
+
+
 def factorize(
     a: sp.csc_matrix,
     ordering: np.ndarray | None = None,
@@ -146,7 +195,6 @@ def factorize(
         raise InputError(
             "backend 'pardiso' is used here for positive definite matrices only; pass positive_definite=True"
         )
-    worth_loading = a.shape[0] >= PARDISO_MIN_UNKNOWNS or _pardiso_loaded()
-    if positive_definite and (backend == "pardiso" or (backend == "auto" and worth_loading and pardiso_available())):
+    if positive_definite and (backend == "pardiso" or (backend == "auto" and pardiso_worthwhile(a.shape[0]))):
         return _pardiso(a, ordering)
     return _superlu(a, ordering, positive_definite)

@@ -79,8 +79,9 @@ def _badcrossbar(crossbar: Crossbar, voltages: np.ndarray, everything: bool) -> 
     import logging
     import warnings
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ImportWarning)  # its plotting needs cairo, unused here
+    # Its plotting needs cairo, unused here; it turns its ImportWarning on itself, so the warning
+    # is recorded and dropped rather than filtered.
+    with warnings.catch_warnings(record=True):
         import badcrossbar
 
     logging.getLogger("badcrossbar").setLevel(logging.WARNING)

@@ -9,9 +9,18 @@ from typing import Any
 import numpy as np
 
 from memxbar.compare import Comparison
+from memxbar.errors import NotComputedError
 from memxbar.solution import Solution
 
 POWER_FIELDS = ("power_devices", "power_word_lines", "power_bit_lines", "power_drivers", "power_sense", "power_total")
+
+
+def _kept(solution: Solution, name: str) -> Any:
+    """A solution's field, or None where an outputs-only solution does not hold it."""
+    try:
+        return getattr(solution, name)
+    except NotComputedError:
+        return None
 
 
 def _plain(value: Any) -> Any:
@@ -26,7 +35,7 @@ def solution_record(solution: Solution) -> dict[str, Any]:
     """Every per-output and per-vector figure of a solution, in SI units, JSON-ready.
 
     Node voltages and device currents ((M, N[, B]) arrays) are left out; see
-    :func:`save_arrays` for those.
+    :func:`save_arrays` for those. What an outputs-only solution does not hold is None.
     """
     m, n = solution.crossbar.shape
     record: dict[str, Any] = {
@@ -42,9 +51,12 @@ def solution_record(solution: Solution) -> dict[str, Any]:
         "deviation_amperes": solution.deviation,
         "relative_deviation": solution.relative_deviation,
         "input_currents": solution.input_currents,
-        "max_device_voltage_volts": float(np.abs(solution.device_voltages).max()),
+        "method": solution.method,
+        "outputs_only": solution.wl_voltages is None,
     }
-    record.update({f"{name}_watts": getattr(solution, name) for name in POWER_FIELDS})
+    device_voltages = _kept(solution, "device_voltages")
+    record["max_device_voltage_volts"] = None if device_voltages is None else float(np.abs(device_voltages).max())
+    record.update({f"{name}_watts": _kept(solution, name) for name in POWER_FIELDS})
     return {key: _plain(value) for key, value in record.items()}
 
 
@@ -67,18 +79,19 @@ def write_json(record: dict[str, Any], path: Path) -> None:
 
 
 def save_arrays(solution: Solution, path: Path) -> None:
-    """Write all arrays of a solution (node voltages, device currents …) to a ``.npz`` file."""
+    """Write all arrays of a solution (node voltages, device currents …) to a ``.npz`` file;
+    an outputs-only solution has no node voltages or device currents to write."""
+    arrays = {
+        "voltages": solution.voltages,
+        "conductances": solution.crossbar.conductances,
+        "output_currents": solution.output_currents,
+        "ideal_currents": solution.ideal_currents,
+        "wl_voltages": solution.wl_voltages,
+        "bl_voltages": solution.bl_voltages,
+        "device_currents": solution.device_currents,
+    }
     with path.open("wb") as handle:
-        np.savez_compressed(
-            handle,
-            voltages=solution.voltages,
-            conductances=solution.crossbar.conductances,
-            output_currents=solution.output_currents,
-            ideal_currents=solution.ideal_currents,
-            wl_voltages=solution.wl_voltages,
-            bl_voltages=solution.bl_voltages,
-            device_currents=solution.device_currents,
-        )
+        np.savez_compressed(handle, **{name: array for name, array in arrays.items() if array is not None})
 
 
 def _si(value: float, unit: str) -> str:
@@ -91,13 +104,19 @@ def solution_summary(solution: Solution) -> str:
     batch = solution.voltages.shape[1] if solution.batched else 1
     rel = np.atleast_1d(solution.relative_deviation)
     lines = [
-        f"{m}x{n} crossbar, {batch} input vector(s), backend {solution.backend}: {solution.wall_time:.4g} s",
+        f"{m}x{n} crossbar, {batch} input vector(s), backend {solution.backend}"
+        + (f" ({solution.method})" if solution.method else "")
+        + f": {solution.wall_time:.4g} s",
         f"deviation from ideal G^T V: max {np.nanmax(rel):.4g} relative",
     ]
     for name in POWER_FIELDS:
-        value = np.atleast_1d(getattr(solution, name))
         label = name.removeprefix("power_").replace("_", " ")
-        lines.append(f"power {label:<11} {_si(float(value.mean()), 'W')}" + (" (mean over batch)" if batch > 1 else ""))
+        value = _kept(solution, name)
+        if value is None:
+            lines.append(f"power {label:<11} not computed (outputs only)")
+            continue
+        mean = float(np.atleast_1d(value).mean())
+        lines.append(f"power {label:<11} {_si(mean, 'W')}" + (" (mean over batch)" if batch > 1 else ""))
     currents = np.atleast_2d(solution.output_currents.T)[0]
     shown = ", ".join(f"{c:.6g}" for c in currents[:8]) + (", ..." if n > 8 else "")
     lines.append(f"output currents (A){' of vector 0' if batch > 1 else ''}: {shown}")

@@ -93,6 +93,11 @@ CASES = {
     "g-min above g-max": (lambda t: ["--g-min", "1e-3", "--g-max", "1e-4"], "g_min"),
     "negative v-max": (lambda t: ["--v-max", "-1"], "v_max"),
     "unknown backend": (lambda t: ["--backend", "xyce"], "--backend"),
+    "unknown method": (lambda t: ["--method", "lu"], "--method"),
+    "tolerance of 1": (lambda t: ["--tol", "1"], "--tol"),
+    "method with spice": (lambda t: ["--rows", "2", "--backend", "spice", "--method", "direct"], "method"),
+    "weights of a full solution": (lambda t: ["--rows", "2", "--method", "weights"], "outputs_only"),
+    "plot of outputs only": (lambda t: ["--outputs-only", "--plot", str(t / "p.png")], "--outputs-only"),
 }
 
 

@@ -30,6 +30,24 @@ def test_simulate_json_holds_the_api_result(tmp_path):
     assert record["backend"] == "fast" and record["rows"] == 6 and record["batch"] is None
 
 
+def test_simulate_outputs_only_by_each_method_matches_the_full_solution(tmp_path):
+    common = ["simulate", "--rows", "12", "--cols", "9", "--r-wl", "2", "--r-bl", "1", "--batch", "3", "--seed", "5"]
+    full_json = tmp_path / "full.json"
+    invoke(*common, "--json", str(full_json))
+    full = json.loads(full_json.read_text())
+    for method in ("direct", "weights", "iterative"):
+        out, arrays = tmp_path / f"{method}.json", tmp_path / f"{method}.npz"
+        result = invoke(*common, "--outputs-only", "--method", method, "--tol", "1e-12", "--json", str(out),
+                        "--npz", str(arrays))
+        assert f"backend fast ({method})" in result.output and "not computed (outputs only)" in result.output
+        record = json.loads(out.read_text())
+        assert record["method"] == method and record["outputs_only"] and record["power_devices_watts"] is None
+        np.testing.assert_allclose(record["output_currents"], full["output_currents"], rtol=1e-9)
+        np.testing.assert_allclose(record["power_total_watts"], full["power_total_watts"], rtol=1e-9)
+        with np.load(arrays) as saved:
+            assert "output_currents" in saved and "wl_voltages" not in saved
+
+
 def test_compare_json_reports_agreement(tmp_path):
     out = tmp_path / "cmp.json"
     result = invoke(

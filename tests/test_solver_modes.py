@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from collections import OrderedDict
 
 import numpy as np
 import pytest
@@ -15,7 +16,7 @@ import memxbar
 from memxbar.cli import main
 from memxbar.compare import relative_errors
 from memxbar.errors import ConvergenceError, InputError, NotComputedError
-from memxbar.solver import direct
+from memxbar.solver import direct, nodal
 from memxbar.solver.direct import CrossbarSystem, solve_linear
 from memxbar.solver.linalg import factorize, pardiso_available, reduced_couplings
 from memxbar.solver.ordering import nested_dissection
@@ -195,6 +196,22 @@ def test_factorisation_backends_and_ordering_agree() -> None:
         np.testing.assert_allclose(solve(rhs), reference, rtol=1e-10, atol=1e-15)
     with pytest.raises(InputError, match="backend must be one of"):
         factorize(system.a, order, "umfpack")
+
+
+def test_structure_is_shared_by_one_geometry_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(13)
+    first, second = (_crossbar(rng, "per-segment with zeros", 11, 8) for _ in range(2))
+    same_geometry = memxbar.Crossbar(rng.uniform(1e-6, 1e-4, (11, 8)), r_wl=first.r_wl * 2, r_bl=first.r_bl,
+                                     r_driver=first.r_driver, r_sense=first.r_sense)
+    v = rng.uniform(0, 0.5, (11, 2))
+    systems = [CrossbarSystem.build(xbar) for xbar in (first, second, same_geometry)]
+    assert systems[0].pattern._structure is systems[2].pattern._structure
+    assert systems[0].pattern._structure is not systems[1].pattern._structure
+    cached = [memxbar.simulate(xbar, v).output_currents for xbar in (first, second, same_geometry)]
+    monkeypatch.setattr(nodal, "_structures", OrderedDict())
+    for xbar, currents in zip((same_geometry, second, first), reversed(cached), strict=True):
+        nodal._structures.clear()
+        np.testing.assert_array_equal(memxbar.simulate(xbar, v).output_currents, currents)
 
 
 @pytest.mark.skipif(not pardiso_available(), reason="pypardiso (speed extra) not installed")

@@ -112,6 +112,21 @@ def test_cli_gives_one_line_and_exit_code_2(case, tmp_path):
     assert "Traceback" not in result.output
 
 
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["--rows", "3", "-o", "t.txt"], ".npy or .csv"),
+        (["--rows", "3", "--device", "sinh", "-o", "t.npy"], "linear (ohmic) devices"),
+        (["--rows", "3", "--r-wl", "-1", "-o", "t.npy"], "r_wl"),
+    ],
+)
+def test_weights_bad_input_gives_one_line(args, fragment, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["weights", *args])
+    assert result.exit_code == 2 and result.output.count("\n") == 1 and fragment in result.output, result.output
+    assert not (tmp_path / "t.npy").exists()
+
+
 def test_existing_output_is_not_overwritten(tmp_path):
     out = tmp_path / "result.json"
     out.write_text("my precious results")

@@ -48,6 +48,20 @@ def test_simulate_outputs_only_by_each_method_matches_the_full_solution(tmp_path
             assert "output_currents" in saved and "wl_voltages" not in saved
 
 
+def test_weights_file_times_inputs_gives_the_simulated_outputs(tmp_path):
+    common = ["--rows", "7", "--cols", "10", "--r-wl", "1.5", "--r-bl", "0.5", "--r-sense", "2", "--seed", "3"]
+    for name in ("t.npy", "t.csv"):
+        result = invoke("weights", *common, "-o", str(tmp_path / name))
+        assert "effective weights (10, 7) S" in result.output
+    t = np.load(tmp_path / "t.npy")
+    np.testing.assert_array_equal(np.loadtxt(tmp_path / "t.csv", delimiter=","), t)
+    sim = tmp_path / "sim.json"
+    invoke("simulate", *common, "--batch", "4", "--json", str(sim))
+    record = json.loads(sim.read_text())
+    outputs = t @ np.array(record["voltages_volts"])
+    np.testing.assert_allclose(outputs, record["output_currents"], rtol=1e-10)
+
+
 def test_compare_json_reports_agreement(tmp_path):
     out = tmp_path / "cmp.json"
     result = invoke(

@@ -15,6 +15,7 @@ from click.testing import CliRunner
 import memxbar
 from memxbar.cli import main
 from memxbar.compare import relative_errors
+from memxbar.devices import get_model
 from memxbar.errors import ConvergenceError, InputError, NotComputedError
 from memxbar.solver import direct, nodal
 from memxbar.solver.direct import CrossbarSystem, solve_linear
@@ -118,6 +119,9 @@ def test_effective_weights_both_ways(shape: tuple[int, int]) -> None:
     np.testing.assert_allclose(system.effective_weights(), forward, rtol=1e-12, atol=0)
     v = np.eye(shape[0])
     _close(forward, solve_linear(crossbar, v, method="direct").output_currents)
+    nonlinear = memxbar.Crossbar(crossbar.conductances, r_wl=2.0, device=get_model("sinh"))
+    with pytest.raises(ValueError, match="crossbar: effective weights need linear"):
+        memxbar.effective_weights(nonlinear)
     # IR drop only lowers the weights, never raises them above Gᵀ.
     assert np.all(forward <= crossbar.conductances.T * (1 + 1e-12))
 

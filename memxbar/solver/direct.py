@@ -321,15 +321,24 @@ def effective_weights(crossbar: Crossbar) -> np.ndarray:
     """The crossbar's effective weights: the (N, M) matrix T with I_out = T·V, in siemens (S).
 
     T is the IR-drop-distorted counterpart of Gᵀ (equal to it without line resistance),
-    computed exactly by port (Kron) reduction of the nodal equations with min(M, N)
-    solves of one sparse factorisation.
+    computed exactly by port (Kron) reduction of the nodal equations: the Schur complement of
+    one partial factorisation with PARDISO, else min(M, N) solves of one sparse factorisation.
 
     Args:
-        crossbar: The crossbar specification.
+        crossbar: The crossbar specification, with linear (ohmic) devices.
 
     Returns:
         (N, M) array T in siemens.
+
+    Raises:
+        InputError: If ``crossbar`` is not a Crossbar, or its devices are nonlinear (their
+            output currents are not a linear map of the inputs).
     """
     if not isinstance(crossbar, Crossbar):
         raise InputError(f"crossbar must be a memxbar.Crossbar, got {type(crossbar).__name__}")
+    if not crossbar.device.linear:
+        raise InputError(
+            f"crossbar: effective weights need linear (ohmic) devices; {crossbar.device.name} devices make the "
+            "output currents a nonlinear function of the inputs"
+        )
     return CrossbarSystem.build(crossbar).effective_weights()

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 import memxbar
 from memxbar.cli import main
 from memxbar.generate import random_conductances, random_inputs
+from memxbar.solver.linalg import pardiso_available
 
 
 def invoke(*args: str):
@@ -141,6 +142,7 @@ def test_netlist_to_stdout_and_doctor():
     assert result.output.startswith("* memxbar crossbar") and result.output.rstrip().endswith(".end")
     doctor = invoke("doctor")
     assert re.search(r"ngspice\s+\d+ \(ok\)", doctor.output) and re.search(r"KLU\s+yes", doctor.output)
+    assert re.search(r"PARDISO\s+" + ("yes" if pardiso_available() else "no"), doctor.output)
 
 
 def test_force_overwrites_only_when_asked(tmp_path):

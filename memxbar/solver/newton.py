@@ -127,9 +127,11 @@ class _System:
                 f"{self.crossbar.device!r} (largest device voltage {np.abs(v_dev).max():.3g} V); "
                 "lower the input voltages"
             )
-        # Monotonic devices (every slope > 0) keep the Jacobian a positive definite nodal matrix.
+        # With no negative slope the Jacobian is the nodal matrix of passive devices (a zero slope
+        # is an open device), positive definite since every node reaches a source or the ground
+        # through line resistances.
         jacobian = self.pattern.matrices(slope)[0]
-        return -factorize(jacobian, self.pattern.ordering, positive_definite=bool((slope > 0).all()))(f)
+        return -factorize(jacobian, self.pattern.ordering, positive_definite=bool((slope >= 0).all()))(f)
 
 
 def _norms(f: np.ndarray) -> np.ndarray:

@@ -52,7 +52,7 @@ def solution_record(solution: Solution) -> dict[str, Any]:
         "relative_deviation": solution.relative_deviation,
         "input_currents": solution.input_currents,
         "method": solution.method,
-        "outputs_only": solution.wl_voltages is None,
+        "outputs_only": solution.outputs_only,
     }
     device_voltages = _kept(solution, "device_voltages")
     record["max_device_voltage_volts"] = None if device_voltages is None else float(np.abs(device_voltages).max())

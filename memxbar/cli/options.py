@@ -174,7 +174,7 @@ class Problem:
     """(M,) for one input vector, (M, B) for a batch, in volts (V)."""
 
 
-def build_problem(
+def build_crossbar(
     rows: int | None,
     cols: int | None,
     g_min: float,
@@ -187,11 +187,8 @@ def build_problem(
     r_sense: Any,
     device: str,
     device_params: tuple[tuple[str, Any], ...],
-    inputs_file: str | None,
-    v_max: float,
-    batch: int,
-) -> Problem:
-    """Turn the crossbar and input options into a :class:`Problem`."""
+) -> Crossbar:
+    """Turn the crossbar options into a :class:`~memxbar.crossbar.Crossbar`."""
     if conductances_file is not None:
         g = read_array(conductances_file, "--conductances")
         if g.ndim != 2:
@@ -202,7 +199,12 @@ def build_problem(
     else:
         g = random_conductances(rows or 32, cols or 32, g_min, g_max, seed)
     model = build_device(device, device_params)
-    crossbar = Crossbar(g, r_wl=r_wl, r_bl=r_bl, r_driver=r_driver, r_sense=r_sense, device=model)
+    return Crossbar(g, r_wl=r_wl, r_bl=r_bl, r_driver=r_driver, r_sense=r_sense, device=model)
+
+
+def build_problem(inputs_file: str | None, v_max: float, batch: int, seed: int, **crossbar_args: Any) -> Problem:
+    """Turn the crossbar and input options into a :class:`Problem`."""
+    crossbar = build_crossbar(seed=seed, **crossbar_args)
     if inputs_file is not None:
         voltages = read_array(inputs_file, "--inputs")
         if voltages.ndim == 2 and voltages.shape in ((1, crossbar.rows), (crossbar.rows, 1)):
@@ -218,26 +220,34 @@ def build_problem(
     return Problem(crossbar, voltages)
 
 
+CROSSBAR_ARGUMENTS = (
+    "rows",
+    "cols",
+    "g_min",
+    "g_max",
+    "seed",
+    "conductances_file",
+    "r_wl",
+    "r_bl",
+    "r_driver",
+    "r_sense",
+    "device",
+    "device_params",
+)
+"""Keyword arguments that :data:`crossbar_options` gives a command."""
+
+INPUT_ARGUMENTS = ("inputs_file", "v_max", "batch")
+"""Keyword arguments that :data:`input_options` gives a command."""
+
+
+def crossbar_arguments(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Pop the crossbar options out of a command's keyword arguments."""
+    return {name: kwargs.pop(name) for name in CROSSBAR_ARGUMENTS}
+
+
 def problem_arguments(kwargs: dict[str, Any]) -> dict[str, Any]:
     """Pop the crossbar and input options out of a command's keyword arguments."""
-    names = (
-        "rows",
-        "cols",
-        "g_min",
-        "g_max",
-        "seed",
-        "conductances_file",
-        "r_wl",
-        "r_bl",
-        "r_driver",
-        "r_sense",
-        "device",
-        "device_params",
-        "inputs_file",
-        "v_max",
-        "batch",
-    )
-    return {name: kwargs.pop(name) for name in names}
+    return {name: kwargs.pop(name) for name in CROSSBAR_ARGUMENTS + INPUT_ARGUMENTS}
 
 
 def output_path(path: str | None, force: bool, option: str) -> Path | None:

@@ -84,8 +84,7 @@ def simulate_command(
     npz_path = output_path(npz_file, force, "--npz")
     plot_path = output_path(plot_file, force, "--plot")
     problem = build_problem(**problem_arguments(kwargs))
-    fast_options = {"method": method, "outputs_only": outputs_only, "tol": tol}
-    solution = simulate(problem.crossbar, problem.voltages, backend, **fast_options)
+    solution = simulate(problem.crossbar, problem.voltages, backend, outputs_only=outputs_only, method=method, tol=tol)
     click.echo(solution_summary(solution))
     if json_path:
         write_json(solution_record(solution), json_path)

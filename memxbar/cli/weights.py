@@ -8,7 +8,7 @@ from typing import Any
 import click
 import numpy as np
 
-from memxbar.cli.options import build_problem, crossbar_options, force_option, output_path, problem_arguments
+from memxbar.cli.options import build_crossbar, crossbar_arguments, crossbar_options, force_option, output_path
 from memxbar.errors import InputError
 from memxbar.solver.direct import effective_weights
 
@@ -32,8 +32,7 @@ def weights_command(output_file: str, force: bool, **kwargs: Any) -> None:
     if not output_file.lower().endswith(FORMATS):
         raise InputError(f"--output: {output_file} must end in .npy or .csv")
     path = output_path(output_file, force, "--output")
-    problem = build_problem(**problem_arguments({**kwargs, "inputs_file": None, "v_max": 0.5, "batch": 1}))
-    crossbar = problem.crossbar
+    crossbar = build_crossbar(**crossbar_arguments(kwargs))
     start = time.perf_counter()
     t = effective_weights(crossbar)
     seconds = time.perf_counter() - start

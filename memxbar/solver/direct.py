@@ -6,8 +6,9 @@ Three methods share one assembled system (:class:`CrossbarSystem`):
   input vectors in chunks, keeping memory bounded; gives every node voltage (full
   solutions of small batches refined by one step of iterative refinement).
 - ``"weights"``: port (Kron) reduction. The N×M effective-weight matrix T with
-  I_out = T·V (and the M×M input admittance) cost M solves, after which each input
-  vector is one small matrix product: the choice for outputs of large batches.
+  I_out = T·V (and the M×M input admittance) cost one partial factorisation with PARDISO,
+  else M solves, after which each input vector is one small matrix product: the choice
+  for outputs of large batches.
 - ``"iterative"``: conjugate gradients preconditioned by line solves
   (:mod:`memxbar.solver.iterative`), for arrays whose factor would not fit in memory.
 
@@ -78,7 +79,6 @@ of a factorisation (measured: 1024×1024 3.5 s and 0.8 GiB against 5 s and 1.7 G
 
 ITERATIVE_BATCH = 2
 """Largest batch ``"auto"`` solves iteratively when a factorisation fits in memory."""
-
 
 WEIGHTS_BATCH = 48
 """Batch from which ``"auto"`` gives outputs by the effective weights when they come from one
@@ -165,9 +165,8 @@ class CrossbarSystem:
         rhs = -(self.s @ v)
         if method == "iterative":
             n_word = int(self.topology.wl_node[self.topology.wl_node < self.n].max(initial=-1)) + 1
-            watch = sp.vstack([self.ports.out_x, self.ports.in_x]).tocsr()
-            offset = np.concatenate([self.ports.out_v @ v, self.ports.in_v @ v])
-            return solve_cg(self.a, rhs, n_word, watch, offset, tol, maxiter)
+            offset = self.ports.port_v @ v
+            return solve_cg(self.a, rhs, n_word, self.ports.port_x, offset, tol, maxiter)
         x = self.solve(rhs)
         return x + self.solve(rhs - self.a @ x) if refine else x
 
@@ -188,7 +187,7 @@ class CrossbarSystem:
         m, n_cols = self.crossbar.shape
         t = self.ports.out_v.toarray()
         y = self.ports.in_v.toarray()
-        reduced = self._reduced(sp.vstack([self.ports.out_x, self.ports.in_x], format="csr"))
+        reduced = self._reduced(self.ports.port_x)
         if reduced is not None:
             return t - reduced[:n_cols], y - reduced[n_cols:]
         for cols in _chunks(m, self.n):

@@ -22,6 +22,7 @@ import os
 import sys
 import weakref
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -63,12 +64,18 @@ def _pardiso_loaded() -> bool:
     return "pypardiso" in sys.modules
 
 
-def _pardiso(a: sp.csc_matrix, ordering: np.ndarray | None) -> Callable[[np.ndarray], np.ndarray]:
+def _pardiso_solver(mtype: int) -> Any:
+    """A new ``pypardiso`` solver for matrices of PARDISO type ``mtype``."""
     import pypardiso
 
-    solver = pypardiso.PyPardisoSolver(mtype=2)  # real symmetric positive definite
+    solver = pypardiso.PyPardisoSolver(mtype=mtype)
     # pypardiso searches the Python prefix for MKL on every new solver (~0.2 s) unless told.
     os.environ.setdefault("PYPARDISO_MKL_RT", solver.libmkl._name)
+    return solver
+
+
+def _pardiso(a: sp.csc_matrix, ordering: np.ndarray | None) -> Callable[[np.ndarray], np.ndarray]:
+    solver = _pardiso_solver(mtype=2)  # real symmetric positive definite
     if ordering is not None:
         solver.set_iparm(1, 1)  # the iparm values below are ours, not MKL's defaults
         solver.set_iparm(2, 0)
@@ -136,10 +143,8 @@ def reduced_couplings(a: sp.csc_matrix, c: sp.csc_matrix) -> np.ndarray | None:
     """
     if not pardiso_available():
         return None
-    import pypardiso
-
     n, k = c.shape
-    solver = pypardiso.PyPardisoSolver(mtype=-2)  # real symmetric indefinite: K is not positive definite
+    solver = _pardiso_solver(mtype=-2)  # real symmetric indefinite: K is not positive definite
     # pypardiso has no public call for a Schur complement; its low-level call (pypardiso 0.4)
     # is used, and a pypardiso without it means solves instead.
     call = getattr(solver, "_call_pardiso", None)
@@ -148,7 +153,6 @@ def reduced_couplings(a: sp.csc_matrix, c: sp.csc_matrix) -> np.ndarray | None:
     kept = sp.identity(k, format="csc")
     upper = sp.triu(sp.bmat([[a, c], [None, kept]], format="csr"), format="csr")
     upper.sort_indices()
-    os.environ.setdefault("PYPARDISO_MKL_RT", solver.libmkl._name)
     for index, value in ((1, 1), (2, 2), (10, 13), (21, 1), (36, 1)):
         solver.set_iparm(index, value)  # ours, METIS order, pivot perturbation 1e-13, Bunch–Kaufman, Schur
     # PARDISO overwrites perm with its own order, so the mask is made afresh for every call.

@@ -10,6 +10,7 @@ join a source or the ground directly; the maps include those terms.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import scipy.sparse as sp
@@ -30,6 +31,16 @@ class PortMap:
     """(M, n) input currents per unknown node voltage (S)."""
     in_v: sp.csr_matrix
     """(M, M) input currents per source voltage (S)."""
+
+    @cached_property
+    def port_x(self) -> sp.csr_matrix:
+        """(N + M, n) output then input currents per unknown node voltage (S)."""
+        return sp.vstack([self.out_x, self.in_x], format="csr")
+
+    @cached_property
+    def port_v(self) -> sp.csr_matrix:
+        """(N + M, M) output then input currents per source voltage (S)."""
+        return sp.vstack([self.out_v, self.in_v], format="csr")
 
     def currents(self, x: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(N, B) output and (M, B) input currents (A) for node voltages x and inputs v (V)."""

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from memxbar.circuit.cells import Cell, as_cell
 from memxbar.devices.base import DeviceModel
 from memxbar.devices.registry import as_model
 from memxbar.errors import InputError
@@ -50,6 +51,10 @@ class Crossbar:
     the model's ``conductance_meaning`` says which conductance that is (for ohmic devices,
     simply I/V)."""
 
+    cell: Cell | str = "1r"
+    """What sits at each crosspoint (see :mod:`memxbar.circuit.cells`): ``"1r"`` (the memristor alone,
+    the default), ``"1t1r"`` or ``"1s1r"``, or a cell instance with its parameters."""
+
     shape: tuple[int, int] = field(init=False)
     """(M, N): number of word lines (rows, inputs) and bit lines (columns, outputs)."""
 
@@ -74,6 +79,7 @@ class Crossbar:
         device = as_model(self.device)
         device.check_shape((m, n))
         object.__setattr__(self, "device", device)
+        object.__setattr__(self, "cell", as_cell(self.cell))
 
     @property
     def rows(self) -> int:

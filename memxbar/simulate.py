@@ -1,23 +1,106 @@
-"""One entry point for every backend: ``simulate(crossbar, voltages, backend=...)``."""
+"""One entry point for every backend: ``simulate(crossbar, voltages, backend=..., bias...)``.
+
+A backend is a :class:`Backend`: a name, the options it takes (a frozen dataclass validated once)
+and a function that solves a compiled circuit under a bias. ``simulate`` validates the bias,
+compiles the circuit once and hands both to the backend; it knows no backend by name.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from types import MappingProxyType
+from typing import Any
 
 import numpy as np
 
+from memxbar.circuit.bias import Bias, make_bias
+from memxbar.circuit.compile import Circuit, compile_circuit
 from memxbar.crossbar import Crossbar
 from memxbar.errors import InputError
 from memxbar.solution import Solution
-from memxbar.solver.fast import solve_fast
-from memxbar.solver.iterative import DEFAULT_TOL
-from memxbar.spice.backend import solve_spice
+from memxbar.solver.options import FastOptions
 
-BACKENDS: dict[str, Callable[[Crossbar, np.ndarray], Solution]] = {
-    "fast": solve_fast,
-    "spice": solve_spice,
-}
-"""Backend name → solver taking (crossbar, voltages) and returning a :class:`Solution`."""
+
+@dataclass(frozen=True)
+class SpiceOptions:
+    """The ngspice backend takes no options (its tolerances are in the netlist)."""
+
+
+def _solve_fast(crossbar: Crossbar, circuit: Circuit, bias: Bias, options: FastOptions) -> Solution:
+    from memxbar.solver.direct import solve_linear_circuit
+    from memxbar.solver.newton import solve_newton
+
+    if circuit.linear:
+        return solve_linear_circuit(crossbar, circuit, bias, options)
+    if options.method not in ("auto", "direct") or options.outputs_only or options != FastOptions(
+            method=options.method):
+        raise InputError(
+            f"method={options.method!r}, outputs_only and tol apply to linear (ohmic, 1r) crossbars; "
+            f"{crossbar.device.name} devices in {crossbar.cell.name} cells are solved by Newton's method: leave "
+            "them at their defaults"
+        )
+    return solve_newton(crossbar, bias, circuit)
+
+
+def _solve_spice(crossbar: Crossbar, circuit: Circuit, bias: Bias, options: SpiceOptions) -> Solution:
+    from memxbar.solver.newton import _gates
+    from memxbar.spice.backend import solve_spice_circuit
+
+    known = circuit.known_voltages(bias.wl_voltages, bias.bl_voltages, _gates(crossbar, bias))
+    return solve_spice_circuit(crossbar, circuit, bias, known)
+
+
+@dataclass(frozen=True)
+class Backend:
+    """A way of solving a compiled circuit."""
+
+    name: str
+    """Name (what ``backend=`` takes)."""
+    options: type
+    """Frozen dataclass of the options it takes; its fields are keyword arguments of :func:`simulate`."""
+    solve: Callable[[Crossbar, Circuit, Bias, Any], Solution]
+    """Solver of (crossbar, circuit, bias, options)."""
+    summary: str
+    """What it is, in one line."""
+
+
+BACKENDS: Mapping[str, Backend] = MappingProxyType({
+    "fast": Backend("fast", FastOptions, _solve_fast, "exact sparse nodal analysis in NumPy/SciPy"),
+    "spice": Backend("spice", SpiceOptions, _solve_spice, "ngspice through its shared library"),
+})
+"""Backends by name."""
+
+
+def backend_options(backend: str, given: Mapping[str, Any]) -> Any:
+    """The options object of ``backend`` from keyword arguments; arguments it does not take must be
+    at the defaults of the backends that do.
+
+    Raises:
+        InputError: If the backend is unknown or an option does not apply to it.
+    """
+    try:
+        chosen = BACKENDS[backend]
+    except (KeyError, TypeError):
+        raise InputError(f"backend must be one of {', '.join(map(repr, BACKENDS))}, got {backend!r}") from None
+    own = {f.name for f in fields(chosen.options)}
+    for name, value in given.items():
+        if name in own:
+            continue
+        defaults = [f.default for other in BACKENDS.values() for f in fields(other.options) if f.name == name]
+        if not defaults:
+            raise InputError(f"{name} is not an option of any backend")
+        if not all(_same(value, d) for d in defaults):
+            owners = [b.name for b in BACKENDS.values() if name in {f.name for f in fields(b.options)}]
+            raise InputError(f"{name} applies to the {'/'.join(owners)} backend only; drop it for backend={backend!r}")
+    return chosen.options(**{name: value for name, value in given.items() if name in own})
+
+
+def _same(value: Any, default: Any) -> bool:
+    try:
+        return bool(value == default)
+    except (TypeError, ValueError):
+        return False
 
 
 def simulate(
@@ -25,43 +108,40 @@ def simulate(
     voltages: np.ndarray,
     backend: str = "fast",
     *,
-    outputs_only: bool = False,
-    method: str = "auto",
-    tol: float = DEFAULT_TOL,
+    bl_voltages: object = 0.0,
+    floating_wl: object = None,
+    floating_bl: object = None,
+    gate_voltages: object = None,
+    **options: Any,
 ) -> Solution:
-    """Solve a crossbar for one input vector or a batch.
+    """Solve a crossbar for one bias vector or a batch.
 
     Args:
         crossbar: The crossbar specification.
-        voltages: (M,) or (M, B) input voltages in volts (V).
+        voltages: (M,) or (M, B) word-line terminal voltages in volts (V); 0 for floating lines.
         backend: ``"fast"`` (exact sparse nodal analysis in NumPy/SciPy, with Newton's method
-            for nonlinear devices) or ``"spice"``
-            (ngspice through its shared library).
-        outputs_only: Fast backend: keep only the output and input currents, not the node
-            voltages (their fields are then None); much faster for large batches.
-        method: Fast backend: ``"auto"`` (by size and by what was asked), ``"direct"``
-            (sparse factorisation), ``"weights"`` (effective weights T, then T·V; needs
-            ``outputs_only``) or ``"iterative"`` (preconditioned conjugate gradients).
-        tol: Fast backend, iterative method: relative error (estimated) of node voltages and
-            output currents at which it stops.
+            for nonlinear elements) or ``"spice"`` (ngspice through its shared library).
+        bl_voltages: Bit-line terminal voltages (V): a number, (N,) or (N, B); 0 V is the virtual
+            ground of a sense amplifier.
+        floating_wl: (M,) boolean mask of word lines whose terminal is left open, or None.
+        floating_bl: (N,) boolean mask of bit lines whose terminal is left open, or None.
+        gate_voltages: Select-line voltages (V) of 1T1R cells: a number, (M,) or (M, B); None for the
+            cell's default (every transistor on).
+        **options: The backend's options (:class:`~memxbar.solver.options.FastOptions` for ``"fast"``:
+            ``outputs_only``, ``method``, ``tol``, ``maxiter``).
 
     Returns:
         The :class:`Solution`; its shapes follow ``voltages``.
 
     Raises:
         InputError: If an argument is invalid; the message names it.
-        ConvergenceError: If the iterative method does not reach ``tol``.
+        ConvergenceError: If an iterative or Newton solve does not reach its tolerance.
     """
     if not isinstance(crossbar, Crossbar):
         raise InputError(f"crossbar must be a memxbar.Crossbar, got {type(crossbar).__name__}")
-    try:
-        solver = BACKENDS[backend]
-    except (KeyError, TypeError):
-        raise InputError(f"backend must be one of {', '.join(map(repr, BACKENDS))}, got {backend!r}") from None
-    if backend != "fast":
-        for name, value, default in (("outputs_only", outputs_only, False), ("method", method, "auto"),
-                                     ("tol", tol, DEFAULT_TOL)):
-            if value != default:
-                raise InputError(f"{name} applies to the fast backend only; drop it for backend={backend!r}")
-        return solver(crossbar, voltages)
-    return solver(crossbar, voltages, outputs_only=outputs_only, method=method, tol=tol)
+    chosen = backend_options(backend, options)
+    if gate_voltages is not None and not crossbar.cell.gated:
+        raise InputError(f"gate_voltages apply to cells with an access transistor; cell {crossbar.cell.name} has none")
+    bias = make_bias(crossbar.shape, voltages, bl_voltages, floating_wl, floating_bl, gate_voltages)
+    circuit = compile_circuit(crossbar, bias.floating_wl, bias.floating_bl)
+    return BACKENDS[backend].solve(crossbar, circuit, bias, chosen)

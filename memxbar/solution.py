@@ -1,117 +1,90 @@
-"""The result of a crossbar simulation, the same type whichever backend produced it."""
+"""The result of a crossbar simulation, the same type whichever backend produced it.
+
+:func:`assemble_solution` builds every :class:`Solution` from the solved node voltages and the
+compiled circuit's element arrays, for every backend: device voltages and currents from the device
+model at the solved voltages, the current of every driven terminal, and power per element class.
+"""
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
 
+from memxbar.circuit.bias import Bias
+from memxbar.circuit.compile import Circuit
+from memxbar.circuit.elements import Resistors
 from memxbar.crossbar import Crossbar
 from memxbar.errors import NotComputedError
+
+POWER_CLASSES = ("devices", "word_lines", "bit_lines", "access", "drivers", "sense")
+"""Element classes whose dissipated power a solution reports (``power_<class>``)."""
 
 
 @dataclass(frozen=True, eq=False)
 class Solution:
     """Currents, voltages and power of a solved crossbar.
 
-    Shapes follow the input: for voltages of shape (M,) every array below is unbatched,
-    for (M, B) it gains a trailing batch axis of length B, and per-vector scalars such
-    as the powers become (B,) arrays. Units are SI: V, A, W, s.
+    Shapes follow the input: for voltages of shape (M,) every array below is unbatched, for (M, B)
+    it gains a trailing batch axis of length B, and per-vector scalars such as the powers become
+    (B,) arrays. Units are SI: V, A, W, s. Currents of floating terminals are NaN.
 
-    Powers are derived from the device currents by Kirchhoff's current law: the current
-    in word-line segment [i, j] is the sum of the device currents at and to the right of
-    column j, and the current in bit-line segment [i, j] is the sum of the device
-    currents at and above row i.
-
-    An *outputs-only* solution (``simulate(..., outputs_only=True)``) keeps no node
-    voltages: ``wl_voltages``, ``bl_voltages`` and ``device_currents`` are None, and so
-    ``device_voltages``, ``power_devices``, ``power_word_lines`` and ``power_bit_lines``
-    raise :class:`~memxbar.errors.NotComputedError`. Its output and input currents, and so
-    ``power_drivers``, ``power_sense`` and ``power_total``, are exact.
+    An *outputs-only* solution (``simulate(..., outputs_only=True)``) keeps no node voltages:
+    ``wl_voltages``, ``bl_voltages``, ``device_voltages`` and ``device_currents`` are None, and the
+    powers of element classes raise :class:`~memxbar.errors.NotComputedError`. Its terminal currents,
+    and so ``power_drivers``, ``power_sense`` and ``power_total``, are exact.
     """
 
     crossbar: Crossbar
     """The simulated crossbar."""
     voltages: np.ndarray
-    """(M,) or (M, B) input voltages in volts (V)."""
+    """(M,) or (M, B) word-line terminal voltages in volts (V) (0 where floating)."""
     output_currents: np.ndarray
-    """(N,) or (N, B) currents in amperes (A) flowing from each bit line into its virtual ground."""
+    """(N,) or (N, B) currents in amperes (A) flowing from each bit line into its terminal (the virtual
+    ground of a sense amplifier when it is held at 0 V); NaN where the bit line floats."""
+    input_currents: np.ndarray
+    """(M,) or (M, B) currents in amperes (A) each word-line terminal delivers into its line; NaN where
+    the word line floats."""
     wl_voltages: np.ndarray | None
     """(M, N[, B]) word-line node voltages W[i, j] in volts (V); None if outputs-only."""
     bl_voltages: np.ndarray | None
     """(M, N[, B]) bit-line node voltages B[i, j] in volts (V); None if outputs-only."""
+    memristor_voltages: np.ndarray | None
+    """(M, N[, B]) voltage across each memristor (its word-line side minus its bit-line side; for cells
+    with an access device, across the memristor alone), in volts (V); None if outputs-only (then
+    :attr:`device_voltages` raises)."""
     device_currents: np.ndarray | None
-    """(M, N[, B]) current through each device from word line to bit line, in amperes (A);
-    None if outputs-only."""
+    """(M, N[, B]) current through each memristor towards the bit line, in amperes (A); None if
+    outputs-only."""
     backend: str
     """Name of the backend that produced this solution (``"fast"`` or ``"spice"``)."""
     wall_time: float
     """Wall-clock time the backend took, in seconds (s)."""
+    bias: Bias | None = None
+    """The terminal conditions that were solved."""
     method: str | None = None
     """How the fast backend solved: ``"direct"`` (sparse factorisation), ``"weights"``
-    (effective weights T, then T·V) or ``"iterative"`` (conjugate gradients); None for ngspice."""
-    source_currents: np.ndarray | None = None
-    """(M,) or (M, B) input currents in amperes (A) computed directly by the solver; used
-    by outputs-only solutions, which have no device currents to sum."""
+    (effective weights, then one product per vector), ``"iterative"`` (conjugate gradients) or
+    ``"newton"``; None for ngspice."""
     phase_times: dict[str, float] | None = None
-    """Wall time of each phase of the backend in seconds (s), where it reports them: the
-    ngspice backend's ``netlist`` (writing it), ``load`` (handing it to ngspice), ``parse``
-    (ngspice parsing it), ``run`` (ngspice's analyses) and ``read`` (reading results back)."""
+    """Wall time of each phase of the backend in seconds (s), where it reports them: the ngspice
+    backend's ``netlist`` (writing it), ``load`` (handing it to ngspice), ``parse`` (ngspice parsing
+    it), ``run`` (ngspice's analyses) and ``read`` (reading results back)."""
+    circuit: Circuit | None = field(default=None, repr=False)
+    """The compiled circuit that was solved."""
+    node_voltages: np.ndarray | None = field(default=None, repr=False)
+    """(n_nodes, B) voltage of every node of ``circuit`` in volts (V); None if outputs-only."""
+    source_powers: np.ndarray | None = field(default=None, repr=False)
+    """(B,) power delivered by all sources, Σ u·I, in watts (W)."""
+    element_powers: dict[str, np.ndarray] | None = field(default=None, repr=False)
+    """(B,) power dissipated per element class (W); None if outputs-only."""
 
     @property
     def outputs_only(self) -> bool:
-        """Whether this solution keeps only port currents, no node voltages."""
-        return self.device_currents is None
-
-    def _nodes(self, quantity: str) -> None:
-        if self.outputs_only:
-            raise NotComputedError(
-                f"{quantity} needs node voltages, which an outputs-only solution does not keep; "
-                "simulate with outputs_only=False"
-            )
-
-    @classmethod
-    def from_node_voltages(
-        cls,
-        crossbar: Crossbar,
-        voltages: np.ndarray,
-        batched: bool,
-        wl_voltages: np.ndarray,
-        bl_voltages: np.ndarray,
-        backend: str,
-        start: float,
-        output_currents: np.ndarray | None = None,
-        phase_times: dict[str, float] | None = None,
-    ) -> Solution:
-        """Assemble a solution from solved node voltages, taking device currents from the device model.
-
-        Args:
-            crossbar: The solved crossbar.
-            voltages: (M, B) input voltages in volts (V).
-            batched: Whether the caller gave a batch; if not, the batch axis (B = 1) is dropped.
-            wl_voltages: (M, N, B) word-line node voltages (V).
-            bl_voltages: (M, N, B) bit-line node voltages (V).
-            backend: Name of the backend.
-            start: ``time.perf_counter()`` when the backend started.
-            output_currents: (N, B) measured output currents (A); by default the column sums
-                of the device currents (Kirchhoff's current law at each sense node).
-            phase_times: Wall time of each phase of the backend, in seconds (s).
-        """
-        i_dev = crossbar.device.current(wl_voltages - bl_voltages, crossbar.conductances)
-        i_out = i_dev.sum(axis=0) if output_currents is None else output_currents
-        arrays = {
-            "voltages": voltages,
-            "output_currents": i_out,
-            "wl_voltages": wl_voltages,
-            "bl_voltages": bl_voltages,
-            "device_currents": i_dev,
-        }
-        if not batched:
-            arrays = {name: array[..., 0] for name, array in arrays.items()}
-        return cls(crossbar=crossbar, backend=backend, wall_time=time.perf_counter() - start,
-                   phase_times=phase_times, **arrays)
+        """Whether this solution keeps only terminal currents, no node voltages."""
+        return self.node_voltages is None
 
     @property
     def batched(self) -> bool:
@@ -125,23 +98,6 @@ class Solution:
         return array if self.batched else array[..., None]
 
     @cached_property
-    def device_voltages(self) -> np.ndarray:
-        """(M, N[, B]) voltage across each device, W[i, j] − B[i, j], in volts (V)."""
-        self._nodes("device_voltages")
-        return self.wl_voltages - self.bl_voltages
-
-    @cached_property
-    def input_currents(self) -> np.ndarray:
-        """(M,) or (M, B) current delivered by each word-line source, in amperes (A)."""
-        if self.device_currents is None:
-            if self.source_currents is None:
-                raise NotComputedError(
-                    "input_currents were not computed by this solver; simulate with outputs_only=False"
-                )
-            return self.source_currents
-        return self.device_currents.sum(axis=1)
-
-    @cached_property
     def ideal_currents(self) -> np.ndarray:
         """(N,) or (N, B) ideal output currents Gᵀ·V in amperes (A), without line resistance."""
         return self.crossbar.ideal_currents(self.voltages)
@@ -153,54 +109,211 @@ class Solution:
 
     @cached_property
     def relative_deviation(self) -> np.ndarray | float:
-        """Per input vector: max_j |I_j − (GᵀV)_j| / max_j |(GᵀV)_j| (dimensionless).
+        """Per input vector: max_j |I_j − (GᵀV)_j| / max_j |(GᵀV)_j| over driven bit lines (dimensionless).
 
         NaN for an input vector whose ideal currents are all zero.
         """
-        dev = np.abs(self._batched(self.deviation)).max(axis=0)
+        dev = np.nan_to_num(np.abs(self._batched(self.deviation)), nan=0.0).max(axis=0)
         ref = np.abs(self._batched(self.ideal_currents)).max(axis=0)
         with np.errstate(invalid="ignore", divide="ignore"):
             return self._per_vector(np.where(ref > 0, dev / np.where(ref > 0, ref, 1.0), np.nan))
 
-    @cached_property
-    def power_devices(self) -> np.ndarray | float:
-        """Power dissipated in all devices, per input vector, in watts (W)."""
-        self._nodes("power_devices")
-        p = self._batched(self.device_voltages * self.device_currents)
-        return self._per_vector(p.sum(axis=(0, 1)))
+    def _power(self, name: str) -> np.ndarray | float:
+        if self.element_powers is None:
+            raise NotComputedError(
+                f"power_{name} needs node voltages, which an outputs-only solution does not keep; "
+                "simulate with outputs_only=False"
+            )
+        return self._per_vector(self.element_powers[name])
 
-    @cached_property
+    @property
+    def power_devices(self) -> np.ndarray | float:
+        """Power dissipated in all memristors, per input vector, in watts (W)."""
+        return self._power("devices")
+
+    @property
     def power_word_lines(self) -> np.ndarray | float:
         """Power dissipated in all word-line segments, per input vector, in watts (W)."""
-        self._nodes("power_word_lines")
-        i_dev = self._batched(self.device_currents)
-        i_seg = np.flip(np.cumsum(np.flip(i_dev, axis=1), axis=1), axis=1)
-        return self._per_vector(np.einsum("ij,ijb->b", self.crossbar.r_wl, i_seg**2))
+        return self._power("word_lines")
 
-    @cached_property
+    @property
     def power_bit_lines(self) -> np.ndarray | float:
         """Power dissipated in all bit-line segments, per input vector, in watts (W)."""
-        self._nodes("power_bit_lines")
-        i_seg = np.cumsum(self._batched(self.device_currents), axis=0)
-        return self._per_vector(np.einsum("ij,ijb->b", self.crossbar.r_bl, i_seg**2))
+        return self._power("bit_lines")
+
+    @property
+    def power_access(self) -> np.ndarray | float:
+        """Power dissipated in the cells' access devices (transistors, selectors), per vector, in watts (W)."""
+        return self._power("access")
 
     @cached_property
     def power_drivers(self) -> np.ndarray | float:
         """Power dissipated in the driver output resistances, per input vector, in watts (W)."""
-        i_in = self._batched(self.input_currents)
+        i_in = np.nan_to_num(self._batched(self.input_currents), nan=0.0)
         return self._per_vector(np.einsum("i,ib->b", self.crossbar.r_driver, i_in**2))
 
     @cached_property
     def power_sense(self) -> np.ndarray | float:
         """Power dissipated in the sense-amplifier input resistances, per input vector, in watts (W)."""
-        i_out = self._batched(self.output_currents)
+        i_out = np.nan_to_num(self._batched(self.output_currents), nan=0.0)
         return self._per_vector(np.einsum("j,jb->b", self.crossbar.r_sense, i_out**2))
 
-    @cached_property
-    def power_total(self) -> np.ndarray | float:
-        """Power delivered by all sources, Σ_i V_i·I_in,i, per input vector, in watts (W).
+    @property
+    def device_voltages(self) -> np.ndarray:
+        """(M, N[, B]) voltage across each memristor in volts (V) (see :attr:`memristor_voltages`).
 
-        Equals the sum of the dissipated powers above, up to solver precision.
+        Raises:
+            NotComputedError: For an outputs-only solution.
         """
-        p = self._batched(self.voltages) * self._batched(self.input_currents)
-        return self._per_vector(p.sum(axis=0))
+        if self.memristor_voltages is None:
+            raise NotComputedError("device_voltages needs node voltages, which an outputs-only solution does not "
+                                   "keep; simulate with outputs_only=False")
+        return self.memristor_voltages
+
+    @property
+    def power_total(self) -> np.ndarray | float:
+        """Power delivered by all sources, Σ u·I over every driven terminal and select line, per input
+        vector, in watts (W). Equals the sum of the dissipated powers above, up to solver precision."""
+        return self._per_vector(self.source_powers)
+
+
+def source_power(bias: Bias, input_currents: np.ndarray, output_currents: np.ndarray) -> np.ndarray:
+    """(B,) power delivered by the terminals (W): Σ V_wl·I_in − Σ V_bl·I_out over driven lines."""
+    delivered = np.nan_to_num(bias.wl_voltages * input_currents, nan=0.0).sum(axis=0)
+    return delivered - np.nan_to_num(bias.bl_voltages * output_currents, nan=0.0).sum(axis=0)
+
+
+def terminal_currents(circuit: Circuit, source: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(M, B) input and (N, B) output currents (A, NaN where floating) from the (K, B) currents the
+    known nodes' sources deliver (in :meth:`~memxbar.circuit.compile.Circuit.known_voltages` order)."""
+    m, n = circuit.shape
+    batch = source.shape[1]
+    i_in = np.full((m, batch), np.nan)
+    i_out = np.full((n, batch), np.nan)
+    md, nd = int(circuit.driven_wl.sum()), int(circuit.driven_bl.sum())
+    i_in[circuit.driven_wl] = source[:md]
+    i_out[circuit.driven_bl] = -source[md:md + nd]
+    return i_in, i_out
+
+
+def _link_currents(circuit: Circuit, nodes: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """(n_nodes, B) current from every node into the elements that are not line resistors, and the
+    power of those elements per class."""
+    currents = np.zeros_like(nodes)
+    powers: dict[str, np.ndarray] = {}
+    for group in circuit.groups:
+        if isinstance(group, Resistors):
+            continue
+        v = nodes[group.nodes]
+        i, _ = group.evaluate(v)
+        flat = group.nodes.ravel()
+        batch = nodes.shape[1]
+        terminal = i.reshape(flat.size, batch)
+        for b in range(batch):
+            currents[:, b] += np.bincount(flat, weights=terminal[:, b], minlength=nodes.shape[0])
+        for name, value in group.power(v).items():
+            powers[name] = powers.get(name, 0.0) + value
+    return currents, powers
+
+
+def _chain_currents(chain: np.ndarray, link: np.ndarray, downstream: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Currents of L resistor chains of P positions by Kirchhoff's law: (L, P − 1, B) in each segment,
+    and (L, B) the whole chain's link current (what its terminal delivers, or minus what it takes).
+
+    Each node's link current is counted once, at the first position of its run. With ``downstream``
+    a segment carries the link currents of every position after it (word lines, driven at position
+    0); otherwise minus those at and before it (bit lines, ending in their terminal).
+    """
+    first = np.ones(chain.shape, dtype=bool)
+    first[:, 1:] = chain[:, 1:] != chain[:, :-1]
+    at = np.where((first & (chain >= 0))[..., None], link[np.maximum(chain, 0)], 0.0)
+    total = at.sum(axis=1)
+    if downstream:
+        return np.flip(np.cumsum(np.flip(at[:, 1:], axis=1), axis=1), axis=1), total
+    return -np.cumsum(at[:, :-1], axis=1), -total
+
+
+def assemble_solution(
+    crossbar: Crossbar,
+    circuit: Circuit,
+    bias: Bias,
+    backend: str,
+    start: float,
+    *,
+    nodes: np.ndarray | None,
+    input_currents: np.ndarray | None = None,
+    output_currents: np.ndarray | None = None,
+    method: str | None = None,
+    phase_times: dict[str, float] | None = None,
+) -> Solution:
+    """Build a :class:`Solution` from solved node voltages and terminal currents, for any backend.
+
+    With node voltages, the current of every line segment follows from Kirchhoff's current law along
+    its line (the sum of the currents of the devices, or access devices, beyond it), which keeps full
+    precision where the voltage drop across a segment is tiny; line and terminal powers use it.
+
+    Args:
+        crossbar: The solved crossbar.
+        circuit: Its compiled circuit.
+        bias: The terminal conditions (B vectors).
+        backend: Name of the backend.
+        start: ``time.perf_counter()`` when the backend started.
+        nodes: (n_nodes, B) voltages of every node of ``circuit`` (V), or None for outputs only.
+        input_currents: (M, B) word-line terminal currents (A, NaN where floating); by default from
+            Kirchhoff's law (needs ``nodes``).
+        output_currents: (N, B) bit-line output currents (A, NaN where floating), likewise.
+        method: How the fast backend solved, else None.
+        phase_times: Wall time of each phase of the backend (s).
+
+    Returns:
+        The solution; the batch axis is dropped if the caller gave one vector.
+    """
+    arrays: dict[str, np.ndarray | None] = {
+        "voltages": bias.wl_voltages,
+        "wl_voltages": None,
+        "bl_voltages": None,
+        "memristor_voltages": None,
+        "device_currents": None,
+    }
+    powers = None
+    if nodes is not None:
+        m, n = crossbar.shape
+        link, powers = _link_currents(circuit, nodes)
+        wl_current, wl_total = _chain_currents(circuit.wl_node, link, downstream=True)
+        bl_current, bl_total = _chain_currents(circuit.bl_node, link, downstream=False)
+        if input_currents is None:
+            input_currents = np.where(circuit.driven_wl[:, None], wl_total, np.nan)
+        if output_currents is None:
+            output_currents = np.where(circuit.driven_bl[:, None], bl_total, np.nan)
+        wl_r = np.column_stack([crossbar.r_driver, crossbar.r_wl])
+        bl_r = np.column_stack([crossbar.r_bl.T, crossbar.r_sense])
+        wl_p = np.where(np.isfinite(wl_current), wl_r[..., None] * wl_current**2, 0.0)
+        bl_p = np.where(np.isfinite(bl_current), bl_r[..., None] * bl_current**2, 0.0)
+        cut_w = ~circuit.driven_wl[:, None]
+        cut_b = ~circuit.driven_bl[:, None]
+        powers = {name: np.asarray(powers.get(name, np.zeros(nodes.shape[1]))) for name in POWER_CLASSES}
+        powers["drivers"] = np.where(cut_w, 0.0, wl_p[:, 0]).sum(axis=0)
+        powers["word_lines"] = wl_p[:, 1:].sum(axis=(0, 1))
+        powers["bit_lines"] = bl_p[:, :-1].sum(axis=(0, 1))
+        powers["sense"] = np.where(cut_b, 0.0, bl_p[:, -1]).sum(axis=0)
+        devices = circuit.devices
+        terminal = nodes[devices.nodes]
+        vd = terminal[:, 0] - terminal[:, 1]
+        grid_v = np.zeros((m * n, nodes.shape[1]))
+        grid_i = np.zeros_like(grid_v)
+        grid_v[devices.cell] = vd
+        grid_i[devices.cell] = devices.current(vd)
+        arrays.update(
+            wl_voltages=nodes[circuit.w_node],
+            bl_voltages=nodes[circuit.b_node],
+            memristor_voltages=grid_v.reshape(m, n, -1),
+            device_currents=grid_i.reshape(m, n, -1),
+        )
+    arrays["input_currents"] = input_currents
+    arrays["output_currents"] = output_currents
+    total = source_power(bias, input_currents, output_currents)
+    if not bias.batched:
+        arrays = {name: None if a is None else a[..., 0] for name, a in arrays.items()}
+    return Solution(crossbar=crossbar, backend=backend, wall_time=time.perf_counter() - start, bias=bias,
+                    method=method, phase_times=phase_times, circuit=circuit, node_voltages=nodes,
+                    source_powers=total, element_powers=powers, **arrays)

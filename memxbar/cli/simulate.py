@@ -18,8 +18,8 @@ from memxbar.errors import InputError
 from memxbar.plotting import plot_solution
 from memxbar.report import save_arrays, solution_record, solution_summary, write_json
 from memxbar.simulate import BACKENDS, simulate
-from memxbar.solver.direct import METHODS
 from memxbar.solver.iterative import DEFAULT_TOL
+from memxbar.solver.options import METHODS
 
 
 @click.command("simulate")

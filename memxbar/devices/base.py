@@ -50,7 +50,7 @@ ngspice form (read characteristic, every model)
 each device's numbers written in (shortest exact decimal form). ``spice_cards(names, a, b,
 g)`` turns it into element cards, by default one B-source ``B<name> a b I=<expr>`` per
 device; the ohmic model overrides it with resistors. Everything is built with vectorised
-NumPy string operations (:mod:`memxbar.netlist.text`), never one Python object per device: a
+NumPy string operations (:mod:`memxbar.cards`), never one Python object per device: a
 256×256 array has 65 536 devices. The writer drops the cards of open devices (G = 0).
 Expressions must be exact at V = 0 and differentiable there as ngspice evaluates them (the
 ngspice 46 derivative of ``sqrt`` at 0 is finite because of its division guard, so
@@ -103,8 +103,8 @@ from typing import ClassVar
 
 import numpy as np
 
+from memxbar.cards import join, numbers
 from memxbar.errors import InputError
-from memxbar.netlist.text import join, numbers
 from memxbar.validation import as_finite_array
 
 VERILOG_A_DIRECTORY = Path(__file__).resolve().parent.parent / "device_models"

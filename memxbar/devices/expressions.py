@@ -6,7 +6,7 @@ import re
 
 import numpy as np
 
-from memxbar.netlist.text import join, numbers
+from memxbar.cards import join, numbers
 
 _FIELD = re.compile(r"\{(\w+)\}")
 

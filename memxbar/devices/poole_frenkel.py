@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import constants
 
+from memxbar.cards import join, numbers
 from memxbar.devices.base import DeviceModel, Parameter, expand
-from memxbar.netlist.text import join, numbers
 
 ROOM_TEMPERATURE = constants.zero_Celsius + 20.0
 """20 °C in kelvin (K), the temperature of the paper's model."""

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from memxbar.cards import join, numbers
 from memxbar.devices.base import DeviceModel, Parameter, expand
-from memxbar.netlist.text import join, numbers
 
 
 class Sinh(DeviceModel):

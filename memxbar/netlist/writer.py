@@ -1,11 +1,13 @@
-"""SPICE netlist of a whole crossbar, built with vectorised NumPy string operations.
+"""SPICE netlist of a compiled circuit, built with vectorised NumPy string operations.
 
-Node names follow the chain positions of :mod:`memxbar.topology`: ``in{i}`` source,
-``d{i}`` driver output, ``w{i}_{j}`` word-line node, ``b{i}_{j}`` bit-line node,
-``s{j}`` sense node and ``g{j}`` virtual ground. Merged positions take the name of their
-representative. Each virtual ground is a 0 V source ``Vout{j}`` to ground, so its branch
-current is the output current I_j; each input is a source ``Vin{i}``. Numbers are
-written with the shortest decimal form that round-trips to the same float64.
+The writer knows nothing of crossbars: it writes the sources of the known nodes and asks every
+element group of the circuit for its cards (:mod:`memxbar.circuit.elements`). Node names follow the
+positions of :mod:`memxbar.circuit.compile`: ``in{i}`` word-line terminal, ``d{i}`` driver output,
+``w{i}_{j}`` word-line node, ``b{i}_{j}`` bit-line node, ``s{j}`` sense node, ``g{j}`` bit-line
+terminal, ``c{i}_{j}`` a cell's internal node, ``sel{i}`` select line. Merged positions take the name
+of their representative. Each driven word line has a source ``Vin{i}``; each driven bit line a
+source ``Vout{j}`` (0 V for a virtual ground), whose branch current is the output current I_j.
+Numbers are written with the shortest decimal form that round-trips to the same float64.
 """
 
 from __future__ import annotations
@@ -15,12 +17,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from memxbar.cards import join, numbers
+from memxbar.circuit.bias import make_bias
+from memxbar.circuit.compile import Circuit, Sources, compile_circuit
 from memxbar.crossbar import Crossbar
 from memxbar.errors import InputError
-from memxbar.netlist.text import indices as _indices
-from memxbar.netlist.text import join as _join
-from memxbar.netlist.text import numbers as _numbers
-from memxbar.topology import Topology, bit_line_segments, build_topology, word_line_segments
 
 DEFAULT_OPTIONS: Mapping[str, str | None] = {"klu": None, "reltol": "1e-9", "abstol": "1e-15", "vntol": "1e-12"}
 """Simulator options: KLU, which ngspice does not use unless asked (see NOTES.md), and Newton
@@ -33,44 +34,18 @@ way, sinh ones 6 instead of 5."""
 
 @dataclass(frozen=True, eq=False)
 class Netlist:
-    """A crossbar netlist and the names a backend needs to read its results."""
+    """A circuit's netlist and the names a backend needs to read its results."""
 
     text: str
     """The complete netlist, runnable by ``ngspice -b``."""
-    wl_nodes: np.ndarray
-    """(M, N) name of the node at each word-line point W[i, j]."""
-    bl_nodes: np.ndarray
-    """(M, N) name of the node at each bit-line point B[i, j]."""
     sources: np.ndarray
-    """(M,) names of the input voltage sources."""
+    """(S,) names of every independent source, in the order of the circuit's known nodes."""
+    source_node: np.ndarray
+    """(S,) node index each source holds."""
     ammeters: np.ndarray
-    """(N,) names of the 0 V sources whose branch currents are the output currents."""
-    nodes: np.ndarray
-    """Distinct names among ``wl_nodes`` and ``bl_nodes``, sorted."""
-    point_node: np.ndarray
-    """(2, M, N) index into ``nodes`` of each word-line (0) and bit-line (1) point."""
-
-
-def _chain_names(topology: Topology, m: int, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Node name of every word-line (M, N+2) and bit-line (N, M+2) chain position."""
-    rows, cols = _indices((m, n))
-    wl_pos = np.empty((m, n + 2), dtype=object)
-    wl_pos[:, 0] = _join("in", rows[:, 0])
-    wl_pos[:, 1] = _join("d", rows[:, 0])
-    wl_pos[:, 2:] = _join("w", rows, "_", cols)
-    bl_pos = np.empty((n, m + 2), dtype=object)
-    bl_pos[:, :m] = _join("b", rows, "_", cols).T
-    bl_pos[:, m] = _join("s", cols[0])
-    bl_pos[:, m + 1] = _join("g", cols[0])
-    wl = np.take_along_axis(wl_pos, topology.wl_rep, axis=1).astype(str)
-    bl = np.take_along_axis(bl_pos, topology.bl_rep, axis=1).astype(str)
-    return wl, bl
-
-
-def _resistor_lines(prefix: np.ndarray, a: np.ndarray, b: np.ndarray, r: np.ndarray) -> np.ndarray:
-    """Resistor cards for the entries with r > 0 (zero-resistance segments are merged nodes)."""
-    keep = r > 0
-    return _join(prefix[keep], " ", a[keep], " ", b[keep], " ", _numbers(r[keep]))
+    """Names of the bit-line sources, whose branch currents are the output currents."""
+    unknown_names: np.ndarray
+    """(n_unknown,) name of every unknown node, by node index."""
 
 
 def _cards(keyword: str, items: Sequence[str], per_line: int = 8) -> list[str]:
@@ -78,60 +53,54 @@ def _cards(keyword: str, items: Sequence[str], per_line: int = 8) -> list[str]:
     return [f"{keyword} " + " ".join(items[k : k + per_line]) for k in range(0, len(items), per_line)]
 
 
-def crossbar_netlist(
+def _source_cards(sources: Sources, names: np.ndarray, values: np.ndarray) -> np.ndarray:
+    return join(sources.names, " ", names[sources.node], " 0 DC ", numbers(values)) if sources.names.size \
+        else np.zeros(0, dtype=str)
+
+
+def circuit_netlist(
     crossbar: Crossbar,
-    voltages: np.ndarray,
+    circuit: Circuit,
+    known: np.ndarray,
     *,
     title: str = "memxbar crossbar",
     save_nodes: bool = False,
     options: Mapping[str, str | None] = DEFAULT_OPTIONS,
 ) -> Netlist:
-    """Write the SPICE netlist of a crossbar driven by one input vector.
+    """Write the SPICE netlist of a compiled circuit for one set of known node voltages.
 
     Args:
-        crossbar: The crossbar specification.
-        voltages: (M,) input voltages in volts (V).
+        crossbar: The crossbar the circuit was compiled from (for the header).
+        circuit: The compiled circuit.
+        known: (n_known,) voltages of the known nodes in volts (V), in
+            :meth:`~memxbar.circuit.compile.Circuit.known_voltages` order.
         title: First (title) line of the netlist.
-        save_nodes: Keep every node voltage and source current (ngspice's default when
-            there is no ``.save`` card) instead of only the output currents. Listing tens of
-            thousands of nodes in ``.save`` cards instead costs ngspice time quadratic in
-            their number (128×128: 8 s instead of 0.4 s per run).
+        save_nodes: Keep every node voltage and source current (ngspice's default when there is no
+            ``.save`` card) instead of only the output currents. Listing tens of thousands of nodes in
+            ``.save`` cards instead costs ngspice time quadratic in their number (128×128: 8 s instead
+            of 0.4 s per run).
         options: ``.options`` entries, a value of ``None`` meaning a flag.
 
     Returns:
         The :class:`Netlist`. It ends with ``.op`` and a ``.print`` of every output current.
     """
     m, n = crossbar.shape
-    v = np.asarray(voltages, dtype=np.float64)
-    if v.shape != (m,):
-        raise InputError(f"voltages must have shape ({m},) for a netlist, got {v.shape}")
-    topology = build_topology(crossbar)
-    wl, bl = _chain_names(topology, m, n)
-    rows, cols = _indices((m, n))
-    row, col = rows[:, 0], cols[0]
-    sources = _join("Vin", row)
-    ammeters = _join("Vout", col)
-
-    wl_seg = word_line_segments(crossbar)
-    bl_seg = bit_line_segments(crossbar)
-    wl_prefix = np.column_stack([_join("Rdrv", row), _join("Rw", rows, "_", cols)])
-    bl_prefix = np.column_stack([_join("Rb", rows, "_", cols).T, _join("Rsen", col)])
-    g = crossbar.conductances
-    w_nodes, b_nodes = wl[:, 2:], bl[:, :m].T
-    present = g > 0
-    device_cards = crossbar.device.spice_cards(_join("m", rows, "_", cols), w_nodes, b_nodes, g)
-    nodes, where = np.unique(np.stack([w_nodes, b_nodes]), return_inverse=True)
-
+    names = circuit.node_names
+    groups = circuit.groups
+    md, nd = int(circuit.driven_wl.sum()), int(circuit.driven_bl.sum())
+    wl_values, bl_values, select_values = known[:md], known[md:md + nd], known[md + nd:md + nd + m]
     option_text = " ".join(k if val is None else f"{k}={val}" for k, val in options.items())
-    outputs = [f"i({a})" for a in ammeters]
+    outputs = [f"i({a})" for a in circuit.bl_sources.names]
+    cell = "" if crossbar.cell.name == "1r" else f", cell {crossbar.cell!r}"
+    preamble = list(dict.fromkeys(line for group in groups for line in group.spice_preamble()))
     sections = [
-        [f"* {title}", f"* {m} word lines x {n} bit lines, SI units, devices {crossbar.device!r}"],
+        [f"* {title}", f"* {m} word lines x {n} bit lines, SI units, devices {crossbar.device!r}{cell}"],
         [f".options {option_text}"] if option_text else [],
-        _join(sources, " ", wl[:, 0], " 0 DC ", _numbers(v)),
-        _resistor_lines(wl_prefix, wl[:, :-1], wl[:, 1:], wl_seg),
-        *(np.broadcast_to(cards, (m, n))[present] for cards in device_cards),
-        _resistor_lines(bl_prefix, bl[:, :-1], bl[:, 1:], bl_seg),
-        _join(ammeters, " ", bl[:, -1], " 0 DC 0"),
+        preamble,
+        _source_cards(circuit.wl_sources, names, wl_values),
+        *(cards for group in groups for cards in group.spice_cards(names[group.nodes])),
+        _source_cards(circuit.bl_sources, names, bl_values),
+        _source_cards(circuit.select_sources, names, select_values),
         [] if save_nodes else _cards(".save", outputs),
         [".op"],
         _cards(".print op", outputs),
@@ -139,12 +108,54 @@ def crossbar_netlist(
     ]
     text = "\n".join("\n".join(np.asarray(section, dtype=str).ravel().tolist()) for section in sections
                      if len(section)) + "\n"
+    all_sources = (circuit.wl_sources, circuit.bl_sources, circuit.select_sources)
     return Netlist(
         text=text,
-        wl_nodes=w_nodes,
-        bl_nodes=b_nodes,
-        sources=sources,
-        ammeters=ammeters,
-        nodes=nodes,
-        point_node=where.reshape(2, m, n),
+        sources=np.concatenate([s.names for s in all_sources]).astype(str),
+        source_node=np.concatenate([s.node for s in all_sources]).astype(np.int64),
+        ammeters=circuit.bl_sources.names,
+        unknown_names=names[: circuit.n_unknown],
     )
+
+
+def crossbar_netlist(
+    crossbar: Crossbar,
+    voltages: np.ndarray,
+    *,
+    bl_voltages: object = 0.0,
+    floating_wl: object = None,
+    floating_bl: object = None,
+    gate_voltages: object = None,
+    title: str = "memxbar crossbar",
+    save_nodes: bool = False,
+    options: Mapping[str, str | None] = DEFAULT_OPTIONS,
+) -> Netlist:
+    """Write the SPICE netlist of a crossbar for one bias vector.
+
+    Args:
+        crossbar: The crossbar specification.
+        voltages: (M,) word-line terminal voltages in volts (V).
+        bl_voltages: Bit-line terminal voltages (V): a number or (N,).
+        floating_wl: (M,) boolean mask of floating word lines, or None.
+        floating_bl: (N,) boolean mask of floating bit lines, or None.
+        gate_voltages: Select-line voltages (V) of gated cells: a number or (M,); None for the cell's default.
+        title: First (title) line of the netlist.
+        save_nodes: See :func:`circuit_netlist`.
+        options: ``.options`` entries, a value of ``None`` meaning a flag.
+
+    Returns:
+        The :class:`Netlist`.
+
+    Raises:
+        InputError: If the voltages are not one vector, or a bias argument is invalid.
+    """
+    m = crossbar.rows
+    v = np.asarray(voltages, dtype=np.float64)
+    if v.shape != (m,):
+        raise InputError(f"voltages must have shape ({m},) for a netlist, got {v.shape}")
+    if gate_voltages is None and crossbar.cell.gated:
+        gate_voltages = crossbar.cell.default_gate_voltage
+    bias = make_bias(crossbar.shape, v, bl_voltages, floating_wl, floating_bl, gate_voltages)
+    circuit = compile_circuit(crossbar, bias.floating_wl, bias.floating_bl)
+    known = circuit.known_voltages(bias.wl_voltages, bias.bl_voltages, bias.gate_voltages)[:, 0]
+    return circuit_netlist(crossbar, circuit, known, title=title, save_nodes=save_nodes, options=options)

@@ -26,18 +26,16 @@ from functools import cached_property
 import numpy as np
 import scipy.sparse as sp
 
+from memxbar.circuit.bias import Bias, make_bias
+from memxbar.circuit.compile import Circuit, compile_circuit
 from memxbar.crossbar import Crossbar
 from memxbar.errors import ConvergenceError, InputError
-from memxbar.inputs import as_batch
-from memxbar.solution import Solution
+from memxbar.solution import Solution, assemble_solution, terminal_currents
 from memxbar.solver.iterative import DEFAULT_MAXITER, DEFAULT_TOL, solve_cg
 from memxbar.solver.linalg import factorize, pardiso_available, pardiso_worthwhile, reduced_couplings
 from memxbar.solver.nodal import NodalPattern
+from memxbar.solver.options import FastOptions
 from memxbar.solver.ports import PortMap, port_map
-from memxbar.topology import Topology, build_topology
-
-METHODS = ("auto", "direct", "weights", "iterative")
-"""Solution methods of the fast backend."""
 
 CHUNK_BYTES = 256 * 2**20
 """Largest block of right-hand sides solved at once, in bytes of node voltages."""
@@ -109,12 +107,6 @@ def choose_method(n: int, rows: int, batch: int, outputs_only: bool) -> str:
     return "direct"
 
 
-def node_voltages(topology: Topology, unknown: np.ndarray, voltages: np.ndarray) -> np.ndarray:
-    """Stack unknown, source and ground voltages into one (n + M + 1, B) array (V)."""
-    ground = np.zeros((1, voltages.shape[1]))
-    return np.concatenate([unknown, voltages, ground], axis=0)
-
-
 def _chunks(total: int, n: int) -> list[slice]:
     size = int(max(1, min(MAX_CHUNK, CHUNK_BYTES // (8 * max(n, 1)))))
     return [slice(k, min(k + size, total)) for k in range(0, total, size)]
@@ -122,33 +114,34 @@ def _chunks(total: int, n: int) -> list[slice]:
 
 @dataclass(frozen=True, eq=False)
 class CrossbarSystem:
-    """The nodal equations A x = −S V of one crossbar, with its current maps."""
+    """The nodal equations A x = −S u of one linear compiled circuit, with its terminal-current maps."""
 
     crossbar: Crossbar
     """The crossbar."""
-    topology: Topology
-    """Its node numbering."""
+    circuit: Circuit
+    """Its compiled circuit (node numbering, elements)."""
     pattern: NodalPattern
     """Sparsity pattern and ordering of its nodal matrices."""
     a: sp.csc_matrix
     """(n, n) nodal matrix of the unknown nodes (S)."""
     s: sp.csc_matrix
-    """(n, M) coupling of the unknown nodes to the sources (S)."""
+    """(n, K) coupling of the unknown nodes to the known ones (S)."""
     ports: PortMap
     """Output and input currents as maps of the node voltages."""
 
     @classmethod
-    def build(cls, crossbar: Crossbar) -> CrossbarSystem:
-        """Assemble the system of ``crossbar``."""
-        topology = build_topology(crossbar)
-        pattern = NodalPattern(topology)
-        a, s = pattern.matrices(crossbar.conductances)
-        return cls(crossbar, topology, pattern, a, s, port_map(crossbar, topology))
+    def build(cls, crossbar: Crossbar, circuit: Circuit | None = None) -> CrossbarSystem:
+        """Assemble the system of ``crossbar`` (compiled with every terminal driven unless ``circuit`` is given)."""
+        circuit = circuit or compile_circuit(crossbar)
+        pattern = NodalPattern(circuit)
+        values = pattern.values(pattern.linear_stamps())
+        a, s = pattern.matrices(values)
+        return cls(crossbar, circuit, pattern, a, s, port_map(circuit, *pattern.source_maps(values)))
 
     @property
     def n(self) -> int:
         """Number of unknown node voltages."""
-        return self.topology.n_unknown
+        return self.circuit.n_unknown
 
     @cached_property
     def solve(self) -> Callable[[np.ndarray], np.ndarray]:
@@ -156,7 +149,7 @@ class CrossbarSystem:
         return factorize(self.a, self.pattern.ordering, positive_definite=True)
 
     def node_voltages(self, v: np.ndarray, method: str, tol: float, maxiter: int, refine: bool) -> np.ndarray:
-        """(n, B) unknown node voltages for inputs v (M, B), by ``"direct"`` or ``"iterative"``.
+        """(n, B) unknown node voltages for known voltages v (K, B), by ``"direct"`` or ``"iterative"``.
 
         ``refine`` adds one step of iterative refinement to a direct solve (one more solve),
         which brings node voltages to the last bit, e.g. exactly V on a word line whose
@@ -164,89 +157,93 @@ class CrossbarSystem:
         """
         rhs = -(self.s @ v)
         if method == "iterative":
-            n_word = int(self.topology.wl_node[self.topology.wl_node < self.n].max(initial=-1)) + 1
+            wl = self.circuit.wl_node
+            n_word = int(wl[(wl >= 0) & (wl < self.n)].max(initial=-1)) + 1
             offset = self.ports.port_v @ v
             return solve_cg(self.a, rhs, n_word, self.ports.port_x, offset, tol, maxiter)
         x = self.solve(rhs)
         return x + self.solve(rhs - self.a @ x) if refine else x
 
-    def _reduced(self, ports_x: sp.csr_matrix) -> np.ndarray | None:
-        """ports_x·A⁻¹·S (port currents per input voltage, S) by one partial factorisation
+    def _reduced(self, ports_x: sp.csr_matrix, columns: np.ndarray) -> np.ndarray | None:
+        """ports_x·A⁻¹·S[:, columns] (port currents per known voltage, S) by one partial factorisation
         (:func:`~memxbar.solver.linalg.reduced_couplings`), where PARDISO is worthwhile; else None."""
         if self.n == 0 or not pardiso_worthwhile(self.n):
             return None
-        couplings = reduced_couplings(self.a, sp.hstack([self.s, ports_x.T], format="csc"))
-        return None if couplings is None else couplings[self.crossbar.rows:, :self.crossbar.rows]
+        s = self.s[:, columns]
+        couplings = reduced_couplings(self.a, sp.hstack([s, ports_x.T], format="csc"))
+        return None if couplings is None else couplings[s.shape[1]:, :s.shape[1]]
 
-    def transfer(self) -> tuple[np.ndarray, np.ndarray]:
-        """(N, M) effective weights T and (M, M) input admittance Y: I_out = T·V, I_in = Y·V (S).
+    def transfer(self, columns: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Output and input currents per known node voltage: I_out = T·u, I_in = Y·u (S).
 
-        By Kron reduction of the nodal equations to the ports in one partial factorisation
-        where PARDISO is worthwhile, else by M solves.
+        By Kron reduction of the nodal equations to the ports in one partial factorisation where
+        PARDISO is worthwhile, else by one solve per column.
+
+        Args:
+            columns: Indices of the known nodes whose voltages are wanted (the others are taken as 0 V);
+                by default the driven word-line terminals, so T is the (N, M) effective-weight matrix.
+
+        Returns:
+            (N_driven, C) T and (M_driven, C) Y for the C columns.
         """
-        m, n_cols = self.crossbar.shape
-        t = self.ports.out_v.toarray()
-        y = self.ports.in_v.toarray()
-        reduced = self._reduced(self.ports.port_x)
+        if columns is None:
+            columns = np.arange(int(self.circuit.driven_wl.sum()))
+        t = self.ports.out_v[:, columns].toarray()
+        y = self.ports.in_v[:, columns].toarray()
+        n_out = t.shape[0]
+        reduced = self._reduced(self.ports.port_x, columns)
         if reduced is not None:
-            return t - reduced[:n_cols], y - reduced[n_cols:]
-        for cols in _chunks(m, self.n):
-            x = self.solve(-self.s[:, cols].toarray()) if self.n else np.zeros((0, cols.stop - cols.start))
-            t[:, cols] += self.ports.out_x @ x
-            y[:, cols] += self.ports.in_x @ x
+            return t - reduced[:n_out], y - reduced[n_out:]
+        for part in _chunks(columns.size, self.n):
+            cols = columns[part]
+            x = self.solve(-self.s[:, cols].toarray()) if self.n else np.zeros((0, cols.size))
+            t[:, part] += self.ports.out_x @ x
+            y[:, part] += self.ports.in_x @ x
         return t, y
 
     def effective_weights(self) -> np.ndarray:
         """(N, M) effective weights T, I_out = T·V (S), by one partial factorisation where
         PARDISO is worthwhile, else by the cheaper of M or N solves."""
         m, n_cols = self.crossbar.shape
-        reduced = self._reduced(self.ports.out_x)
+        wl = np.arange(m)
+        reduced = self._reduced(self.ports.out_x, wl)
         if reduced is not None:
-            return self.ports.out_v.toarray() - reduced
+            return self.ports.out_v[:, wl].toarray() - reduced
         if m <= n_cols or self.n == 0:
             return self.transfer()[0]
         # Adjoint: T = out_v − (A⁻¹ out_xᵀ)ᵀ S, with N solves since A is symmetric.
-        t = self.ports.out_v.toarray()
+        t = self.ports.out_v[:, wl].toarray()
         out_x_t = self.ports.out_x.T.tocsc()
+        s_wl = self.s[:, wl]
         for rows in _chunks(n_cols, self.n):
             y = self.solve(out_x_t[:, rows].toarray())
-            t[rows] -= (self.s.T @ y).T
+            t[rows] -= (s_wl.T @ y).T
         return t
-
-
-def _check_options(method: str, outputs_only: bool, tol: float, maxiter: int) -> None:
-    if method not in METHODS:
-        raise InputError(f"method must be one of {', '.join(map(repr, METHODS))}, got {method!r}")
-    if not isinstance(outputs_only, (bool, np.bool_)):
-        raise InputError(f"outputs_only must be True or False, got {outputs_only!r}")
-    if method == "weights" and not outputs_only:
-        raise InputError("method='weights' gives port currents only; pass outputs_only=True or use method='direct'")
-    if not (isinstance(tol, (int, float)) and 0 < tol < 1):
-        raise InputError(f"tol must be a relative residual between 0 and 1, e.g. 1e-10, got {tol!r}")
-    if not (isinstance(maxiter, (int, np.integer)) and maxiter >= 1):
-        raise InputError(f"maxiter must be a positive whole number of iterations, got {maxiter!r}")
 
 
 def solve_linear(
     crossbar: Crossbar,
-    voltages: np.ndarray,
+    voltages: np.ndarray | Bias,
     *,
     outputs_only: bool = False,
     method: str = "auto",
     tol: float = DEFAULT_TOL,
     maxiter: int = DEFAULT_MAXITER,
+    circuit: Circuit | None = None,
 ) -> Solution:
     """Solve a crossbar of ohmic devices exactly by sparse nodal analysis.
 
     Args:
         crossbar: The crossbar specification.
-        voltages: (M,) or (M, B) input voltages in volts (V).
+        voltages: (M,) or (M, B) input voltages in volts (V), or the full terminal conditions (a
+            :class:`~memxbar.circuit.bias.Bias`).
         outputs_only: Keep only output and input currents, not node voltages: faster and
             lighter for large batches (see :class:`~memxbar.solution.Solution`).
         method: ``"auto"``, ``"direct"``, ``"weights"`` (outputs only) or ``"iterative"``.
         tol: Relative error (estimated) of node voltages and output currents at which the
             iterative method stops.
         maxiter: Iteration limit of the iterative method, per input vector.
+        circuit: The compiled circuit, if already made (it must match the bias's floating lines).
 
     Returns:
         The :class:`Solution`, with ``backend="fast"`` and the method used.
@@ -256,64 +253,68 @@ def solve_linear(
         ConvergenceError: If the iterative method, asked for by name, does not reach ``tol``
             (when ``"auto"`` chose it, a direct solve is made instead).
     """
+    options = FastOptions(method=method, outputs_only=outputs_only, tol=tol, maxiter=maxiter)
+    bias = voltages if isinstance(voltages, Bias) else make_bias(crossbar.shape, voltages)
+    circuit = circuit or compile_circuit(crossbar, bias.floating_wl, bias.floating_bl)
+    return solve_linear_circuit(crossbar, circuit, bias, options)
+
+
+def solve_linear_circuit(crossbar: Crossbar, circuit: Circuit, bias: Bias, options: FastOptions) -> Solution:
+    """Solve a linear compiled circuit; see :func:`solve_linear`."""
     start = time.perf_counter()
-    v, batched = as_batch(voltages, crossbar.rows)
-    _check_options(method, outputs_only, tol, maxiter)
-    system = CrossbarSystem.build(crossbar)
+    if not circuit.plain_grid and options.method == "iterative":
+        raise InputError("method='iterative' needs a passive 1r crossbar (its line preconditioner); use 'direct'")
+    system = CrossbarSystem.build(crossbar, circuit)
+    u = circuit.known_voltages(bias.wl_voltages, bias.bl_voltages, bias.gate_voltages)
+    method = options.method
     automatic = method == "auto"
     if automatic:
-        method = choose_method(system.n, crossbar.rows, v.shape[1], outputs_only)
+        method = choose_method(system.n, crossbar.rows, u.shape[1], options.outputs_only)
+        if method == "iterative" and not circuit.plain_grid:
+            method = "direct"
     try:
-        return _solve(system, v, batched, outputs_only, method, tol, maxiter, start)
+        return _solve(system, bias, u, options, method, start)
     except ConvergenceError:
         # "auto" chose conjugate gradients for speed, not of necessity: fall back to a factorisation.
         if not automatic or factor_bytes(system.n) > memory_budget():
             raise
-        return _solve(system, v, batched, outputs_only, "direct", tol, maxiter, start)
+        return _solve(system, bias, u, options, "direct", start)
 
 
-def _solve(system: CrossbarSystem, v: np.ndarray, batched: bool, outputs_only: bool, method: str, tol: float,
-           maxiter: int, start: float) -> Solution:
-    """Solve (M, B) inputs ``v`` by ``method``; see :func:`solve_linear`."""
-    crossbar, topology = system.crossbar, system.topology
-    i_out = np.empty((crossbar.cols, v.shape[1]))
-    i_in = np.empty((crossbar.rows, v.shape[1]))
-    w = b = i_dev = None
+def _solve(system: CrossbarSystem, bias: Bias, u: np.ndarray, options: FastOptions, method: str,
+           start: float) -> Solution:
+    """Solve (K, B) known voltages ``u`` by ``method``; see :func:`solve_linear`."""
+    circuit = system.circuit
+    batch = u.shape[1]
+    k = circuit.n_known
+    source = np.empty((k, batch))
+    nodes = None
     if method == "weights":
-        t, y = system.transfer()
-        i_out, i_in = t @ v, y @ v
+        columns = np.flatnonzero(np.any(u != 0, axis=1))
+        t, y = system.transfer(columns)
+        ports = np.concatenate([t, y]) @ u[columns]
+        n_out = t.shape[0]
+        i_out, i_in = ports[:n_out], ports[n_out:]
     else:
-        if not outputs_only:
-            w = np.empty((*crossbar.shape, v.shape[1]))
-            b = np.empty_like(w)
-        for cols in _chunks(v.shape[1], system.n):
-            vc = v[:, cols]
-            refine = not outputs_only and v.shape[1] <= REFINE_UP_TO
-            x = (system.node_voltages(vc, method, tol, maxiter, refine) if system.n
-                 else np.zeros((0, vc.shape[1])))
-            i_out[:, cols], i_in[:, cols] = system.ports.currents(x, vc)
-            if not outputs_only:
-                nodes = node_voltages(topology, x, vc)
-                w[..., cols] = nodes[topology.device_w]
-                b[..., cols] = nodes[topology.device_b]
-        if not outputs_only:
-            i_dev = crossbar.conductances[:, :, None] * (w - b)
-    if not batched:
-        i_out, i_in = i_out[:, 0], i_in[:, 0]
-        if not outputs_only:
-            w, b, i_dev = w[..., 0], b[..., 0], i_dev[..., 0]
-    return Solution(
-        crossbar=crossbar,
-        voltages=v if batched else v[:, 0],
-        output_currents=i_out,
-        wl_voltages=w,
-        bl_voltages=b,
-        device_currents=i_dev,
-        backend="fast",
-        wall_time=time.perf_counter() - start,
-        method=method,
-        source_currents=i_in if outputs_only else None,
-    )
+        i_out = np.empty((system.ports.out_x.shape[0], batch))
+        i_in = np.empty((system.ports.in_x.shape[0], batch))
+        if not options.outputs_only:
+            nodes = np.empty((circuit.n_nodes, batch))
+        for cols in _chunks(batch, system.n):
+            uc = u[:, cols]
+            refine = not options.outputs_only and batch <= REFINE_UP_TO
+            x = (system.node_voltages(uc, method, options.tol, options.maxiter, refine) if system.n
+                 else np.zeros((0, uc.shape[1])))
+            i_out[:, cols], i_in[:, cols] = system.ports.currents(x, uc)
+            if nodes is not None:
+                nodes[:, cols] = np.concatenate([x, uc])
+    md = i_in.shape[0]
+    source[:md] = i_in
+    source[md:md + i_out.shape[0]] = -i_out
+    source[md + i_out.shape[0]:] = 0.0
+    wl_in, bl_out = terminal_currents(circuit, source) if nodes is None else (None, None)
+    return assemble_solution(system.crossbar, circuit, bias, "fast", start, nodes=nodes, input_currents=wl_in,
+                             output_currents=bl_out, method=method)
 
 
 def effective_weights(crossbar: Crossbar) -> np.ndarray:

@@ -1,7 +1,7 @@
 """Conjugate gradients preconditioned by word-line and bit-line tridiagonal solves.
 
 Unknown nodes are numbered word-line chains first, then bit-line chains, each chain in
-order along its line (:mod:`memxbar.topology`). The nodal matrix then has the blocks
+order along its line (:mod:`memxbar.circuit.compile`). The nodal matrix then has the blocks
 
     A = [[A_ww, C], [Cᵀ, A_bb]],
 

@@ -26,16 +26,15 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse as sp
 
+from memxbar.circuit.bias import Bias, make_bias
+from memxbar.circuit.compile import Circuit, compile_circuit
+from memxbar.circuit.elements import Devices
 from memxbar.crossbar import Crossbar
 from memxbar.errors import ConvergenceError
-from memxbar.inputs import as_batch
-from memxbar.solution import Solution
-from memxbar.solver.direct import node_voltages
+from memxbar.solution import Solution, assemble_solution
+from memxbar.solver.equations import CircuitEquations
 from memxbar.solver.linalg import factorize
-from memxbar.solver.nodal import NodalPattern
-from memxbar.topology import Topology, build_topology
 
 MAX_ITERATIONS = 50
 """Newton iterations allowed per input vector before :class:`ConvergenceError` is raised."""
@@ -66,72 +65,40 @@ class NewtonResult:
     """(B,) largest absolute KCL residual at any node at the end, in amperes (A)."""
 
 
-def node_label(topology: Topology, node: int) -> str:
-    """Human-readable name of an unknown node, e.g. ``W[3, 7]`` or ``sense node of bit line 2``."""
-    m = topology.n_sources
-    wl = np.argwhere(topology.wl_node == node)
-    if wl.size:
-        i, pos = wl[0]
-        return f"driver output of word line {i}" if pos == 1 else f"W[{i}, {pos - 2}]"
-    j, pos = np.argwhere(topology.bl_node == node)[0]
-    return f"B[{pos}, {j}]" if pos < m else f"sense node of bit line {j}"
+def _step(system: CircuitEquations, x: np.ndarray, u: np.ndarray, f: np.ndarray, label: str) -> np.ndarray:
+    """Newton step −J⁻¹·F for one vector (1-D arrays).
+
+    Raises:
+        ConvergenceError: If a device current or slope is not finite (overflow).
+    """
+    try:
+        jacobian, spd = system.jacobian(x, u)
+        if not np.isfinite(f).all():
+            raise FloatingPointError
+    except FloatingPointError:
+        devices = system.circuit.devices
+        vd = np.concatenate([x, u])[devices.nodes]
+        largest = float(np.abs(vd[:, 0] - vd[:, 1]).max())
+        raise ConvergenceError(
+            f"Newton's method met device currents or slopes beyond floating point with {label} (largest device "
+            f"voltage {largest:.3g} V); lower the input voltages"
+        ) from None
+    return -factorize(jacobian, system.ordering, positive_definite=spd)(f)
 
 
-class _System:
-    """The nodal equations of one crossbar with nonlinear devices."""
-
-    def __init__(self, crossbar: Crossbar, topology: Topology) -> None:
-        self.crossbar = crossbar
-        self.topology = topology
-        self.pattern = NodalPattern(topology)
-        self.a0, self.s0 = self.pattern.matrices(np.zeros(crossbar.shape))
-        n = topology.n_unknown
-        w, b = topology.device_w.ravel(), topology.device_b.ravel()
-        device = np.arange(w.size)
-        rows = np.concatenate([w, b])
-        cols = np.concatenate([device, device])
-        sign = np.concatenate([np.ones(w.size), -np.ones(b.size)])
-        keep = rows < n
-        self.incidence = sp.csr_matrix((sign[keep], (rows[keep], cols[keep])), shape=(n, w.size))
-        self.abs_a0, self.abs_s0, self.abs_incidence = abs(self.a0), abs(self.s0), abs(self.incidence)
-
-    def device_voltages(self, unknown: np.ndarray, voltages: np.ndarray) -> np.ndarray:
-        """(M, N, B) voltage across each device."""
-        nodes = node_voltages(self.topology, unknown, voltages)
-        return nodes[self.topology.device_w] - nodes[self.topology.device_b]
-
-    def residual(self, unknown: np.ndarray, voltages: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """KCL residual F (n, B) in amperes, and whether it is finite and at the level of rounding (B,)."""
-        m, n = self.crossbar.shape
-        with np.errstate(over="ignore", invalid="ignore"):
-            i_dev = self.crossbar.device.current(self.device_voltages(unknown, voltages), self.crossbar.conductances)
-        i_dev = i_dev.reshape(m * n, -1)
-        f = self.a0 @ unknown + self.s0 @ voltages + self.incidence @ i_dev
-        scale = self.abs_a0 @ np.abs(unknown) + self.abs_s0 @ np.abs(voltages) + self.abs_incidence @ np.abs(i_dev)
-        with np.errstate(invalid="ignore"):
-            rounding = np.all(np.abs(f) <= ROUNDING_LEVEL * scale, axis=0)
-        return f, rounding & np.isfinite(f).all(axis=0)
-
-    def step(self, unknown: np.ndarray, voltages: np.ndarray, f: np.ndarray) -> np.ndarray:
-        """Newton step −J⁻¹·F for one input vector (1-D arrays).
-
-        Raises:
-            ConvergenceError: If a device current or slope is not finite (overflow).
-        """
-        v_dev = self.device_voltages(unknown[:, None], voltages[:, None])[..., 0]
-        with np.errstate(over="ignore", invalid="ignore"):
-            slope = self.crossbar.device.slope(v_dev, self.crossbar.conductances)
-        if not (np.isfinite(slope).all() and np.isfinite(f).all()):
-            raise ConvergenceError(
-                f"Newton's method met device currents or slopes beyond floating point with device model "
-                f"{self.crossbar.device!r} (largest device voltage {np.abs(v_dev).max():.3g} V); "
-                "lower the input voltages"
-            )
-        # With no negative slope the Jacobian is the nodal matrix of passive devices (a zero slope
-        # is an open device), positive definite since every node reaches a source or the ground
-        # through line resistances.
-        jacobian = self.pattern.matrices(slope)[0]
-        return -factorize(jacobian, self.pattern.ordering, positive_definite=bool((slope >= 0).all()))(f)
+def _initial(system: CircuitEquations, u: np.ndarray) -> np.ndarray:
+    """(n, B) start: the linear circuit with every memristor and selector at its conductance G and every
+    other nonlinear element linearised at the known voltages with unknown nodes at 0 V."""
+    values = system.linear_values.copy()
+    zero = np.concatenate([np.zeros((system.n, 1)), u[:, :1]])
+    for group in system.nonlinear:
+        if isinstance(group, Devices):
+            stamps = group.conductance_stamps()
+        else:
+            stamps = group.evaluate(zero[group.nodes])[1][..., 0]
+        values[system._slices[id(group)]] = stamps.ravel()
+    a, s = system.pattern.matrices(values)
+    return factorize(a, system.ordering, positive_definite=system.positive_definite_structure)(-(s @ u))
 
 
 def _norms(f: np.ndarray) -> np.ndarray:
@@ -140,50 +107,73 @@ def _norms(f: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(norm), norm, np.inf)
 
 
-def newton_solve(crossbar: Crossbar, voltages: np.ndarray, topology: Topology | None = None) -> NewtonResult:
-    """Solve the nodal equations of a crossbar with nonlinear static devices.
+def _residual(system: CircuitEquations, x: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """KCL residual F (n, B) in amperes, and whether it is finite and at the level of rounding (B,)."""
+    f, scale, _ = system.node_currents(x, u)
+    with np.errstate(invalid="ignore"):
+        rounding = np.all(np.abs(f) <= ROUNDING_LEVEL * scale, axis=0)
+    return f, rounding & np.isfinite(f).all(axis=0)
+
+
+def solve_circuit(system: CircuitEquations, u: np.ndarray, label: str) -> NewtonResult:
+    """Solve the nodal equations of a nonlinear compiled circuit by damped Newton–Raphson.
 
     Args:
-        crossbar: The crossbar; its device model gives I(V) and dI/dV.
-        voltages: (M, B) input voltages in volts (V).
-        topology: The crossbar's topology, if already built.
+        system: The circuit's equations.
+        u: (K, B) known node voltages in volts (V).
+        label: What is being solved, for messages (e.g. the device model).
 
     Returns:
         The :class:`NewtonResult`.
 
     Raises:
-        ConvergenceError: If an input vector has not converged after :data:`MAX_ITERATIONS`, or the
+        ConvergenceError: If a vector has not converged after :data:`MAX_ITERATIONS`, or the
             device currents overflow.
     """
-    topology = topology or build_topology(crossbar)
-    system = _System(crossbar, topology)
-    batch = voltages.shape[1]
-    if topology.n_unknown == 0:
+    batch = u.shape[1]
+    if system.n == 0:
         return NewtonResult(np.zeros((0, batch)), np.zeros(batch, dtype=int), np.zeros(batch))
-
-    a, s = system.pattern.matrices(crossbar.conductances)
-    x = factorize(a, system.pattern.ordering, positive_definite=True)(-(s @ voltages))
-    f, done = system.residual(x, voltages)
-    tolerance = STEP_TOLERANCE * np.abs(voltages).max(axis=0)
+    x = _initial(system, u)
+    f, done = _residual(system, x, u)
+    tolerance = STEP_TOLERANCE * np.maximum(np.abs(u).max(axis=0), np.finfo(float).tiny)
     iterations = np.zeros(batch, dtype=int)
     while not done.all():
         active = np.flatnonzero(~done)
         if iterations[active].max() >= MAX_ITERATIONS:
-            _fail(system, f, active)
+            _fail(system, f, active, label)
         dx = np.zeros((x.shape[0], active.size))
         for col, k in enumerate(active):
-            dx[:, col] = system.step(x[:, k], voltages[:, k], f[:, k])
+            dx[:, col] = _step(system, x[:, k], u[:, k], f[:, k], label)
         iterations[active] += 1
         small = np.abs(dx).max(axis=0) <= tolerance[active]
         x[:, active], f[:, active], rounding = _damped_update(
-            system, x[:, active], voltages[:, active], f[:, active], dx, small
+            system, x[:, active], u[:, active], f[:, active], dx, small
         )
         done[active] = small | rounding
     return NewtonResult(x, iterations, np.abs(f).max(axis=0))
 
 
+def newton_solve(crossbar: Crossbar, voltages: np.ndarray) -> NewtonResult:
+    """Solve a crossbar with nonlinear static devices, every terminal driven and bit lines at 0 V.
+
+    Args:
+        crossbar: The crossbar; its device model gives I(V) and dI/dV.
+        voltages: (M, B) input voltages in volts (V).
+
+    Returns:
+        The :class:`NewtonResult`.
+
+    Raises:
+        ConvergenceError: See :func:`solve_circuit`.
+    """
+    bias = make_bias(crossbar.shape, voltages)
+    circuit = compile_circuit(crossbar)
+    u = circuit.known_voltages(bias.wl_voltages, bias.bl_voltages, _gates(crossbar, bias))
+    return solve_circuit(CircuitEquations(circuit), u, f"device model {crossbar.device!r}")
+
+
 def _damped_update(
-    system: _System, x: np.ndarray, v: np.ndarray, f: np.ndarray, dx: np.ndarray, small: np.ndarray
+    system: CircuitEquations, x: np.ndarray, u: np.ndarray, f: np.ndarray, dx: np.ndarray, small: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Take the longest step α·dx, α = 1, 1/2, 1/4 …, that reduces the residual enough.
 
@@ -196,7 +186,7 @@ def _damped_update(
     alpha = np.ones(x.shape[1])
     for _ in range(MAX_HALVINGS):
         trial = x + alpha * dx
-        f_trial, rounding = system.residual(trial, v)
+        f_trial, rounding = _residual(system, trial, u)
         accept = small | rounding | (_norms(f_trial) <= (1.0 - ARMIJO * alpha) * norm)
         if accept.all():
             break
@@ -204,36 +194,45 @@ def _damped_update(
     return trial, f_trial, rounding
 
 
-def _fail(system: _System, f: np.ndarray, active: np.ndarray) -> None:
+def _fail(system: CircuitEquations, f: np.ndarray, active: np.ndarray, label: str) -> None:
     residual = np.abs(f[:, active])
     worst_node, worst_col = np.unravel_index(np.argmax(residual), residual.shape)
     raise ConvergenceError(
         f"Newton's method did not converge in {MAX_ITERATIONS} iterations for {active.size} input vector(s) "
-        f"with device model {system.crossbar.device!r}: largest KCL residual {residual.max():.3e} A at node "
-        f"{node_label(system.topology, int(worst_node))} (input vector {active[worst_col]}); "
+        f"with {label}: largest KCL residual {residual.max():.3e} A at node "
+        f"{system.circuit.describe(int(worst_node))} (input vector {active[worst_col]}); "
         "lower the input voltages or the line resistances, or check the device parameters"
     )
 
 
-def solve_newton(crossbar: Crossbar, voltages: np.ndarray) -> Solution:
-    """Solve a crossbar of nonlinear devices exactly, with line resistance, by Newton's method.
+def _gates(crossbar: Crossbar, bias: Bias) -> np.ndarray | None:
+    """(M, B) select-line voltages: the bias's, else the cell's default; None without a gate."""
+    if not crossbar.cell.gated:
+        return None
+    if bias.gate_voltages is not None:
+        return bias.gate_voltages
+    return np.full(bias.wl_voltages.shape, crossbar.cell.default_gate_voltage)
+
+
+def solve_newton(crossbar: Crossbar, voltages: np.ndarray | Bias, circuit: Circuit | None = None) -> Solution:
+    """Solve a crossbar with nonlinear elements exactly, with line resistance, by Newton's method.
 
     Args:
         crossbar: The crossbar specification.
-        voltages: (M,) or (M, B) input voltages in volts (V).
+        voltages: (M,) or (M, B) input voltages in volts (V), or the full terminal conditions.
+        circuit: The compiled circuit, if already made (it must match the bias's floating lines).
 
     Returns:
-        The :class:`Solution`, with ``backend="fast"``. Device currents are the model's I(V)
-        at the solved device voltages; output currents are their column sums.
+        The :class:`Solution`, with ``backend="fast"`` and ``method="newton"``.
 
     Raises:
         ConvergenceError: If Newton's method does not converge.
     """
     start = time.perf_counter()
-    v, batched = as_batch(voltages, crossbar.rows)
-    topology = build_topology(crossbar)
-    result = newton_solve(crossbar, v, topology)
-    nodes = node_voltages(topology, result.unknown, v)
-    return Solution.from_node_voltages(
-        crossbar, v, batched, nodes[topology.device_w], nodes[topology.device_b], "fast", start
-    )
+    bias = voltages if isinstance(voltages, Bias) else make_bias(crossbar.shape, voltages)
+    circuit = circuit or compile_circuit(crossbar, bias.floating_wl, bias.floating_bl)
+    system = CircuitEquations(circuit)
+    u = circuit.known_voltages(bias.wl_voltages, bias.bl_voltages, _gates(crossbar, bias))
+    result = solve_circuit(system, u, f"device model {crossbar.device!r}")
+    return assemble_solution(crossbar, circuit, bias, "fast", start, nodes=np.concatenate([result.unknown, u]),
+                             method="newton")

@@ -1,14 +1,17 @@
-"""Sparse nodal equations of a crossbar, with the sparsity pattern built once per topology.
+"""Sparse nodal equations of a compiled circuit, with the sparsity pattern built once per geometry.
 
-For unknown node voltages x and source voltages V, Kirchhoff's current law reads
-``A x = -S V``, where A (unknown × unknown) and S (unknown × source) are blocks of the
-grounded Laplacian of the circuit graph. A is symmetric positive definite: every
-unknown node reaches a source or the ground through positive line resistances.
+For unknown node voltages x and known (source) voltages u, Kirchhoff's current law at the unknown
+nodes of a linear circuit reads ``A x = −S u``; at the known nodes, the currents the sources deliver
+are ``P x + Q u``. A, S, P and Q are the blocks of the circuit's nodal admittance matrix Y, the sum of
+every element's (T × T) stamp at its nodes (:mod:`memxbar.circuit.elements`). For passive circuits Y
+is symmetric, so P = Sᵀ, and A is positive definite: every unknown node reaches a source through
+positive conductances.
 
-The pattern holds, for every conductance stamp, the position of its value in the CSC
-``data`` arrays of A and S, so a new set of device conductances (or a Newton Jacobian)
-is a ``bincount`` over the stamps, never a rebuild. Patterns and elimination orders are
-cached per geometry, so the next crossbar of the same shape and zero segments reuses them.
+The pattern holds, for every stamp, the position of its value in the CSC ``data`` arrays of the four
+blocks, so new element values (new conductances, or a Newton Jacobian) are a ``bincount`` over the
+stamps, never a rebuild. The assembler knows nothing of crossbars: it loops over element groups.
+Patterns and elimination orders are cached per geometry (the node indices of every element), so
+the next circuit of the same shape and zero segments reuses them.
 """
 
 from __future__ import annotations
@@ -16,14 +19,15 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
 import scipy.sparse as sp
 
+from memxbar.circuit.compile import Circuit
 from memxbar.solver.ordering import nested_dissection
-from memxbar.topology import Topology
 
 
 def _index_dtype(size: int) -> type:
@@ -39,9 +43,11 @@ class _CscPattern:
     indptr: np.ndarray
     slot: np.ndarray
     """For each stamp, the index of its entry in the CSC ``data`` array."""
+    stamp: np.ndarray
+    """Which of all stamps of the circuit each stamp of this block is."""
 
     @classmethod
-    def build(cls, rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int]) -> _CscPattern:
+    def build(cls, rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int], stamp: np.ndarray) -> _CscPattern:
         # SciPy's COO → CSC conversion is a counting sort in C that sums duplicates; with
         # each stamp's number as its value, the result says where every stamp landed.
         count = rows.size
@@ -55,86 +61,81 @@ class _CscPattern:
             key = cols.astype(np.int64) * shape[0] + rows
             slot = np.searchsorted(np.repeat(np.arange(shape[1]), np.diff(tagged.indptr)) * shape[0]
                                    + tagged.indices, key).astype(dtype)
-        return cls(shape, tagged.indices, tagged.indptr, slot)
+        return cls(shape, tagged.indices, tagged.indptr, slot, stamp.astype(dtype))
 
     def matrix(self, values: np.ndarray) -> sp.csc_matrix:
-        data = np.bincount(self.slot, weights=values, minlength=self.indices.size)
+        """The block with the given values of all stamps of the circuit."""
+        data = np.bincount(self.slot, weights=values[self.stamp], minlength=self.indices.size)
         return sp.csc_matrix((data, self.indices, self.indptr), shape=self.shape)
+
+    @property
+    def nbytes(self) -> int:
+        return self.indices.nbytes + self.indptr.nbytes + self.slot.nbytes + self.stamp.nbytes
 
 
 class _Structure:
-    """The structural part of a :class:`NodalPattern`: where every stamp lands, and the
-    elimination order. It depends only on the node numbering, so it is shared by every
-    crossbar of the same geometry (see :func:`_structure_of`)."""
+    """Where every stamp of a circuit lands in the blocks A, S, P, Q, and the elimination order.
 
-    def __init__(self, topology: Topology) -> None:
-        self.topology = topology
-        n = topology.n_unknown
-        m = topology.n_sources
-        a = np.concatenate([topology.line_a, topology.device_w.ravel()])
-        b = np.concatenate([topology.line_b, topology.device_b.ravel()])
-        dtype = _index_dtype(a.size)
+    It depends only on the node indices of the elements, so it is shared by every circuit of the
+    same geometry (see :func:`_structure_of`).
+    """
 
-        # Each two-terminal conductance g between nodes a and b stamps +g at (a, a) and
-        # (b, b), and -g at (a, b) and (b, a). Rows of known nodes are not equations.
-        # Diagonal stamps are summed per node first, so the pattern holds one entry per
-        # node plus two per edge between unknown nodes.
-        a_in, b_in = a < n, b < n
-        self.diag_edge = np.concatenate([np.flatnonzero(a_in), np.flatnonzero(b_in)]).astype(dtype)
-        self.diag_node = np.concatenate([a[a_in], b[b_in]])
-        both = np.flatnonzero(a_in & b_in & (a != b)).astype(dtype)
-        self.off_edge = np.concatenate([both, both])
-        nodes = np.arange(n)
-        self.a = _CscPattern.build(
-            np.concatenate([nodes, a[both], b[both]]), np.concatenate([nodes, b[both], a[both]]), (n, n)
-        )
-        src_a = a_in & (b >= n) & (b < n + m)
-        src_b = b_in & (a >= n) & (a < n + m)
-        self.s_edge = np.concatenate([np.flatnonzero(src_a), np.flatnonzero(src_b)]).astype(dtype)
-        self.s = _CscPattern.build(
-            np.concatenate([a[src_a], b[src_b]]), np.concatenate([b[src_a], a[src_b]]) - n, (n, m)
-        )
+    def __init__(self, circuit: Circuit) -> None:
+        self.circuit = circuit
+        n, k = circuit.n_unknown, circuit.n_known
+        rows = np.concatenate([np.broadcast_to(g.nodes[:, :, None], (g.size, *(g.nodes.shape[1],) * 2)).ravel()
+                               for g in circuit.groups])
+        cols = np.concatenate([np.broadcast_to(g.nodes[:, None, :], (g.size, *(g.nodes.shape[1],) * 2)).ravel()
+                               for g in circuit.groups])
+        stamp = np.arange(rows.size)
+        row_in, col_in = rows < n, cols < n
+        blocks = {}
+        for name, mask, shape in (("a", row_in & col_in, (n, n)), ("s", row_in & ~col_in, (n, k)),
+                                  ("p", ~row_in & col_in, (k, n)), ("q", ~row_in & ~col_in, (k, k))):
+            r = rows[mask] - (0 if name in "as" else n)
+            c = cols[mask] - (0 if name in "ap" else n)
+            blocks[name] = _CscPattern.build(r, c, shape, stamp[mask])
+        self.a, self.s, self.p, self.q = blocks["a"], blocks["s"], blocks["p"], blocks["q"]
 
     @cached_property
     def ordering(self) -> np.ndarray:
         """(n,) nested-dissection elimination order of A."""
-        return nested_dissection(self.topology)
+        return nested_dissection(self.circuit)
 
     @property
     def nbytes(self) -> int:
         """Memory held by the index arrays, in bytes."""
-        arrays = (self.diag_edge, self.diag_node, self.off_edge, self.s_edge, self.a.indices, self.a.indptr,
-                  self.a.slot, self.s.indices, self.s.indptr, self.s.slot)
-        return sum(array.nbytes for array in arrays)
+        return sum(block.nbytes for block in (self.a, self.s, self.p, self.q))
 
 
 STRUCTURE_CACHE_BYTES = 1 << 30
 """Memory the cache of structures may hold (bytes); the least recently used go first. A
-1024×1024 crossbar's structure takes about 0.2 GiB and 1.3 s to build."""
+1024×1024 crossbar's structure takes a few hundred MiB and about a second to build."""
 
 _structures: OrderedDict[bytes, _Structure] = OrderedDict()
 _structures_lock = threading.Lock()
 
 
-def _geometry_key(topology: Topology) -> bytes:
-    """A digest of everything a :class:`_Structure` is built from: the node numbering and the line edges."""
+def _geometry_key(circuit: Circuit) -> bytes:
+    """A digest of everything a :class:`_Structure` is built from: node counts and element nodes."""
     digest = hashlib.blake2b(digest_size=20)
-    digest.update(np.array([topology.n_unknown, topology.n_sources, *topology.wl_node.shape,
-                            *topology.bl_node.shape], dtype=np.int64).tobytes())
-    for array in (topology.wl_node, topology.bl_node, topology.line_a, topology.line_b):
+    digest.update(np.array([circuit.n_unknown, circuit.n_known, *circuit.wl_node.shape, *circuit.bl_node.shape,
+                            *circuit.cell_node.shape], dtype=np.int64).tobytes())
+    for array in (circuit.wl_node, circuit.bl_node, circuit.cell_node, *(g.nodes for g in circuit.groups)):
+        digest.update(np.array(array.shape, dtype=np.int64).tobytes())
         digest.update(np.ascontiguousarray(array, dtype=np.int64).data)
     return digest.digest()
 
 
-def _structure_of(topology: Topology) -> _Structure:
-    """The structure of ``topology``'s geometry, built once and then shared (least recently used cache)."""
-    key = _geometry_key(topology)
+def _structure_of(circuit: Circuit) -> _Structure:
+    """The structure of ``circuit``'s geometry, built once and then shared (least recently used cache)."""
+    key = _geometry_key(circuit)
     with _structures_lock:
         structure = _structures.get(key)
         if structure is not None:
             _structures.move_to_end(key)
             return structure
-    structure = _Structure(topology)
+    structure = _Structure(circuit)
     with _structures_lock:
         _structures[key] = structure
         while _structures and sum(item.nbytes for item in _structures.values()) > STRUCTURE_CACHE_BYTES:
@@ -143,38 +144,37 @@ def _structure_of(topology: Topology) -> _Structure:
 
 
 class NodalPattern:
-    """Sparsity pattern of the nodal matrices A and S of one crossbar topology.
+    """Sparsity pattern of the nodal matrices of one circuit geometry.
 
-    Every device is stamped, open ones included (with value 0), so the pattern is the same
-    for any conductance matrix of this topology. Its structure (stamp positions, elimination
-    order) is shared by every crossbar of the same geometry: the same shape and the same
-    zero-resistance segments, whatever the conductances and resistances.
+    Every element is stamped, open devices included (with value 0), so the pattern is the same for
+    any conductance matrix of this geometry: the same shape, cell and zero-resistance segments.
     """
 
-    def __init__(self, topology: Topology) -> None:
-        self.topology = topology
-        self._structure = _structure_of(topology)
+    def __init__(self, circuit: Circuit) -> None:
+        self.circuit = circuit
+        self._structure = _structure_of(circuit)
 
     @property
     def ordering(self) -> np.ndarray:
         """(n,) nested-dissection elimination order of A, for :func:`memxbar.solver.linalg.factorize`."""
         return self._structure.ordering
 
-    def edge_conductances(self, device_g: np.ndarray) -> np.ndarray:
-        """Conductances (S) of all stamped edges: line resistors, then the (M, N) devices."""
-        return np.concatenate([self.topology.line_g, np.asarray(device_g, dtype=np.float64).ravel()])
+    @staticmethod
+    def values(stamps: Sequence[np.ndarray]) -> np.ndarray:
+        """All stamps of the circuit as one array, from each group's (K, T, T) stamps in group order."""
+        return np.concatenate([np.asarray(s, dtype=np.float64).ravel() for s in stamps])
 
-    def matrices(self, device_g: np.ndarray) -> tuple[sp.csc_matrix, sp.csc_matrix]:
-        """Assemble A (n × n) and S (n × M) for the given device conductances.
+    def linear_stamps(self) -> list[np.ndarray]:
+        """Each group's constant stamps (S); zero for nonlinear groups."""
+        return [g.conductance_stamps() if g.linear else np.zeros((g.size, *(g.nodes.shape[1],) * 2))
+                for g in self.circuit.groups]
 
-        Args:
-            device_g: (M, N) device conductances, or small-signal conductances dI/dV for a
-                Newton step, in siemens (S).
-
-        Returns:
-            The matrices A and S in CSC format.
-        """
-        g = self.edge_conductances(device_g)
+    def matrices(self, values: np.ndarray) -> tuple[sp.csc_matrix, sp.csc_matrix]:
+        """A (n × n) and S (n × known) for the given stamp values (from :meth:`values`), in siemens."""
         st = self._structure
-        diagonal = np.bincount(st.diag_node, weights=g[st.diag_edge], minlength=self.topology.n_unknown)
-        return st.a.matrix(np.concatenate([diagonal, -g[st.off_edge]])), st.s.matrix(-g[st.s_edge])
+        return st.a.matrix(values), st.s.matrix(values)
+
+    def source_maps(self, values: np.ndarray) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+        """P (known × n) and Q (known × known): the currents the sources deliver are P x + Q u."""
+        st = self._structure
+        return st.p.matrix(values).tocsr(), st.q.matrix(values).tocsr()

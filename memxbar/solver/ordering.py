@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from memxbar.topology import Topology
+from memxbar.circuit.compile import Circuit
 
 LEAF_SIZE = 16
 """Boxes of at most about this many nodes are not cut further."""
@@ -64,7 +64,7 @@ def _runs(chains: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarra
     Unknown nodes are numbered in chain order, so each node's positions form one run.
     """
     flat = chains.ravel()
-    where = np.flatnonzero(flat < n)
+    where = np.flatnonzero((flat >= 0) & (flat < n))
     node = flat[where]
     if node.size == 0:
         return node, node, node, node
@@ -74,23 +74,24 @@ def _runs(chains: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarra
     return node[start], first // width, first % width, last % width
 
 
-def nested_dissection(topology: Topology, leaf_size: int = LEAF_SIZE) -> np.ndarray:
-    """Fill-reducing elimination order of the unknown nodes of a crossbar.
+def nested_dissection(circuit: Circuit, leaf_size: int = LEAF_SIZE) -> np.ndarray:
+    """Fill-reducing elimination order of the unknown nodes of a compiled crossbar.
+
+    A cell's internal nodes lie inside its own box and are never separators.
 
     Args:
-        topology: The crossbar's node numbering.
+        circuit: The compiled crossbar (its node numbering and grid geometry).
         leaf_size: Boxes of at most about this many nodes are numbered as they are.
 
     Returns:
         (n_unknown,) permutation: ``order[k]`` is the node eliminated k-th.
     """
-    n = topology.n_unknown
-    m = topology.n_sources
-    cols = topology.wl_node.shape[1] - 2
+    n = circuit.n_unknown
+    m, cols = circuit.shape
     # Coordinates: rows 0 … M (the sense nodes are row M), columns 0 … N (the drivers are
     # column 0, word-line node W[i, j] column j + 1).
-    w_id, w_row, w_lo, w_hi = _runs(topology.wl_node[:, 1:], n)
-    b_id, b_col, b_lo, b_hi = _runs(topology.bl_node[:, :-1], n)
+    w_id, w_row, w_lo, w_hi = _runs(circuit.wl_node[:, 1:], n)
+    b_id, b_col, b_lo, b_hi = _runs(circuit.bl_node[:, :-1], n)
     rows_axis, cols_axis = _Axis.bisect(m + 1), _Axis.bisect(cols + 1)
 
     # One schedule for all boxes: cut the axis whose widest interval is longer, until the
@@ -115,6 +116,9 @@ def nested_dissection(topology: Topology, leaf_size: int = LEAF_SIZE) -> np.ndar
     leaf[b_id] = row_bits[b_lo] | col_bits[b_col + 1]
     # A word-line node is separated by the first column cut within its span, a bit-line
     # node by the first row cut within its span; the others end in a leaf box.
+    cell_i, cell_j, _ = np.nonzero(circuit.cell_node >= 0)
+    cell_id = circuit.cell_node[circuit.cell_node >= 0]
+    leaf[cell_id] = row_bits[cell_i] | col_bits[cell_j + 1]
     depth = np.full(n, depth_max, dtype=np.int64)
     for ids, lo, hi, cutting in ((w_id, w_lo, w_hi, cols_axis), (b_id, b_lo, b_hi, rows_axis)):
         found = np.full(ids.size, depth_max, dtype=np.int64)

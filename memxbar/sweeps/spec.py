@@ -23,8 +23,8 @@ import numpy as np
 from memxbar.devices import MODELS, Parameter, get_model
 from memxbar.errors import InputError
 from memxbar.simulate import BACKENDS
-from memxbar.solver.direct import METHODS
 from memxbar.solver.iterative import DEFAULT_TOL
+from memxbar.solver.options import METHODS
 
 BOTH = "both"
 """Backend value that solves each point with every backend and compares them (ngspice is the reference)."""

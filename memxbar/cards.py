@@ -1,4 +1,5 @@
-"""Vectorised text building for netlists: element-wise string joins and exact number formatting."""
+"""Vectorised text of SPICE cards: element-wise string joins and exact number formatting (used by the
+device models and the netlist writer, so neither depends on the other)."""
 
 from __future__ import annotations
 

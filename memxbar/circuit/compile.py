@@ -1,0 +1,338 @@
+"""Compile a crossbar and its terminal conditions into a circuit: numbered nodes and typed element arrays.
+
+Every physical point of the array is first given a *position*: along word line i, 0 its terminal
+(the source), 1 the driver output and 2 + j the word-line node W[i, j]; along bit line j, i the
+bit-line node B[i, j], M the sense node and M + 1 its terminal; then the cells' internal nodes, the
+per-row select lines and the 0 V ground. Consecutive positions of a line are joined by the driver
+resistance, the N word-line segments (or the M bit-line segments and the sense resistance); a
+zero-resistance segment merges its two positions into one node, named after the first of its run.
+A floating terminal is cut off from its line (its driver or sense resistance carries no current).
+
+Nodes are numbered for nodal analysis: unknown nodes first (word-line positions line by line, then
+bit-line positions, then the cells' internal nodes), then the known ones: the driven word-line
+terminals, the driven bit-line terminals, the select lines and the ground. Both backends start from
+the same :class:`Circuit`, so they simulate the same circuit by construction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from memxbar.cards import indices, join
+from memxbar.circuit.cells import CellNodes
+from memxbar.circuit.elements import ElementGroup, Resistors
+from memxbar.crossbar import Crossbar
+from memxbar.errors import InputError
+
+GROUND_NAME = "0"
+"""SPICE name of the ground node."""
+
+
+def chain_representatives(segments: np.ndarray) -> np.ndarray:
+    """Representative position of every position in a set of resistor chains.
+
+    Args:
+        segments: (K, L) resistances in ohms of K chains of L segments each; segment k
+            joins positions k and k + 1 (0 merges them; > 0, including ∞ for an open one, does not).
+
+    Returns:
+        (K, L + 1) integer array: for each position, the first position of the run of
+        zero-resistance segments it belongs to.
+    """
+    k, length = segments.shape
+    start = np.zeros((k, length + 1), dtype=np.int64)
+    start[:, 1:] = np.where(segments > 0, np.arange(1, length + 1), 0)
+    return np.maximum.accumulate(start, axis=1)
+
+
+@dataclass(frozen=True, eq=False)
+class Sources:
+    """Ideal voltage sources from known nodes to ground: the driven terminals and select lines."""
+
+    names: np.ndarray
+    """(S,) SPICE names, e.g. ``Vin3``, ``Vout0``, ``Vsel2``."""
+    node: np.ndarray
+    """(S,) node index each source holds."""
+
+
+@dataclass(frozen=True, eq=False)
+class Circuit:
+    """A compiled crossbar: node numbering, element groups, sources and the grid geometry.
+
+    Node indices run over ``0 … n_unknown − 1`` (unknown voltages) and then ``n_unknown …
+    n_nodes − 1`` (known voltages, in the order of :meth:`known_voltages`).
+    """
+
+    shape: tuple[int, int]
+    """(M, N) word lines and bit lines."""
+    n_unknown: int
+    """Number of nodes whose voltage is unknown."""
+    n_known: int
+    """Number of nodes whose voltage is set by a source (including the ground)."""
+    groups: tuple[ElementGroup, ...]
+    """Element groups, in netlist order."""
+    wl_sources: Sources
+    """Sources of the driven word-line terminals."""
+    bl_sources: Sources
+    """Sources of the driven bit-line terminals."""
+    select_sources: Sources
+    """Sources of the select lines (cells with a gate), else empty."""
+    driven_wl: np.ndarray
+    """(M,) whether each word-line terminal is driven."""
+    driven_bl: np.ndarray
+    """(N,) whether each bit-line terminal is driven."""
+    wl_node: np.ndarray
+    """(M, N + 2) node index of each word-line position (−1 for a cut-off terminal)."""
+    bl_node: np.ndarray
+    """(N, M + 2) node index of each bit-line position (−1 for a cut-off terminal)."""
+    cell_node: np.ndarray
+    """(M, N, C) internal nodes of each cell (−1 where the cell is open)."""
+    devices: ElementGroup
+    """The memristors (also one of ``groups``)."""
+    position_names: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+    """Name of each word-line position (M, N + 2), bit-line position (N, M + 2), cell internal node
+    (M, N, C) and select line (M,)."""
+    ground: int
+    """Index of the 0 V node, or −1 if no element needs it."""
+
+    @property
+    def n_nodes(self) -> int:
+        """Number of nodes, unknown and known."""
+        return self.n_unknown + self.n_known
+
+    @property
+    def linear(self) -> bool:
+        """Whether every element is linear (the fast backend then solves without Newton)."""
+        return all(group.linear for group in self.groups)
+
+    @property
+    def plain_grid(self) -> bool:
+        """Whether the circuit is two line grids with one two-terminal element per crosspoint (no cell
+        internals): the structure the line-preconditioned conjugate gradients rely on."""
+        return self.cell_node.shape[2] == 0
+
+    @property
+    def w_node(self) -> np.ndarray:
+        """(M, N) node of each word-line point W[i, j]."""
+        return self.wl_node[:, 2:]
+
+    @property
+    def b_node(self) -> np.ndarray:
+        """(M, N) node of each bit-line point B[i, j]."""
+        m = self.shape[0]
+        return self.bl_node[:, :m].T
+
+    @property
+    def wl_terminal(self) -> np.ndarray:
+        """(M,) node of each word-line terminal."""
+        return self.wl_node[:, 0]
+
+    @property
+    def bl_terminal(self) -> np.ndarray:
+        """(N,) node of each bit-line terminal."""
+        return self.bl_node[:, -1]
+
+    def known_voltages(self, wl: np.ndarray, bl: np.ndarray, gates: np.ndarray | None) -> np.ndarray:
+        """(n_known, B) voltages of the known nodes (V) from the (M, B) word-line and (N, B) bit-line
+        terminal voltages and the (M, B) select-line voltages."""
+        parts = [wl[self.driven_wl], bl[self.driven_bl]]
+        if self.select_sources.node.size:
+            parts.append(gates)
+        if self.ground >= 0:
+            parts.append(np.zeros((1, wl.shape[1])))
+        return np.concatenate(parts, axis=0)
+
+    @cached_property
+    def node_names(self) -> np.ndarray:
+        """(n_nodes,) SPICE name of every node."""
+        names = np.empty(self.n_nodes, dtype=object)
+        wl, bl, cells, select = self.position_names
+        for index, label in ((self.wl_node, wl), (self.bl_node, bl), (self.cell_node, cells)):
+            keep = index >= 0
+            # The first position of a merged run names the node: assign in reverse so it is written last.
+            names[index[keep][::-1]] = label[keep][::-1]
+        if self.select_sources.node.size:
+            names[self.select_sources.node] = select
+        if self.ground >= 0:
+            names[self.ground] = GROUND_NAME
+        return names.astype(str)
+
+    def describe(self, node: int) -> str:
+        """Human-readable place of a node, e.g. ``W[3, 7]`` or ``sense node of bit line 2``."""
+        m = self.shape[0]
+        found = np.argwhere(self.wl_node == node)
+        if found.size:
+            i, pos = found[0]
+            return ("terminal of word line" if pos == 0 else "driver output of word line") + f" {i}" if pos < 2 \
+                else f"W[{i}, {pos - 2}]"
+        found = np.argwhere(self.bl_node == node)
+        if found.size:
+            j, pos = found[0]
+            return f"B[{pos}, {j}]" if pos < m else ("sense node" if pos == m else "terminal") + f" of bit line {j}"
+        found = np.argwhere(self.cell_node == node)
+        if found.size:
+            i, j, _ = found[0]
+            return f"internal node of cell [{i}, {j}]"
+        return "ground" if node == self.ground else f"node {node}"
+
+
+def _line_resistors(nodes_a: np.ndarray, nodes_b: np.ndarray, r: np.ndarray, names: np.ndarray,
+                    power_class: np.ndarray, classes: tuple[str, ...]) -> Resistors:
+    keep = (r > 0) & np.isfinite(r)
+    return Resistors(np.column_stack([nodes_a[keep], nodes_b[keep]]), r[keep], names[keep], power_class[keep], classes)
+
+
+def compile_circuit(crossbar: Crossbar, floating_wl: np.ndarray | None = None,
+                    floating_bl: np.ndarray | None = None) -> Circuit:
+    """Compile ``crossbar`` with the given floating terminals into a :class:`Circuit`.
+
+    Args:
+        crossbar: The crossbar specification (with its cell).
+        floating_wl: (M,) boolean mask of word lines whose terminal is open, or None for none.
+        floating_bl: (N,) boolean mask of bit lines whose terminal is open, or None for none.
+
+    Returns:
+        The compiled circuit.
+
+    Raises:
+        InputError: If some node reaches no driven terminal (a floating island whose voltage is undefined).
+    """
+    m, n = crossbar.shape
+    cell = crossbar.cell
+    fw = np.zeros(m, dtype=bool) if floating_wl is None else np.asarray(floating_wl, dtype=bool)
+    fb = np.zeros(n, dtype=bool) if floating_bl is None else np.asarray(floating_bl, dtype=bool)
+    wl_seg = np.column_stack([np.where(fw, np.inf, crossbar.r_driver), crossbar.r_wl])
+    bl_seg = np.column_stack([crossbar.r_bl.T, np.where(fb, np.inf, crossbar.r_sense)])
+    wl_rep = chain_representatives(wl_seg)
+    bl_rep = chain_representatives(bl_seg)
+
+    # Raw ids: word-line positions, bit-line positions, cell internals, select lines, ground.
+    n_int = cell.internal_nodes
+    closed = crossbar.conductances > 0 if n_int else np.ones((m, n), dtype=bool)
+    cells = np.flatnonzero(closed)
+    bl_base = m * (n + 2)
+    cell_base = bl_base + n * (m + 2)
+    sel_base = cell_base + cells.size * n_int
+    gnd_raw = sel_base + (m if cell.gated else 0)
+    n_raw = gnd_raw + 1
+    wl_raw = np.arange(m)[:, None] * (n + 2) + wl_rep
+    bl_raw = bl_base + np.arange(n)[:, None] * (m + 2) + bl_rep
+    int_raw = cell_base + np.arange(cells.size * n_int).reshape(cells.size, n_int)
+    sel_raw = sel_base + np.arange(m if cell.gated else 0)
+
+    # Elements on raw ids; renumbered below.
+    rows, cols = indices((m, n))
+    row, col = rows[:, 0], cols[0]
+    wl_names = np.column_stack([join("Rdrv", row), join("Rw", rows, "_", cols)])
+    bl_names = np.column_stack([join("Rb", rows, "_", cols).T, join("Rsen", col)])
+    wl_class = np.zeros(wl_seg.shape, dtype=np.int64)
+    wl_class[:, 1:] = 1
+    bl_class = np.zeros(bl_seg.shape, dtype=np.int64)
+    bl_class[:, -1] = 1
+    wl_res = _line_resistors(wl_raw[:, :-1], wl_raw[:, 1:], wl_seg, wl_names, wl_class, ("drivers", "word_lines"))
+    bl_res = _line_resistors(bl_raw[:, :-1], bl_raw[:, 1:], bl_seg, bl_names, bl_class, ("bit_lines", "sense"))
+    i_cell, j_cell = np.divmod(cells, n)
+    cell_nodes = CellNodes(
+        cell=cells,
+        w=wl_raw[i_cell, j_cell + 2],
+        b=bl_raw[j_cell, i_cell],
+        internal=int_raw,
+        select=sel_raw[i_cell] if cell.gated else np.zeros(0, dtype=np.int64),
+        ground=gnd_raw,
+        labels=join(row[i_cell], "_", col[j_cell]),
+    )
+    cell_groups = cell.elements(crossbar.device, crossbar.conductances, cell_nodes)
+    groups_raw = [wl_res, *cell_groups, bl_res]
+
+    # Known raw nodes, in the order of Circuit.known_voltages.
+    uses_ground = any(np.any(group.nodes == gnd_raw) for group in cell_groups)
+    known_raw = np.concatenate([wl_raw[~fw, 0], bl_raw[~fb, -1], sel_raw, [gnd_raw] if uses_ground else []])
+    known_raw = known_raw.astype(np.int64)
+    touched = np.zeros(n_raw, dtype=bool)
+    for group in groups_raw:
+        touched[group.nodes.ravel()] = True
+    touched[known_raw] = False
+    unknown_raw = np.flatnonzero(touched)
+    index = np.full(n_raw, -1, dtype=np.int64)
+    index[unknown_raw] = np.arange(unknown_raw.size)
+    n_unknown = unknown_raw.size
+    index[known_raw] = n_unknown + np.arange(known_raw.size)
+
+    groups = tuple(_renumbered(group, index) for group in groups_raw)
+    circuit = Circuit(
+        shape=(m, n),
+        n_unknown=int(n_unknown),
+        n_known=int(known_raw.size),
+        groups=groups,
+        wl_sources=Sources(join("Vin", row[~fw]), index[wl_raw[~fw, 0]]),
+        bl_sources=Sources(join("Vout", col[~fb]), index[bl_raw[~fb, -1]]),
+        select_sources=Sources(join("Vsel", row) if cell.gated else np.zeros(0, dtype=str), index[sel_raw]),
+        driven_wl=~fw,
+        driven_bl=~fb,
+        wl_node=index[wl_raw],
+        bl_node=index[bl_raw],
+        cell_node=_cell_grid(index[int_raw], cells, (m, n)),
+        devices=groups[-2],
+        position_names=_position_names(m, n, n_int),
+        ground=int(index[gnd_raw]) if uses_ground else -1,
+    )
+    if fw.any() or fb.any() or n_int:
+        _check_connected(circuit)
+    return circuit
+
+
+def _renumbered(group: ElementGroup, index: np.ndarray) -> ElementGroup:
+    """A copy of ``group`` with its raw node ids replaced by node indices."""
+    copy = object.__new__(type(group))
+    copy.__dict__.update(group.__dict__)
+    object.__setattr__(copy, "nodes", index[group.nodes])
+    return copy
+
+
+def _cell_grid(internal: np.ndarray, cells: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    grid = np.full((shape[0] * shape[1], internal.shape[1]), -1, dtype=np.int64)
+    grid[cells] = internal
+    return grid.reshape(*shape, internal.shape[1])
+
+
+def _position_names(m: int, n: int, n_int: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    rows, cols = indices((m, n))
+    wl = np.empty((m, n + 2), dtype=object)
+    wl[:, 0] = join("in", rows[:, 0])
+    wl[:, 1] = join("d", rows[:, 0])
+    wl[:, 2:] = join("w", rows, "_", cols)
+    bl = np.empty((n, m + 2), dtype=object)
+    bl[:, :m] = join("b", rows, "_", cols).T
+    bl[:, m] = join("s", cols[0])
+    bl[:, m + 1] = join("g", cols[0])
+    cells = np.stack([join("c", rows, "_", cols, f"_{k}" if n_int > 1 else "") for k in range(n_int)], axis=-1) \
+        if n_int else np.zeros((m, n, 0), dtype=object)
+    return wl, bl, np.asarray(cells, dtype=object), join("sel", rows[:, 0])
+
+
+def _check_connected(circuit: Circuit) -> None:
+    """Raise :class:`InputError` if some unknown node reaches no known node through any element."""
+    import scipy.sparse as sp
+    from scipy.sparse.csgraph import connected_components
+
+    a, b = [], []
+    for group in circuit.groups:
+        nodes = group.nodes[group.conducting()]
+        for k in range(1, nodes.shape[1]):
+            a.append(nodes[:, 0])
+            b.append(nodes[:, k])
+    a, b = np.concatenate(a), np.concatenate(b)
+    size = circuit.n_nodes
+    graph = sp.coo_matrix((np.ones(a.size), (a, b)), shape=(size, size))
+    _, label = connected_components(graph, directed=False)
+    anchored = np.zeros(label.max() + 1, dtype=bool)
+    anchored[label[circuit.n_unknown:]] = True
+    loose = np.flatnonzero(~anchored[label[: circuit.n_unknown]])
+    if loose.size:
+        raise InputError(
+            f"{circuit.describe(int(loose[0]))} connects to no driven terminal ({loose.size} node(s) float): its "
+            "voltage is undefined; drive one of its lines (floating_wl / floating_bl) or close a device on it"
+        )

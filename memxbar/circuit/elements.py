@@ -1,0 +1,195 @@
+"""Typed element arrays of a compiled circuit: node indices, NumPy stamps and SPICE cards.
+
+Every element group holds K elements of one kind with T terminals each, as a (K, T) array of node
+indices, and answers three questions, vectorised over its elements and a batch of B bias vectors:
+
+- ``evaluate(v)``: for terminal voltages v (K, T, B) in volts, the current flowing *from each
+  terminal node into the element* (K, T, B) in amperes and its Jacobian ∂i_t/∂v_s (K, T, T, B) in
+  siemens. Kirchhoff's current law at a node is the sum of these currents over every element
+  terminal on it: zero at an unknown node, the current the source delivers at a driven one.
+  Stamps may be asymmetric (a transistor's transconductance).
+- ``power(v)``: power absorbed per power class (word lines, devices, …), (B,) watts each.
+- ``spice_cards(names)``: one SPICE card per element, given the (K, T) names of its nodes.
+
+Groups whose currents are linear in the voltages say so (``linear``) and give their constant
+conductance stamps (``conductance_stamps``), which the fast backend assembles once. A new element
+kind is one class here (or in its own module) with these methods; neither the nodal assembler nor
+the netlist writer changes.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from memxbar.cards import join, numbers
+from memxbar.devices.base import DeviceModel
+
+TWO_TERMINAL = np.array([[1.0, -1.0], [-1.0, 1.0]])
+"""Incidence pattern of a two-terminal conductance between terminals 0 and 1."""
+
+
+class ElementGroup(ABC):
+    """K elements of one kind; see the module docstring for the contract."""
+
+    nodes: np.ndarray
+    """(K, T) node index of each element terminal."""
+    linear: bool = True
+    """Whether the terminal currents are a constant linear map of the terminal voltages."""
+    symmetric: bool = True
+    """Whether every Jacobian stamp is symmetric (true of two-terminal elements)."""
+    passive: bool = True
+    """Whether every stamp is that of a passive two-terminal element with a slope ≥ 0 wherever the
+    model's slope is ≥ 0 (then the nodal matrix is symmetric positive definite)."""
+
+    @property
+    def size(self) -> int:
+        """Number of elements K."""
+        return self.nodes.shape[0]
+
+    @abstractmethod
+    def evaluate(self, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Currents (K, T, B) from each terminal node into the element (A), and ∂i/∂v (K, T, T, B) (S)."""
+
+    def conductance_stamps(self) -> np.ndarray:
+        """(K, T, T) constant conductance stamps (S) of a linear group."""
+        raise TypeError(f"{type(self).__name__} is not linear")
+
+    def conducting(self) -> np.ndarray:
+        """(K,) whether each element can carry current (an open device cannot)."""
+        return np.ones(self.size, dtype=bool)
+
+    @abstractmethod
+    def power(self, v: np.ndarray) -> dict[str, np.ndarray]:
+        """Power absorbed (W), (B,) per power class, at terminal voltages v (K, T, B)."""
+
+    @abstractmethod
+    def spice_cards(self, names: np.ndarray) -> list[np.ndarray]:
+        """(K,) string arrays of SPICE cards, given the (K, T) names of the terminal nodes."""
+
+    def spice_preamble(self) -> list[str]:
+        """Lines that must precede the circuit's elements (e.g. ``.model`` cards)."""
+        return []
+
+
+@dataclass(frozen=True, eq=False)
+class Resistors(ElementGroup):
+    """Linear resistors (line segments, drivers, sense inputs), each in one power class."""
+
+    nodes: np.ndarray
+    """(K, 2) node indices of both ends."""
+    resistance: np.ndarray
+    """(K,) resistance in ohms (Ω), > 0."""
+    names: np.ndarray
+    """(K,) SPICE element names, e.g. ``Rw0_3``."""
+    power_class: np.ndarray
+    """(K,) index into ``classes`` of each resistor's power class."""
+    classes: tuple[str, ...]
+    """Names of the power classes, e.g. ``("drivers", "word_lines")``."""
+
+    @property
+    def conductance(self) -> np.ndarray:
+        """(K,) conductances in siemens (S)."""
+        return 1.0 / self.resistance
+
+    def conductance_stamps(self) -> np.ndarray:
+        return self.conductance[:, None, None] * TWO_TERMINAL
+
+    def evaluate(self, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        g = self.conductance[:, None]
+        i = g * (v[:, 0] - v[:, 1])
+        jac = np.broadcast_to(self.conductance_stamps()[..., None], (*self.conductance_stamps().shape, v.shape[2]))
+        return np.stack([i, -i], axis=1), jac
+
+    def power(self, v: np.ndarray) -> dict[str, np.ndarray]:
+        p = self.conductance[:, None] * (v[:, 0] - v[:, 1]) ** 2
+        return {name: p[self.power_class == k].sum(axis=0) for k, name in enumerate(self.classes)}
+
+    def spice_cards(self, names: np.ndarray) -> list[np.ndarray]:
+        return [join(self.names, " ", names[:, 0], " ", names[:, 1], " ", numbers(self.resistance))]
+
+
+@dataclass(frozen=True, eq=False)
+class Devices(ElementGroup):
+    """Two-terminal devices of one :class:`~memxbar.devices.base.DeviceModel` at cells of the array.
+
+    The model is evaluated on the whole (M, N) grid of cells (its per-device parameters are (M, N)
+    arrays); ``cell`` says which grid cell each element is.
+    """
+
+    nodes: np.ndarray
+    """(K, 2) node of the positive terminal (current flows from it through the device) and the other."""
+    model: DeviceModel
+    """The device model."""
+    conductances: np.ndarray
+    """(M, N) programmed conductance G of every cell in siemens (S), in the model's meaning."""
+    cell: np.ndarray
+    """(K,) flat index of each element's cell in the (M, N) grid."""
+    names: np.ndarray
+    """(K,) element name suffixes, e.g. ``m0_3``; the model's cards prefix them."""
+    power_class: str = "devices"
+    """Power class of these devices (``"devices"`` for memristors, ``"access"`` for selectors)."""
+    linear: bool = field(init=False)
+    passive: bool = True
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "linear", bool(self.model.linear))
+
+    @property
+    def _whole_grid(self) -> bool:
+        return self.cell.size == self.conductances.size
+
+    def _on_grid(self, values: np.ndarray) -> np.ndarray:
+        """(K, B) values as (M, N, B) on the grid (zero at cells without an element)."""
+        m, n = self.conductances.shape
+        if self._whole_grid:
+            return values.reshape(m, n, -1)
+        grid = np.zeros((m * n, values.shape[1]))
+        grid[self.cell] = values
+        return grid.reshape(m, n, -1)
+
+    def _off_grid(self, grid: np.ndarray) -> np.ndarray:
+        flat = grid.reshape(self.conductances.size, -1)
+        return flat if self._whole_grid else flat[self.cell]
+
+    def current(self, vd: np.ndarray) -> np.ndarray:
+        """(K, B) device currents (A) from the positive terminal, for device voltages vd (K, B) (V)."""
+        return self._off_grid(self.model.current(self._on_grid(vd), self.conductances))
+
+    def slope(self, vd: np.ndarray) -> np.ndarray:
+        """(K, B) small-signal conductances dI/dV (S) at device voltages vd (K, B) (V)."""
+        return self._off_grid(self.model.slope(self._on_grid(vd), self.conductances))
+
+    def conductance_stamps(self) -> np.ndarray:
+        g = self.conductances.ravel()[self.cell]
+        return g[:, None, None] * TWO_TERMINAL
+
+    def conducting(self) -> np.ndarray:
+        return self.conductances.ravel()[self.cell] > 0
+
+    def evaluate(self, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        vd = v[:, 0] - v[:, 1]
+        i, s = self.current(vd), self.slope(vd)
+        return np.stack([i, -i], axis=1), TWO_TERMINAL[None, :, :, None] * s[:, None, None, :]
+
+    def power(self, v: np.ndarray) -> dict[str, np.ndarray]:
+        vd = v[:, 0] - v[:, 1]
+        return {self.power_class: (vd * self.current(vd)).sum(axis=0)}
+
+    def spice_cards(self, names: np.ndarray) -> list[np.ndarray]:
+        m, n = self.conductances.shape
+        grid = {key: np.full(m * n, "", dtype=object) for key in ("name", "a", "b")}
+        for key, values in (("name", self.names), ("a", names[:, 0]), ("b", names[:, 1])):
+            grid[key][self.cell] = values
+        shaped = {key: value.astype(str).reshape(m, n) for key, value in grid.items()}
+        cards = self.model.spice_cards(shaped["name"], shaped["a"], shaped["b"], self.conductances)
+        present = np.zeros(m * n, dtype=bool)
+        present[self.cell] = True
+        keep = present & (self.conductances.ravel() > 0)
+        return [np.broadcast_to(card, (m, n)).ravel()[keep] for card in cards]
+
+    def spice_preamble(self) -> list[str]:
+        preamble = getattr(self.model, "spice_preamble", None)
+        return list(preamble()) if preamble else []

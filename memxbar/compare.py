@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -21,17 +22,19 @@ def relative_errors(value: np.ndarray, reference: np.ndarray) -> np.ndarray:
 
     Args:
         value: (N,) or (N, B) currents.
-        reference: Currents of the same shape, taken as the truth.
+        reference: Currents of the same shape, taken as the truth (NaN for a floating terminal).
 
     Returns:
-        Relative errors of the same shape (dimensionless).
+        Relative errors of the same shape (dimensionless); 0 where both are NaN (floating).
     """
     ref = np.abs(reference)
-    floor = RELATIVE_FLOOR * ref.max(axis=0, keepdims=True)
+    with np.errstate(invalid="ignore"):
+        floor = RELATIVE_FLOOR * np.nanmax(np.where(np.isnan(ref), -np.inf, ref), axis=0, keepdims=True)
     denominator = np.maximum(ref, floor)
     with np.errstate(invalid="ignore", divide="ignore"):
         rel = np.abs(value - reference) / denominator
-    return np.where(denominator > 0, rel, np.where(value == reference, 0.0, np.inf))
+    both_nan = np.isnan(value) & np.isnan(reference)
+    return np.where(both_nan, 0.0, np.where(denominator > 0, rel, np.where(value == reference, 0.0, np.inf)))
 
 
 @dataclass(frozen=True, eq=False)
@@ -46,12 +49,17 @@ class Comparison:
     @property
     def max_abs_error(self) -> float:
         """Largest |I_fast − I_spice| over all outputs and input vectors, in amperes (A)."""
-        return float(np.abs(self.fast.output_currents - self.spice.output_currents).max())
+        return float(np.nanmax(np.abs(self.fast.output_currents - self.spice.output_currents), initial=0.0))
 
     @property
     def max_rel_error(self) -> float:
         """Largest element-wise relative error of the output currents (dimensionless)."""
         return float(relative_errors(self.fast.output_currents, self.spice.output_currents).max())
+
+    @property
+    def max_abs_error_input(self) -> float:
+        """Largest |I_in,fast − I_in,spice| of the word-line terminal currents, in amperes (A)."""
+        return float(np.nanmax(np.abs(self.fast.input_currents - self.spice.input_currents), initial=0.0))
 
     @property
     def max_abs_error_volts(self) -> float:
@@ -74,14 +82,20 @@ class Comparison:
         return self.spice.wall_time
 
 
-def compare(crossbar: Crossbar, voltages: np.ndarray) -> Comparison:
-    """Solve the same crossbar and inputs with both backends.
+def compare(crossbar: Crossbar, voltages: np.ndarray, **bias: Any) -> Comparison:
+    """Solve the same crossbar and bias with both backends.
 
     Args:
         crossbar: The crossbar specification.
-        voltages: (M,) or (M, B) input voltages in volts (V).
+        voltages: (M,) or (M, B) word-line terminal voltages in volts (V).
+        **bias: ``bl_voltages``, ``floating_wl``, ``floating_bl``, ``gate_voltages`` as for
+            :func:`~memxbar.simulate.simulate`.
 
     Returns:
         The :class:`Comparison`.
+
+    Raises:
+        InputError: If an argument is invalid.
     """
-    return Comparison(fast=simulate(crossbar, voltages, "fast"), spice=simulate(crossbar, voltages, "spice"))
+    return Comparison(fast=simulate(crossbar, voltages, "fast", **bias),
+                      spice=simulate(crossbar, voltages, "spice", **bias))

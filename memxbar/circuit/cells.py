@@ -115,7 +115,8 @@ class OneTOneR(Cell):
 
     name = "1t1r"
     summary = "NMOS access transistor (SPICE level 1) in series with the memristor, gate on a per-row select line"
-    citation = "Shichman & Hodges, IEEE JSSC 3(3), 285 (1968), Eqs. (1)-(3), with SPICE level-1 channel-length modulation"
+    citation = ("Shichman & Hodges, IEEE JSSC 3(3), 285 (1968), Eqs. (1)-(3), with SPICE level-1 "
+                "channel-length modulation")
     internal_nodes = 1
     gated = True
     parameters = (

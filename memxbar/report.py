@@ -12,7 +12,8 @@ from memxbar.compare import Comparison
 from memxbar.errors import NotComputedError
 from memxbar.solution import Solution
 
-POWER_FIELDS = ("power_devices", "power_word_lines", "power_bit_lines", "power_drivers", "power_sense", "power_total")
+POWER_FIELDS = ("power_devices", "power_word_lines", "power_bit_lines", "power_access", "power_drivers", "power_sense",
+                "power_total")
 
 
 def _kept(solution: Solution, name: str) -> Any:
@@ -24,10 +25,15 @@ def _kept(solution: Solution, name: str) -> Any:
 
 
 def _plain(value: Any) -> Any:
+    """JSON-ready value: arrays as lists, NaN (a floating terminal's current) as null."""
     if isinstance(value, np.ndarray):
+        if value.dtype.kind == "f" and np.isnan(value).any():
+            return np.where(np.isnan(value), None, value.astype(object)).tolist()
         return value.tolist()
     if isinstance(value, np.generic):
-        return value.item()
+        value = value.item()
+    if isinstance(value, float) and np.isnan(value):
+        return None
     return value
 
 
@@ -43,6 +49,11 @@ def solution_record(solution: Solution) -> dict[str, Any]:
         "rows": m,
         "cols": n,
         "device": repr(solution.crossbar.device),
+        "cell": repr(solution.crossbar.cell),
+        "bl_voltages_volts": None if solution.bias is None else
+        (solution.bias.bl_voltages if solution.batched else solution.bias.bl_voltages[:, 0]),
+        "floating_wl": None if solution.bias is None else np.flatnonzero(solution.bias.floating_wl),
+        "floating_bl": None if solution.bias is None else np.flatnonzero(solution.bias.floating_bl),
         "batch": solution.voltages.shape[1] if solution.batched else None,
         "wall_time_seconds": solution.wall_time,
         "voltages_volts": solution.voltages,

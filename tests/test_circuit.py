@@ -164,3 +164,62 @@ def test_unknown_cell_and_parameter_are_named() -> None:
         memxbar.Crossbar(np.ones((2, 2)), cell="2t2r")
     with pytest.raises(InputError, match="'vt' is not a parameter of cell 1t1r"):
         get_cell("1t1r", vt=0.4)
+
+
+def test_cli_compares_cells_and_writes_the_error(tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from memxbar.cli import main
+
+    for cell in ("1t1r", "1s1r"):
+        out = tmp_path / f"{cell}.json"
+        result = CliRunner().invoke(main, ["compare", "--rows", "8", "--cols", "8", "--r-wl", "1", "--r-bl", "1",
+                                           "--cell", cell, "--json", str(out)])
+        assert result.exit_code == 0, result.output
+        import json
+
+        record = json.loads(out.read_text())
+        assert record["max_rel_error"] <= 1e-9 and record["fast"]["cell"].startswith(cell)
+    listing = CliRunner().invoke(main, ["cells"])
+    assert listing.exit_code == 0 and "1t1r" in listing.output and "v_gate" in listing.output
+
+
+def test_cli_scheme_reports_selected_and_half_selected_devices(tmp_path) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from memxbar.cli import main
+
+    out = tmp_path / "v2.json"
+    result = CliRunner().invoke(main, ["simulate", "--rows", "6", "--cols", "5", "--scheme", "v2", "--select", "2,3",
+                                       "--v-write", "1.2", "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    scheme = json.loads(out.read_text())["scheme"]
+    assert scheme["selected_voltage_V"] == pytest.approx(1.2, abs=1e-12)
+    assert scheme["worst_half_selected_voltage_V"] == pytest.approx(0.6, abs=1e-12)
+    assert "worst half-selected device" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--floating-wl", "0,9"], "--floating-wl: word line 9 does not exist"),
+        (["--floating-bl", "a"], "is not a comma-separated list"),
+        (["--scheme", "v3", "--select", "1,1"], "--scheme needs --select I,J"),
+        (["--scheme", "v3", "--select", "1,1", "--v-write", "1", "--batch", "3"], "drop --inputs/--batch"),
+        (["--select", "1,1"], "--select and --v-write belong to --scheme"),
+        (["--scheme", "v2", "--select", "7,1", "--v-write", "1"], "select \\(7, 1\\) is outside the 4x4 array"),
+        (["--cell", "1t1r", "--cell-param", "l=0"], "must be > 0"),
+    ],
+)
+def test_cli_bias_mistakes_give_one_line(args: list[str], message: str) -> None:
+    import re
+
+    from click.testing import CliRunner
+
+    from memxbar.cli import main
+
+    result = CliRunner().invoke(main, ["simulate", "--rows", "4", "--cols", "4", *args])
+    assert result.exit_code == 2, result.output
+    assert re.search(message, result.output) and len(result.output.strip().splitlines()) == 1

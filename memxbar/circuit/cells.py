@@ -76,7 +76,7 @@ class Cell(ABC):
 
     def __repr__(self) -> str:
         shown = ", ".join(f"{k}={v!r}" for k, v in self.values.items())
-        return f"{type(self).__name__}({shown})"
+        return f"{self.name}({shown})"
 
     @property
     def default_gate_voltage(self) -> float | None:

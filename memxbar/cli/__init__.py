@@ -15,6 +15,7 @@ import click
 
 from memxbar import __version__
 from memxbar.cli.bench import bench_command
+from memxbar.cli.cells import cells_command
 from memxbar.cli.compare import compare_command
 from memxbar.cli.doctor import doctor_command
 from memxbar.cli.iv import iv_command
@@ -70,6 +71,7 @@ COMMANDS: list[click.Command] = [
     compare_command,
     doctor_command,
     models_command,
+    cells_command,
     iv_command,
     sweep_command,
     plot_sweep_command,

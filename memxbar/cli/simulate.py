@@ -6,6 +6,7 @@ from typing import Any
 
 import click
 
+from memxbar.cli.bias import CIRCUIT_ARGUMENTS, circuit_options, circuit_setup, scheme_figures, scheme_summary
 from memxbar.cli.options import (
     build_problem,
     crossbar_options,
@@ -25,6 +26,7 @@ from memxbar.solver.options import METHODS
 @click.command("simulate")
 @crossbar_options
 @input_options
+@circuit_options
 @click.option(
     "--backend",
     type=click.Choice(sorted(BACKENDS)),
@@ -83,11 +85,19 @@ def simulate_command(
     json_path = output_path(json_file, force, "--json")
     npz_path = output_path(npz_file, force, "--npz")
     plot_path = output_path(plot_file, force, "--plot")
+    circuit = {name: kwargs.pop(name) for name in CIRCUIT_ARGUMENTS}
+    inputs_given = kwargs["inputs_file"] is not None or kwargs["batch"] != 1
     problem = build_problem(**problem_arguments(kwargs))
-    solution = simulate(problem.crossbar, problem.voltages, backend, outputs_only=outputs_only, method=method, tol=tol)
+    setup = circuit_setup(problem.crossbar, problem.voltages, circuit, inputs_given)
+    solution = simulate(setup.crossbar, setup.voltages, backend, **setup.bias, outputs_only=outputs_only,
+                        method=method, tol=tol)
     click.echo(solution_summary(solution))
+    record = solution_record(solution)
+    if setup.select is not None:
+        record["scheme"] = scheme_figures(solution, setup.select)
+        click.echo(scheme_summary(record["scheme"]))
     if json_path:
-        write_json(solution_record(solution), json_path)
+        write_json(record, json_path)
     if npz_path:
         save_arrays(solution, npz_path)
     if plot_path:

@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
+import scipy.sparse as sp
 
 from memxbar.circuit.bias import Bias
 from memxbar.circuit.compile import Circuit
-from memxbar.circuit.elements import Resistors
+from memxbar.circuit.elements import Devices, ElementGroup, Resistors
 from memxbar.crossbar import Crossbar
 from memxbar.errors import NotComputedError
 
@@ -47,17 +48,6 @@ class Solution:
     input_currents: np.ndarray
     """(M,) or (M, B) currents in amperes (A) each word-line terminal delivers into its line; NaN where
     the word line floats."""
-    wl_voltages: np.ndarray | None
-    """(M, N[, B]) word-line node voltages W[i, j] in volts (V); None if outputs-only."""
-    bl_voltages: np.ndarray | None
-    """(M, N[, B]) bit-line node voltages B[i, j] in volts (V); None if outputs-only."""
-    memristor_voltages: np.ndarray | None
-    """(M, N[, B]) voltage across each memristor (its word-line side minus its bit-line side; for cells
-    with an access device, across the memristor alone), in volts (V); None if outputs-only (then
-    :attr:`device_voltages` raises)."""
-    device_currents: np.ndarray | None
-    """(M, N[, B]) current through each memristor towards the bit line, in amperes (A); None if
-    outputs-only."""
     backend: str
     """Name of the backend that produced this solution (``"fast"`` or ``"spice"``)."""
     wall_time: float
@@ -78,8 +68,6 @@ class Solution:
     """(n_nodes, B) voltage of every node of ``circuit`` in volts (V); None if outputs-only."""
     source_powers: np.ndarray | None = field(default=None, repr=False)
     """(B,) power delivered by all sources, Σ u·I, in watts (W)."""
-    element_powers: dict[str, np.ndarray] | None = field(default=None, repr=False)
-    """(B,) power dissipated per element class (W); None if outputs-only."""
 
     @property
     def outputs_only(self) -> bool:
@@ -90,6 +78,46 @@ class Solution:
     def batched(self) -> bool:
         """Whether the inputs were a batch (M, B) rather than a single vector (M,)."""
         return self.voltages.ndim == 2
+
+    def _shaped(self, array: np.ndarray) -> np.ndarray:
+        return array if self.batched else array[..., 0]
+
+    @cached_property
+    def wl_voltages(self) -> np.ndarray | None:
+        """(M, N[, B]) word-line node voltages W[i, j] in volts (V); None if outputs-only."""
+        return None if self.outputs_only else self._shaped(self.node_voltages[self.circuit.w_node])
+
+    @cached_property
+    def bl_voltages(self) -> np.ndarray | None:
+        """(M, N[, B]) bit-line node voltages B[i, j] in volts (V); None if outputs-only."""
+        return None if self.outputs_only else self._shaped(self.node_voltages[self.circuit.b_node])
+
+    @cached_property
+    def _memristors(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """(M, N, B) voltage across and current through every memristor (0 where a cell is open)."""
+        if self.outputs_only:
+            return None
+        m, n = self.crossbar.shape
+        devices = self.circuit.devices
+        terminal = self.node_voltages[devices.nodes]
+        vd = terminal[:, 0] - terminal[:, 1]
+        voltage = np.zeros((m * n, vd.shape[1]))
+        current = np.zeros_like(voltage)
+        voltage[devices.cell] = vd
+        current[devices.cell] = devices.current(vd)
+        return voltage.reshape(m, n, -1), current.reshape(m, n, -1)
+
+    @property
+    def memristor_voltages(self) -> np.ndarray | None:
+        """(M, N[, B]) voltage across each memristor (its word-line side minus its bit-line side; for cells
+        with an access device, across the memristor alone), in volts (V); None if outputs-only."""
+        return None if self._memristors is None else self._shaped(self._memristors[0])
+
+    @property
+    def device_currents(self) -> np.ndarray | None:
+        """(M, N[, B]) current through each memristor towards the bit line, in amperes (A); None if
+        outputs-only."""
+        return None if self._memristors is None else self._shaped(self._memristors[1])
 
     def _per_vector(self, batched_value: np.ndarray) -> np.ndarray | float:
         return batched_value if self.batched else float(batched_value[0])
@@ -118,8 +146,22 @@ class Solution:
         with np.errstate(invalid="ignore", divide="ignore"):
             return self._per_vector(np.where(ref > 0, dev / np.where(ref > 0, ref, 1.0), np.nan))
 
+    @cached_property
+    def element_powers(self) -> dict[str, np.ndarray]:
+        """(B,) power dissipated per element class (W), keyed by the names of :data:`POWER_CLASSES`.
+
+        Raises:
+            NotComputedError: For an outputs-only solution.
+        """
+        if self.outputs_only:
+            raise NotComputedError(
+                "element powers need node voltages, which an outputs-only solution does not keep; "
+                "simulate with outputs_only=False"
+            )
+        return element_powers(self.crossbar, self.circuit, self.node_voltages)
+
     def _power(self, name: str) -> np.ndarray | float:
-        if self.element_powers is None:
+        if self.outputs_only:
             raise NotComputedError(
                 f"power_{name} needs node voltages, which an outputs-only solution does not keep; "
                 "simulate with outputs_only=False"
@@ -165,7 +207,7 @@ class Solution:
         Raises:
             NotComputedError: For an outputs-only solution.
         """
-        if self.memristor_voltages is None:
+        if self.outputs_only:
             raise NotComputedError("device_voltages needs node voltages, which an outputs-only solution does not "
                                    "keep; simulate with outputs_only=False")
         return self.memristor_voltages
@@ -196,29 +238,60 @@ def terminal_currents(circuit: Circuit, source: np.ndarray) -> tuple[np.ndarray,
     return i_in, i_out
 
 
-def _link_currents(circuit: Circuit, nodes: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """(n_nodes, B) current from every node into the elements that are not line resistors, and the
-    power of those elements per class."""
-    currents = np.zeros_like(nodes)
-    powers: dict[str, np.ndarray] = {}
+def _group_currents(circuit: Circuit, nodes: np.ndarray) -> list[tuple[ElementGroup, np.ndarray, np.ndarray]]:
+    """Terminal voltages (K, T, B) and currents (K, T, B) of every group that is not a line resistor."""
+    out = []
+    for group in circuit.groups:
+        if not isinstance(group, Resistors):
+            v = nodes[group.nodes]
+            out.append((group, v, group.currents(v)))
+    return out
+
+
+def _line_totals(circuit: Circuit, chain: np.ndarray, nodes: np.ndarray) -> np.ndarray:
+    """(L, B) sum, over L line chains, of the currents from each chain's nodes into the elements hanging
+    off it: by Kirchhoff's law, what the line's terminal delivers (A).
+
+    Two-terminal devices are evaluated from their voltage alone, one (K, B) array, with the current
+    counted +i at a node of the chain where it leaves and −i where it arrives.
+    """
+    on_chain = np.full(circuit.n_nodes, -1, dtype=np.int64)
+    for line in range(chain.shape[0]):
+        on_chain[chain[line][chain[line] >= 0]] = line
+    total = np.zeros((chain.shape[0], nodes.shape[1]))
     for group in circuit.groups:
         if isinstance(group, Resistors):
             continue
-        v = nodes[group.nodes]
-        i, _ = group.evaluate(v)
+        line = on_chain[group.nodes]
+        if isinstance(group, Devices):
+            i = group.current(nodes[group.nodes[:, 0]] - nodes[group.nodes[:, 1]])
+            sign = np.array([1.0, -1.0])
+            element = np.broadcast_to(np.arange(group.size)[:, None], line.shape)
+        else:
+            i = group.currents(nodes[group.nodes]).reshape(line.size, nodes.shape[1])
+            sign = np.ones(line.shape[1])
+            element = np.arange(line.size).reshape(line.shape)
+        keep = line >= 0
+        weight = np.broadcast_to(sign, line.shape)[keep]
+        sums = sp.csr_matrix((weight, (line[keep], element[keep])), shape=(chain.shape[0], i.shape[0]))
+        total += sums @ i
+    return total
+
+
+def _link_currents(circuit: Circuit, nodes: np.ndarray,
+                   currents: list[tuple[ElementGroup, np.ndarray, np.ndarray]]) -> np.ndarray:
+    """(n_nodes, B) current from every node into the elements that are not line resistors (A)."""
+    size, batch = nodes.shape
+    link = np.zeros_like(nodes)
+    for group, _, i in currents:
         flat = group.nodes.ravel()
-        batch = nodes.shape[1]
-        terminal = i.reshape(flat.size, batch)
-        for b in range(batch):
-            currents[:, b] += np.bincount(flat, weights=terminal[:, b], minlength=nodes.shape[0])
-        for name, value in group.power(v).items():
-            powers[name] = powers.get(name, 0.0) + value
-    return currents, powers
+        incidence = sp.csr_matrix((np.ones(flat.size), (flat, np.arange(flat.size))), shape=(size, flat.size))
+        link += incidence @ i.reshape(flat.size, batch)
+    return link
 
 
-def _chain_currents(chain: np.ndarray, link: np.ndarray, downstream: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Currents of L resistor chains of P positions by Kirchhoff's law: (L, P − 1, B) in each segment,
-    and (L, B) the whole chain's link current (what its terminal delivers, or minus what it takes).
+def _chain_currents(chain: np.ndarray, link: np.ndarray, downstream: bool) -> np.ndarray:
+    """(L, P − 1, B) current in each segment of L resistor chains of P positions, by Kirchhoff's law.
 
     Each node's link current is counted once, at the first position of its run. With ``downstream``
     a segment carries the link currents of every position after it (word lines, driven at position
@@ -227,10 +300,35 @@ def _chain_currents(chain: np.ndarray, link: np.ndarray, downstream: bool) -> tu
     first = np.ones(chain.shape, dtype=bool)
     first[:, 1:] = chain[:, 1:] != chain[:, :-1]
     at = np.where((first & (chain >= 0))[..., None], link[np.maximum(chain, 0)], 0.0)
-    total = at.sum(axis=1)
     if downstream:
-        return np.flip(np.cumsum(np.flip(at[:, 1:], axis=1), axis=1), axis=1), total
-    return -np.cumsum(at[:, :-1], axis=1), -total
+        return np.flip(np.cumsum(np.flip(at[:, 1:], axis=1), axis=1), axis=1)
+    return -np.cumsum(at[:, :-1], axis=1)
+
+
+def element_powers(crossbar: Crossbar, circuit: Circuit, nodes: np.ndarray) -> dict[str, np.ndarray]:
+    """(B,) power dissipated per element class (W) at node voltages (n_nodes, B) (V).
+
+    Line segments, drivers and sense resistances carry the current that Kirchhoff's law along their line
+    gives (the sum of the currents of the devices, or access devices, beyond them), which keeps full
+    precision where the voltage drop across a segment is tiny; every other element group absorbs
+    Σ_t v_t·i_t.
+    """
+    currents = _group_currents(circuit, nodes)
+    powers = {name: np.zeros(nodes.shape[1]) for name in POWER_CLASSES}
+    for group, v, i in currents:
+        powers[group.power_class] = powers[group.power_class] + np.einsum("ktb,ktb->b", v, i)
+    link = _link_currents(circuit, nodes, currents)
+    wl_current = _chain_currents(circuit.wl_node, link, downstream=True)
+    bl_current = _chain_currents(circuit.bl_node, link, downstream=False)
+    wl_r = np.column_stack([crossbar.r_driver, crossbar.r_wl])
+    bl_r = np.column_stack([crossbar.r_bl.T, crossbar.r_sense])
+    wl_p = wl_r[..., None] * wl_current**2
+    bl_p = bl_r[..., None] * bl_current**2
+    powers["drivers"] = np.where(circuit.driven_wl[:, None], wl_p[:, 0], 0.0).sum(axis=0)
+    powers["word_lines"] = wl_p[:, 1:].sum(axis=(0, 1))
+    powers["bit_lines"] = bl_p[:, :-1].sum(axis=(0, 1))
+    powers["sense"] = np.where(circuit.driven_bl[:, None], bl_p[:, -1], 0.0).sum(axis=0)
+    return powers
 
 
 def assemble_solution(
@@ -268,52 +366,16 @@ def assemble_solution(
     Returns:
         The solution; the batch axis is dropped if the caller gave one vector.
     """
-    arrays: dict[str, np.ndarray | None] = {
-        "voltages": bias.wl_voltages,
-        "wl_voltages": None,
-        "bl_voltages": None,
-        "memristor_voltages": None,
-        "device_currents": None,
-    }
-    powers = None
-    if nodes is not None:
-        m, n = crossbar.shape
-        link, powers = _link_currents(circuit, nodes)
-        wl_current, wl_total = _chain_currents(circuit.wl_node, link, downstream=True)
-        bl_current, bl_total = _chain_currents(circuit.bl_node, link, downstream=False)
-        if input_currents is None:
-            input_currents = np.where(circuit.driven_wl[:, None], wl_total, np.nan)
-        if output_currents is None:
-            output_currents = np.where(circuit.driven_bl[:, None], bl_total, np.nan)
-        wl_r = np.column_stack([crossbar.r_driver, crossbar.r_wl])
-        bl_r = np.column_stack([crossbar.r_bl.T, crossbar.r_sense])
-        wl_p = np.where(np.isfinite(wl_current), wl_r[..., None] * wl_current**2, 0.0)
-        bl_p = np.where(np.isfinite(bl_current), bl_r[..., None] * bl_current**2, 0.0)
-        cut_w = ~circuit.driven_wl[:, None]
-        cut_b = ~circuit.driven_bl[:, None]
-        powers = {name: np.asarray(powers.get(name, np.zeros(nodes.shape[1]))) for name in POWER_CLASSES}
-        powers["drivers"] = np.where(cut_w, 0.0, wl_p[:, 0]).sum(axis=0)
-        powers["word_lines"] = wl_p[:, 1:].sum(axis=(0, 1))
-        powers["bit_lines"] = bl_p[:, :-1].sum(axis=(0, 1))
-        powers["sense"] = np.where(cut_b, 0.0, bl_p[:, -1]).sum(axis=0)
-        devices = circuit.devices
-        terminal = nodes[devices.nodes]
-        vd = terminal[:, 0] - terminal[:, 1]
-        grid_v = np.zeros((m * n, nodes.shape[1]))
-        grid_i = np.zeros_like(grid_v)
-        grid_v[devices.cell] = vd
-        grid_i[devices.cell] = devices.current(vd)
-        arrays.update(
-            wl_voltages=nodes[circuit.w_node],
-            bl_voltages=nodes[circuit.b_node],
-            memristor_voltages=grid_v.reshape(m, n, -1),
-            device_currents=grid_i.reshape(m, n, -1),
-        )
+    if input_currents is None:
+        input_currents = np.where(circuit.driven_wl[:, None], _line_totals(circuit, circuit.wl_node, nodes), np.nan)
+    if output_currents is None:
+        output_currents = np.where(circuit.driven_bl[:, None], -_line_totals(circuit, circuit.bl_node, nodes), np.nan)
+    arrays = {"voltages": bias.wl_voltages}
     arrays["input_currents"] = input_currents
     arrays["output_currents"] = output_currents
     total = source_power(bias, input_currents, output_currents)
     if not bias.batched:
-        arrays = {name: None if a is None else a[..., 0] for name, a in arrays.items()}
+        arrays = {name: a[..., 0] for name, a in arrays.items()}
     return Solution(crossbar=crossbar, backend=backend, wall_time=time.perf_counter() - start, bias=bias,
                     method=method, phase_times=phase_times, circuit=circuit, node_voltages=nodes,
-                    source_powers=total, element_powers=powers, **arrays)
+                    source_powers=total, **arrays)

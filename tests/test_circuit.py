@@ -123,7 +123,7 @@ def test_gate_voltage_below_threshold_turns_a_row_off(backend: str, rng) -> None
 
 
 def test_mosfet_jacobian_matches_finite_differences(rng) -> None:
-    group = Mosfets(np.zeros((6, 4), dtype=np.int64), np.array(["M"] * 6), vto=0.5, kp=3e-4, lam=0.05,
+    group = Mosfets(np.zeros((6, 4), dtype=np.int64), lambda: np.array(["M"] * 6), vto=0.5, kp=3e-4, lam=0.05,
                     width=1e-6, length=1.8e-7)
     v = np.stack([rng.uniform(-1, 1, 6), rng.uniform(0, 2, 6), rng.uniform(-1, 1, 6), np.zeros(6)], axis=1)[..., None]
     _, jac = group.evaluate(v)

@@ -13,7 +13,7 @@ memristor is open (G = 0 S) carries no current and is left out whole, so no inte
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import ClassVar
@@ -44,8 +44,8 @@ class CellNodes:
     """(K,) the row's select-line node (cells with a gate), else empty."""
     ground: int
     """The 0 V node (bulk of transistors)."""
-    labels: np.ndarray
-    """(K,) ``{i}_{j}`` of each cell, for element names."""
+    labels: Callable[[], np.ndarray]
+    """Makes the (K,) ``{i}_{j}`` of each cell, for element names (only when a netlist is written)."""
 
 
 class Cell(ABC):
@@ -95,7 +95,8 @@ class Cell(ABC):
 
     @staticmethod
     def _memristors(device: DeviceModel, conductances: np.ndarray, top: np.ndarray, nodes: CellNodes) -> Devices:
-        return Devices(np.column_stack([top, nodes.b]), device, conductances, nodes.cell, join("m", nodes.labels))
+        return Devices(np.column_stack([top, nodes.b]), device, conductances, nodes.cell,
+                       lambda: join("m", nodes.labels()))
 
 
 class OneR(Cell):
@@ -138,7 +139,7 @@ class OneTOneR(Cell):
         mid = nodes.internal[:, 0]
         ground = np.full(mid.shape, nodes.ground)
         p = self.values
-        transistors = Mosfets(np.column_stack([nodes.w, nodes.select, mid, ground]), join("Mt", nodes.labels),
+        transistors = Mosfets(np.column_stack([nodes.w, nodes.select, mid, ground]), lambda: join("Mt", nodes.labels()),
                               vto=p["vto"], kp=p["kp"], lam=p["lambda"], width=p["w"], length=p["l"])
         return [transistors, self._memristors(device, conductances, mid, nodes)]
 
@@ -162,8 +163,8 @@ class OneSOneR(Cell):
         mid = nodes.internal[:, 0]
         selector = Sinh(v0=self.values["v_s"])
         g_s = np.full(conductances.shape, self.values["g_s"])
-        selectors = Devices(np.column_stack([nodes.w, mid]), selector, g_s, nodes.cell, join("s", nodes.labels),
-                            power_class="access")
+        selectors = Devices(np.column_stack([nodes.w, mid]), selector, g_s, nodes.cell,
+                            lambda: join("s", nodes.labels()), power_class="access")
         return [selectors, self._memristors(device, conductances, mid, nodes)]
 
 

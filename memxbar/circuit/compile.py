@@ -16,6 +16,7 @@ the same :class:`Circuit`, so they simulate the same circuit by construction.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -92,9 +93,6 @@ class Circuit:
     """(M, N, C) internal nodes of each cell (−1 where the cell is open)."""
     devices: ElementGroup
     """The memristors (also one of ``groups``)."""
-    position_names: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
-    """Name of each word-line position (M, N + 2), bit-line position (N, M + 2), cell internal node
-    (M, N, C) and select line (M,)."""
     ground: int
     """Index of the 0 V node, or −1 if no element needs it."""
 
@@ -149,7 +147,7 @@ class Circuit:
     def node_names(self) -> np.ndarray:
         """(n_nodes,) SPICE name of every node."""
         names = np.empty(self.n_nodes, dtype=object)
-        wl, bl, cells, select = self.position_names
+        wl, bl, cells, select = _position_names(*self.shape, self.cell_node.shape[2])
         for index, label in ((self.wl_node, wl), (self.bl_node, bl), (self.cell_node, cells)):
             keep = index >= 0
             # The first position of a merged run names the node: assign in reverse so it is written last.
@@ -179,10 +177,10 @@ class Circuit:
         return "ground" if node == self.ground else f"node {node}"
 
 
-def _line_resistors(nodes_a: np.ndarray, nodes_b: np.ndarray, r: np.ndarray, names: np.ndarray,
-                    power_class: np.ndarray, classes: tuple[str, ...]) -> Resistors:
+def _line_resistors(nodes_a: np.ndarray, nodes_b: np.ndarray, r: np.ndarray,
+                    naming: Callable[[], np.ndarray]) -> Resistors:
     keep = (r > 0) & np.isfinite(r)
-    return Resistors(np.column_stack([nodes_a[keep], nodes_b[keep]]), r[keep], names[keep], power_class[keep], classes)
+    return Resistors(np.column_stack([nodes_a[keep], nodes_b[keep]]), r[keep], lambda: naming()[keep])
 
 
 def compile_circuit(crossbar: Crossbar, floating_wl: np.ndarray | None = None,
@@ -223,17 +221,17 @@ def compile_circuit(crossbar: Crossbar, floating_wl: np.ndarray | None = None,
     int_raw = cell_base + np.arange(cells.size * n_int).reshape(cells.size, n_int)
     sel_raw = sel_base + np.arange(m if cell.gated else 0)
 
-    # Elements on raw ids; renumbered below.
-    rows, cols = indices((m, n))
-    row, col = rows[:, 0], cols[0]
-    wl_names = np.column_stack([join("Rdrv", row), join("Rw", rows, "_", cols)])
-    bl_names = np.column_stack([join("Rb", rows, "_", cols).T, join("Rsen", col)])
-    wl_class = np.zeros(wl_seg.shape, dtype=np.int64)
-    wl_class[:, 1:] = 1
-    bl_class = np.zeros(bl_seg.shape, dtype=np.int64)
-    bl_class[:, -1] = 1
-    wl_res = _line_resistors(wl_raw[:, :-1], wl_raw[:, 1:], wl_seg, wl_names, wl_class, ("drivers", "word_lines"))
-    bl_res = _line_resistors(bl_raw[:, :-1], bl_raw[:, 1:], bl_seg, bl_names, bl_class, ("bit_lines", "sense"))
+    # Elements on raw ids; renumbered below. Names are made only when a netlist is written.
+    def wl_names() -> np.ndarray:
+        rows, cols = indices((m, n))
+        return np.column_stack([join("Rdrv", rows[:, 0]), join("Rw", rows, "_", cols)])
+
+    def bl_names() -> np.ndarray:
+        rows, cols = indices((m, n))
+        return np.column_stack([join("Rb", rows, "_", cols).T, join("Rsen", cols[0])])
+
+    wl_res = _line_resistors(wl_raw[:, :-1], wl_raw[:, 1:], wl_seg, wl_names)
+    bl_res = _line_resistors(bl_raw[:, :-1], bl_raw[:, 1:], bl_seg, bl_names)
     i_cell, j_cell = np.divmod(cells, n)
     cell_nodes = CellNodes(
         cell=cells,
@@ -242,7 +240,7 @@ def compile_circuit(crossbar: Crossbar, floating_wl: np.ndarray | None = None,
         internal=int_raw,
         select=sel_raw[i_cell] if cell.gated else np.zeros(0, dtype=np.int64),
         ground=gnd_raw,
-        labels=join(row[i_cell], "_", col[j_cell]),
+        labels=lambda: join(i_cell.astype(str), "_", j_cell.astype(str)),
     )
     cell_groups = cell.elements(crossbar.device, crossbar.conductances, cell_nodes)
     groups_raw = [wl_res, *cell_groups, bl_res]
@@ -267,16 +265,16 @@ def compile_circuit(crossbar: Crossbar, floating_wl: np.ndarray | None = None,
         n_unknown=int(n_unknown),
         n_known=int(known_raw.size),
         groups=groups,
-        wl_sources=Sources(join("Vin", row[~fw]), index[wl_raw[~fw, 0]]),
-        bl_sources=Sources(join("Vout", col[~fb]), index[bl_raw[~fb, -1]]),
-        select_sources=Sources(join("Vsel", row) if cell.gated else np.zeros(0, dtype=str), index[sel_raw]),
+        wl_sources=Sources(join("Vin", np.flatnonzero(~fw).astype(str)), index[wl_raw[~fw, 0]]),
+        bl_sources=Sources(join("Vout", np.flatnonzero(~fb).astype(str)), index[bl_raw[~fb, -1]]),
+        select_sources=Sources(join("Vsel", np.arange(m).astype(str)) if cell.gated else np.zeros(0, dtype=str),
+                               index[sel_raw]),
         driven_wl=~fw,
         driven_bl=~fb,
         wl_node=index[wl_raw],
         bl_node=index[bl_raw],
         cell_node=_cell_grid(index[int_raw], cells, (m, n)),
         devices=groups[-2],
-        position_names=_position_names(m, n, n_int),
         ground=int(index[gnd_raw]) if uses_ground else -1,
     )
     if fw.any() or fb.any() or n_int:

@@ -8,8 +8,12 @@ indices, and answers three questions, vectorised over its elements and a batch o
   siemens. Kirchhoff's current law at a node is the sum of these currents over every element
   terminal on it: zero at an unknown node, the current the source delivers at a driven one.
   Stamps may be asymmetric (a transistor's transconductance).
-- ``power(v)``: power absorbed per power class (word lines, devices, …), (B,) watts each.
+- ``currents(v)``: the currents alone, without the Jacobian.
 - ``spice_cards(names)``: one SPICE card per element, given the (K, T) names of its nodes.
+
+Each group belongs to a power class (``power_class``: devices, access devices, line segments …) under
+which a solution reports the power it absorbs, Σ_t v_t·i_t. Element names for SPICE are made only
+when a netlist is written (``naming``), since a 1024×1024 array has millions of them.
 
 Groups whose currents are linear in the voltages say so (``linear``) and give their constant
 conductance stamps (``conductance_stamps``), which the fast backend assembles once. A new element
@@ -20,7 +24,9 @@ the netlist writer changes.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -43,6 +49,15 @@ class ElementGroup(ABC):
     passive: bool = True
     """Whether every stamp is that of a passive two-terminal element with a slope ≥ 0 wherever the
     model's slope is ≥ 0 (then the nodal matrix is symmetric positive definite)."""
+    power_class: str
+    """Class under which a solution reports the power these elements absorb."""
+    naming: Callable[[], np.ndarray]
+    """Makes the (K,) SPICE element names (or name suffixes) when a netlist needs them."""
+
+    @cached_property
+    def names(self) -> np.ndarray:
+        """(K,) SPICE element names, or name suffixes for device models that prefix their own."""
+        return np.asarray(self.naming(), dtype=str)
 
     @property
     def size(self) -> int:
@@ -53,6 +68,10 @@ class ElementGroup(ABC):
     def evaluate(self, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Currents (K, T, B) from each terminal node into the element (A), and ∂i/∂v (K, T, T, B) (S)."""
 
+    def currents(self, v: np.ndarray) -> np.ndarray:
+        """(K, T, B) currents from each terminal node into the element (A), without the Jacobian."""
+        return self.evaluate(v)[0]
+
     def conductance_stamps(self) -> np.ndarray:
         """(K, T, T) constant conductance stamps (S) of a linear group."""
         raise TypeError(f"{type(self).__name__} is not linear")
@@ -60,10 +79,6 @@ class ElementGroup(ABC):
     def conducting(self) -> np.ndarray:
         """(K,) whether each element can carry current (an open device cannot)."""
         return np.ones(self.size, dtype=bool)
-
-    @abstractmethod
-    def power(self, v: np.ndarray) -> dict[str, np.ndarray]:
-        """Power absorbed (W), (B,) per power class, at terminal voltages v (K, T, B)."""
 
     @abstractmethod
     def spice_cards(self, names: np.ndarray) -> list[np.ndarray]:
@@ -76,18 +91,16 @@ class ElementGroup(ABC):
 
 @dataclass(frozen=True, eq=False)
 class Resistors(ElementGroup):
-    """Linear resistors (line segments, drivers, sense inputs), each in one power class."""
+    """Linear resistors (line segments, drivers, sense inputs)."""
 
     nodes: np.ndarray
     """(K, 2) node indices of both ends."""
     resistance: np.ndarray
     """(K,) resistance in ohms (Ω), > 0."""
-    names: np.ndarray
-    """(K,) SPICE element names, e.g. ``Rw0_3``."""
-    power_class: np.ndarray
-    """(K,) index into ``classes`` of each resistor's power class."""
-    classes: tuple[str, ...]
-    """Names of the power classes, e.g. ``("drivers", "word_lines")``."""
+    naming: Callable[[], np.ndarray]
+    """Makes the (K,) SPICE element names, e.g. ``Rw0_3``."""
+    power_class: str = "lines"
+    """Power class (a solution reports line powers per line type, from Kirchhoff's law along each line)."""
 
     @property
     def conductance(self) -> np.ndarray:
@@ -102,10 +115,6 @@ class Resistors(ElementGroup):
         i = g * (v[:, 0] - v[:, 1])
         jac = np.broadcast_to(self.conductance_stamps()[..., None], (*self.conductance_stamps().shape, v.shape[2]))
         return np.stack([i, -i], axis=1), jac
-
-    def power(self, v: np.ndarray) -> dict[str, np.ndarray]:
-        p = self.conductance[:, None] * (v[:, 0] - v[:, 1]) ** 2
-        return {name: p[self.power_class == k].sum(axis=0) for k, name in enumerate(self.classes)}
 
     def spice_cards(self, names: np.ndarray) -> list[np.ndarray]:
         return [join(self.names, " ", names[:, 0], " ", names[:, 1], " ", numbers(self.resistance))]
@@ -127,8 +136,8 @@ class Devices(ElementGroup):
     """(M, N) programmed conductance G of every cell in siemens (S), in the model's meaning."""
     cell: np.ndarray
     """(K,) flat index of each element's cell in the (M, N) grid."""
-    names: np.ndarray
-    """(K,) element name suffixes, e.g. ``m0_3``; the model's cards prefix them."""
+    naming: Callable[[], np.ndarray]
+    """Makes the (K,) element name suffixes, e.g. ``m0_3``; the model's cards prefix them."""
     power_class: str = "devices"
     """Power class of these devices (``"devices"`` for memristors, ``"access"`` for selectors)."""
     linear: bool = field(init=False)
@@ -174,9 +183,9 @@ class Devices(ElementGroup):
         i, s = self.current(vd), self.slope(vd)
         return np.stack([i, -i], axis=1), TWO_TERMINAL[None, :, :, None] * s[:, None, None, :]
 
-    def power(self, v: np.ndarray) -> dict[str, np.ndarray]:
-        vd = v[:, 0] - v[:, 1]
-        return {self.power_class: (vd * self.current(vd)).sum(axis=0)}
+    def currents(self, v: np.ndarray) -> np.ndarray:
+        i = self.current(v[:, 0] - v[:, 1])
+        return np.stack([i, -i], axis=1)
 
     def spice_cards(self, names: np.ndarray) -> list[np.ndarray]:
         m, n = self.conductances.shape

@@ -16,6 +16,7 @@ across each, and so does the fast backend, so both solve the same circuit.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,8 +37,8 @@ class Mosfets(ElementGroup):
 
     nodes: np.ndarray
     """(K, 4) node indices of drain, gate, source and bulk."""
-    names: np.ndarray
-    """(K,) SPICE element names, e.g. ``Mt0_3``."""
+    naming: Callable[[], np.ndarray]
+    """Makes the (K,) SPICE element names, e.g. ``Mt0_3``."""
     vto: float
     """Threshold voltage V_TO in volts (V)."""
     kp: float
@@ -96,10 +97,6 @@ class Mosfets(ElementGroup):
             jac[:, 3, 3] += GMIN
             jac[:, 3, t] -= GMIN
         return currents, jac
-
-    def power(self, v: np.ndarray) -> dict[str, np.ndarray]:
-        currents, _ = self.evaluate(v)
-        return {self.power_class: (v * currents).sum(axis=(0, 1))}
 
     def spice_cards(self, names: np.ndarray) -> list[np.ndarray]:
         size = f" {MODEL_NAME} W={numbers(self.width)} L={numbers(self.length)}"

@@ -131,7 +131,8 @@ class _System:
         # is an open device), positive definite since every node reaches a source or the ground
         # through line resistances.
         jacobian = self.pattern.matrices(slope)[0]
-        return -factorize(jacobian, self.pattern.ordering, positive_definite=bool((slope >= 0).all()))(f)
+        with factorize(jacobian, self.pattern.ordering, positive_definite=bool((slope >= 0).all())) as solve:
+            return -solve(f)
 
 
 def _norms(f: np.ndarray) -> np.ndarray:
@@ -162,7 +163,8 @@ def newton_solve(crossbar: Crossbar, voltages: np.ndarray, topology: Topology | 
         return NewtonResult(np.zeros((0, batch)), np.zeros(batch, dtype=int), np.zeros(batch))
 
     a, s = system.pattern.matrices(crossbar.conductances)
-    x = factorize(a, system.pattern.ordering, positive_definite=True)(-(s @ voltages))
+    with factorize(a, system.pattern.ordering, positive_definite=True) as solve:
+        x = solve(-(s @ voltages))
     f, done = system.residual(x, voltages)
     tolerance = STEP_TOLERANCE * np.abs(voltages).max(axis=0)
     iterations = np.zeros(batch, dtype=int)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -32,7 +31,7 @@ from memxbar.crossbar import Crossbar
 from memxbar.errors import ConvergenceError, InputError
 from memxbar.solution import Solution, assemble_solution, terminal_currents
 from memxbar.solver.iterative import DEFAULT_MAXITER, DEFAULT_TOL, solve_cg
-from memxbar.solver.linalg import factorize, pardiso_available, pardiso_worthwhile, reduced_couplings
+from memxbar.solver.linalg import Factorization, factorize, pardiso_available, pardiso_worthwhile, reduced_couplings
 from memxbar.solver.nodal import NodalPattern
 from memxbar.solver.options import FastOptions
 from memxbar.solver.ports import PortMap, port_map
@@ -144,9 +143,15 @@ class CrossbarSystem:
         return self.circuit.n_unknown
 
     @cached_property
-    def solve(self) -> Callable[[np.ndarray], np.ndarray]:
-        """Solver for ``a x = rhs`` from one factorisation, made on first use."""
+    def solve(self) -> Factorization:
+        """Solver for ``a x = rhs`` from one factorisation, made on first use and kept until :meth:`free`."""
         return factorize(self.a, self.pattern.ordering, positive_definite=True)
+
+    def free(self) -> None:
+        """Release the factorisation, if one was made; the next solve factorises again."""
+        factor = self.__dict__.pop("solve", None)
+        if factor is not None:
+            factor.free()
 
     def node_voltages(self, v: np.ndarray, method: str, tol: float, maxiter: int, refine: bool) -> np.ndarray:
         """(n, B) unknown node voltages for known voltages v (K, B), by ``"direct"`` or ``"iterative"``.
@@ -279,6 +284,8 @@ def solve_linear_circuit(crossbar: Crossbar, circuit: Circuit, bias: Bias, optio
         if not automatic or factor_bytes(system.n) > memory_budget():
             raise
         return _solve(system, bias, u, options, "direct", start)
+    finally:
+        system.free()
 
 
 def _solve(system: CrossbarSystem, bias: Bias, u: np.ndarray, options: FastOptions, method: str,
@@ -341,4 +348,8 @@ def effective_weights(crossbar: Crossbar) -> np.ndarray:
             f"crossbar: effective weights need linear (ohmic) devices; {crossbar.device.name} devices make the "
             "output currents a nonlinear function of the inputs"
         )
-    return CrossbarSystem.build(crossbar).effective_weights()
+    system = CrossbarSystem.build(crossbar)
+    try:
+        return system.effective_weights()
+    finally:
+        system.free()

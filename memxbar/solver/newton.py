@@ -83,7 +83,8 @@ def _step(system: CircuitEquations, x: np.ndarray, u: np.ndarray, f: np.ndarray,
             f"Newton's method met device currents or slopes beyond floating point with {label} (largest device "
             f"voltage {largest:.3g} V); lower the input voltages"
         ) from None
-    return -factorize(jacobian, system.ordering, positive_definite=spd)(f)
+    with factorize(jacobian, system.ordering, positive_definite=spd) as solve:
+        return -solve(f)
 
 
 def _initial(system: CircuitEquations, u: np.ndarray) -> np.ndarray:
@@ -98,7 +99,8 @@ def _initial(system: CircuitEquations, u: np.ndarray) -> np.ndarray:
             stamps = group.evaluate(zero[group.nodes])[1][..., 0]
         values[system._slices[id(group)]] = stamps.ravel()
     a, s = system.pattern.matrices(values)
-    return factorize(a, system.ordering, positive_definite=system.positive_definite_structure)(-(s @ u))
+    with factorize(a, system.ordering, positive_definite=system.positive_definite_structure) as solve:
+        return solve(-(s @ u))
 
 
 def _norms(f: np.ndarray) -> np.ndarray:

@@ -22,6 +22,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from types import SimpleNamespace
 
 import numpy as np
 import scipy.sparse as sp
@@ -81,7 +82,9 @@ class _Structure:
     """
 
     def __init__(self, circuit: Circuit) -> None:
-        self.circuit = circuit
+        # Only the grid geometry is kept (for the ordering), not the circuit and its element values.
+        self.geometry = SimpleNamespace(n_unknown=circuit.n_unknown, shape=circuit.shape, wl_node=circuit.wl_node,
+                                        bl_node=circuit.bl_node, cell_node=circuit.cell_node)
         n, k = circuit.n_unknown, circuit.n_known
         rows = np.concatenate([np.broadcast_to(g.nodes[:, :, None], (g.size, *(g.nodes.shape[1],) * 2)).ravel()
                                for g in circuit.groups])
@@ -100,12 +103,14 @@ class _Structure:
     @cached_property
     def ordering(self) -> np.ndarray:
         """(n,) nested-dissection elimination order of A."""
-        return nested_dissection(self.circuit)
+        return nested_dissection(self.geometry)
 
     @property
     def nbytes(self) -> int:
-        """Memory held by the index arrays, in bytes."""
-        return sum(block.nbytes for block in (self.a, self.s, self.p, self.q))
+        """Memory held by the index arrays, the geometry and the ordering (counted before it is made), in bytes."""
+        g = self.geometry
+        return (sum(block.nbytes for block in (self.a, self.s, self.p, self.q))
+                + g.wl_node.nbytes + g.bl_node.nbytes + g.cell_node.nbytes + 8 * g.n_unknown)
 
 
 STRUCTURE_CACHE_BYTES = 1 << 30

@@ -307,6 +307,11 @@ class DeviceModel(ABC):
         expression = self.spice_current(join("V(", a, ",", b, ")"), g)
         return [join("B", names, " ", a, " ", b, " I=", expression)]
 
+    def spice_preamble(self) -> list[str]:
+        """Netlist lines that must precede the circuit's elements, e.g. a ``.model`` card or the
+        ``.control``/``pre_osdi`` block that loads a compiled Verilog-A model; none by default."""
+        return []
+
     @classmethod
     def verilog_a_path(cls) -> Path:
         """Path of the model's Verilog-A source."""

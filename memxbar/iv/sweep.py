@@ -13,7 +13,8 @@ from memxbar.errors import InputError
 from memxbar.iv.integrate import integrate_states
 from memxbar.iv.netlist import NODE, SOURCE, osdi_transient_netlist, state_nodes, transient_netlist
 from memxbar.iv.stimulus import Stimulus
-from memxbar.spice.osdi import compile_verilog_a, load_osdi
+from memxbar.osdi.compiler import compile_verilog_a
+from memxbar.spice.osdi import load_osdi
 from memxbar.spice.transient import run_transient
 
 STATE_AGREEMENT = 0.01
@@ -157,14 +158,15 @@ def osdi_current_difference(
 ) -> float:
     """Run the same sine sweep with the compiled Verilog-A model (OSDI) and the behavioural one.
 
-    Needs the OpenVAF compiler (see :mod:`memxbar.spice.osdi`).
+    Needs the Verilog-A compiler (see :mod:`memxbar.osdi.compiler`).
 
     Returns:
         The largest |I_osdi − I_behavioural| relative to the largest |I|, on the OSDI run's time
         points (the behavioural current interpolated there).
 
     Raises:
-        memxbar.spice.ngspice.NgspiceError: If OpenVAF is missing or ngspice cannot load OSDI.
+        memxbar.osdi.compiler.CompilerMissingError: If the compiler is not installed.
+        memxbar.spice.ngspice.NgspiceError: If ngspice cannot load OSDI.
     """
     model = _sweep_model(device)
     stimulus = Stimulus(

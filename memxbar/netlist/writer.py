@@ -127,6 +127,7 @@ def crossbar_netlist(
     sections = [
         [f"* {title}", f"* {m} word lines x {n} bit lines, SI units, devices {crossbar.device!r}"],
         [f".options {option_text}"] if option_text else [],
+        crossbar.device.spice_preamble(),
         _join(sources, " ", wl[:, 0], " 0 DC ", _numbers(v)),
         _resistor_lines(wl_prefix, wl[:, :-1], wl[:, 1:], wl_seg),
         *(np.broadcast_to(cards, (m, n))[present] for cards in device_cards),

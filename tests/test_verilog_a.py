@@ -1,0 +1,162 @@
+"""A user's own Verilog-A file as a crossbar device: compiled to OSDI, run by both backends."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from memxbar.cli import main
+from memxbar.crossbar import Crossbar
+from memxbar.devices import get_model
+from memxbar.devices.base import VERILOG_A_DIRECTORY
+from memxbar.devices.verilog_a import from_verilog_a
+from memxbar.errors import InputError
+from memxbar.osdi.compiler import VerilogACompileError, compile_verilog_a, find_compiler
+from memxbar.simulate import simulate
+
+pytestmark = pytest.mark.skipif(
+    find_compiler() is None, reason="no Verilog-A compiler: pip install 'memxbar[verilog-a]'"
+)
+
+CUBIC = """// A user's device: I = G*V + b*V^3.
+`include "disciplines.vams"
+module user_cubic(p, n);
+    inout p, n;
+    electrical p, n;
+    (* type="instance", units="S", desc="conductance at 0 V" *) parameter real G = 1e-5 from [0:inf);
+    (* type="instance", units="A/V^3" *) parameter real b = 2e-6 from [0:inf);
+    analog begin
+        I(p, n) <+ G * V(p, n) + b * pow(V(p, n), 3);
+    end
+endmodule
+"""
+
+
+def write(tmp_path, text, name="user.va"):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+@pytest.fixture
+def cubic(tmp_path):
+    return write(tmp_path, CUBIC, "cubic.va")
+
+
+def test_compiled_model_evaluates_the_file_exactly(cubic):
+    model = from_verilog_a(cubic, b=3e-6)
+    v = np.linspace(-1.5, 1.5, 31)
+    assert np.abs(model.current(v, 2e-5) - (2e-5 * v + 3e-6 * v**3)).max() <= 1e-12 * 2e-5
+    np.testing.assert_allclose(model.slope(v, 2e-5), 2e-5 + 9e-6 * v**2, rtol=1e-13)
+    assert [p.name for p in model.parameters] == ["b"]
+    assert model.parameters[0].unit == "A/V^3" and model.parameters[0].default == 2e-6
+
+
+def test_sinh_file_matches_the_numpy_model():
+    model = from_verilog_a(VERILOG_A_DIRECTORY / "sinh.va", v0=0.3)
+    g = np.random.default_rng(1).uniform(1e-6, 1e-4, (8, 5))
+    v = np.random.default_rng(2).uniform(-1, 1, (8, 5, 3))
+    reference = get_model("sinh", v0=0.3)
+    np.testing.assert_allclose(model.current(v, g), reference.current(v, g), rtol=1e-12, atol=0)
+    np.testing.assert_allclose(model.slope(v, g), reference.slope(v, g), rtol=1e-12, atol=0)
+
+
+def test_per_device_instance_parameters_agree_in_both_backends(cubic):
+    rng = np.random.default_rng(3)
+    b = rng.uniform(0, 5e-5, (6, 7))
+    crossbar = Crossbar(rng.uniform(1e-6, 1e-4, (6, 7)), r_wl=2.0, r_bl=1.5, device=from_verilog_a(cubic, b=b))
+    voltages = rng.uniform(-0.8, 0.8, 6)
+    fast = simulate(crossbar, voltages, backend="fast").output_currents
+    spice = simulate(crossbar, voltages, backend="spice").output_currents
+    assert np.abs(fast - spice).max() <= 1e-9 * np.abs(fast).max()
+    ideal_devices = Crossbar(crossbar.conductances, r_wl=2.0, r_bl=1.5, device=from_verilog_a(cubic, b=0.0))
+    linear = Crossbar(crossbar.conductances, r_wl=2.0, r_bl=1.5)
+    assert np.allclose(simulate(ideal_devices, voltages).output_currents, simulate(linear, voltages).output_currents,
+                       rtol=1e-12)
+
+
+def test_netlist_runs_in_ngspice_batch_as_written(tmp_path, cubic):
+    netlist = tmp_path / "x.cir"
+    args = ["--rows", "3", "--cols", "4", "--r-wl", "1", "--r-bl", "1", "--device-file", str(cubic)]
+    result = CliRunner().invoke(main, ["netlist", *args, "-o", str(netlist)])
+    assert result.exit_code == 0, result.output
+    assert "pre_osdi" in netlist.read_text()
+    run = subprocess.run([shutil.which("ngspice") or "ngspice", "-b", str(netlist)], capture_output=True, text=True,
+                         timeout=60, check=False)
+    row = next(line for line in run.stdout.splitlines() if line.startswith("0\t"))
+    batch = np.array([float(x) for x in row.split()[1:]])
+    out = tmp_path / "s.json"
+    result = CliRunner().invoke(main, ["simulate", *args, "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    fast = np.array(json.loads(out.read_text())["output_currents"]).ravel()
+    np.testing.assert_allclose(batch, fast, rtol=1e-5)  # .print writes 7 digits
+
+
+def test_compare_and_simulate_take_a_device_file(tmp_path, cubic):
+    out = tmp_path / "c.json"
+    args = ["--rows", "10", "--cols", "9", "--r-wl", "1", "--r-bl", "1", "--device-file", str(cubic)]
+    result = CliRunner().invoke(main, ["compare", *args, "--device-param", "b=1e-5", "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(out.read_text())["max_rel_error"] <= 1e-9
+    for backend in ("fast", "spice"):
+        result = CliRunner().invoke(main, ["simulate", *args, "--backend", backend])
+        assert result.exit_code == 0, result.output
+
+
+def test_models_lists_the_file_parameters(cubic):
+    result = CliRunner().invoke(main, ["models", "--device-file", str(cubic)])
+    assert result.exit_code == 0, result.output
+    line = next(line for line in result.output.splitlines() if line.split()[:1] == ["b"])
+    assert line.split()[:4] == ["b", "A/V^3", "2e-06", "[0,"]
+
+
+def test_compiler_errors_name_file_line_and_column(tmp_path):
+    path = write(tmp_path, CUBIC.replace("b * pow", "undefined_thing * pow"))
+    with pytest.raises(VerilogACompileError, match=rf"{path}:9:34: error: 'undefined_thing' was not found"):
+        compile_verilog_a(path)
+    result = CliRunner().invoke(main, ["simulate", "--rows", "2", "--cols", "2", "--device-file", str(path)])
+    assert result.exit_code == 2 and "9:34" in result.output and "Traceback" not in result.output
+
+
+def test_compiled_objects_are_cached_by_content(tmp_path, monkeypatch, cubic):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    first = compile_verilog_a(cubic)
+    assert first.is_relative_to(tmp_path / "cache") and compile_verilog_a(cubic) == first
+    changed = compile_verilog_a(write(tmp_path, CUBIC.replace("2e-6", "3e-6"), "cubic.va"))
+    assert changed != first and changed.exists()
+
+
+@pytest.mark.parametrize(
+    ("replace", "message"),
+    [
+        (("b * pow", "$random * 1e-9 * pow"), r":9: \$random: random numbers .* fix: draw per-device values"),
+        (("b * pow", "$rdist_normal(1, 0, 1) * pow"), r":9: \$rdist_normal: .*per-device"),
+        (("analog begin", "analog begin\n @(cross(V(p, n) - 1)) ;"), r":9: @\(cross: events .*ddt"),
+        (("module user_cubic", "module memristor"), r":3: module memristor: ngspice has a built-in .* rename"),
+        (("analog begin", "real s;\n    analog begin\n s = s + V(p, n);"),
+         r":10: variable s is read before it is assigned .*electrical x"),
+    ],
+)
+def test_constructs_osdi_cannot_run_are_refused_with_line_and_fix(tmp_path, replace, message):
+    path = write(tmp_path, CUBIC.replace(*replace))
+    with pytest.raises(InputError, match=message):
+        from_verilog_a(path)
+
+
+def test_missing_or_unsuitable_conductance_parameter_is_refused(tmp_path, cubic):
+    with pytest.raises(InputError, match="no parameter G .*--conductance-param"):
+        from_verilog_a(write(tmp_path, CUBIC.replace("real G", "real Gx").replace("G *", "Gx *")))
+    with pytest.raises(InputError, match="must be an instance parameter"):
+        attributes = '(* type="instance", units="S", desc="conductance at 0 V" *) '
+        from_verilog_a(write(tmp_path, CUBIC.replace(attributes, "")))
+    model = from_verilog_a(cubic, conductance_param="b", G=1e-5)
+    assert model.conductance_param == "b"
+    with pytest.raises(InputError, match="must be >= 0"):
+        from_verilog_a(cubic, b=-1.0)
+    with pytest.raises(InputError, match="'q' is not a parameter"):
+        from_verilog_a(cubic, q=1.0)

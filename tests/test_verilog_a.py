@@ -160,3 +160,73 @@ def test_missing_or_unsuitable_conductance_parameter_is_refused(tmp_path, cubic)
         from_verilog_a(cubic, b=-1.0)
     with pytest.raises(InputError, match="'q' is not a parameter"):
         from_verilog_a(cubic, q=1.0)
+
+
+VTEAM_LIKE = """// A user's VTEAM-like device: state x in [0, 1] on a ddt node, thresholds v_on < 0 < v_off.
+`include "disciplines.vams"
+module user_vteam(p, n);
+    inout p, n;
+    electrical p, n;
+    electrical x;
+    (* type="instance", desc="initial state" *) parameter real x0 = 0.5 from [0:1];
+    parameter real r_on = 1e3 from (0:inf);
+    parameter real r_off = 1e5 from (0:inf);
+    parameter real v_on = -0.5 from (-inf:0);
+    parameter real v_off = 0.5 from (0:inf);
+    parameter real k_on = -2e4 from (-inf:0);
+    parameter real k_off = 1e4 from (0:inf);
+    parameter real alpha = 3 from (0:inf);
+    real v, xs, rate;
+    analog begin
+        v = V(p, n);
+        xs = V(x);
+        rate = k_off * pow(max(v / v_off - 1.0, 0.0), alpha) + k_on * pow(max(v / v_on - 1.0, 0.0), alpha);
+        rate = rate * (rate > 0.0 ? 1.0 - xs : xs);
+        I(p, n) <+ v / (r_on + (r_off - r_on) * xs);
+        I(x) <+ ddt(V(x)) - rate + (V(x) - x0) / 1e15;
+    end
+endmodule
+"""
+
+
+@pytest.fixture
+def vteam_like(tmp_path):
+    return write(tmp_path, VTEAM_LIKE, "vteam_like.va")
+
+
+def test_dynamic_file_state_equations_and_conductance_map(vteam_like):
+    model = from_verilog_a(vteam_like)
+    assert [s.name for s in model.states] == ["x"] and (model.states[0].minimum, model.states[0].maximum) == (0, 1)
+    x = np.array([0.1, 0.5, 0.9])
+    np.testing.assert_allclose(model.conductance(x[None]), 1 / (1e3 + 99e3 * x), rtol=1e-12)
+    np.testing.assert_allclose(model.state_from_conductance(1 / (1e3 + 99e3 * x))[0], x, rtol=1e-12)
+    v = np.array([0.8, 0.3, -0.9])
+    expected = [1e4 * (0.8 / 0.5 - 1) ** 3 * 0.9, 0.0, -2e4 * (0.9 / 0.5 - 1) ** 3 * 0.9]
+    np.testing.assert_allclose(model.state_derivative(v, x[None])[0], expected, rtol=1e-12, atol=1e-9)
+    with pytest.raises(InputError, match=r"conductances must lie in \[1e-05, 0.001\] S"):
+        model.state_from_conductance(1e-7)
+
+
+def test_dynamic_file_in_a_crossbar_read_agrees_in_both_backends(tmp_path, vteam_like):
+    out = tmp_path / "c.json"
+    args = ["--rows", "8", "--cols", "6", "--r-wl", "1", "--r-bl", "1", "--g-min", "1.2e-5", "--g-max", "9e-4",
+            "--v-max", "0.3", "--device-file", str(vteam_like)]  # reads below the 0.5 V thresholds
+    result = CliRunner().invoke(main, ["compare", *args, "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(out.read_text())["max_rel_error"] <= 1e-9
+
+
+def test_dynamic_file_runs_through_iv_in_ngspice_and_scipy(tmp_path, vteam_like):
+    out = tmp_path / "iv.json"
+    args = ["iv", "--device-file", str(vteam_like), "--amplitude", "1", "--frequency", "1e3", "--cycles", "1"]
+    result = CliRunner().invoke(main, [*args, "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "states agree within 1%" in result.output
+    result = CliRunner().invoke(main, ["iv", "--device-file", str(vteam_like)])
+    assert result.exit_code == 2 and "--amplitude, --frequency" in result.output
+
+
+def test_dynamic_file_needs_an_initial_state_parameter(tmp_path):
+    text = VTEAM_LIKE.replace('(* type="instance", desc="initial state" *) parameter real x0 = 0.5 from [0:1];', "")
+    with pytest.raises(InputError, match=r"state node x .* needs its initial state .*parameter real x0"):
+        from_verilog_a(write(tmp_path, text.replace("- x0)", "- 0.5)")))

@@ -363,6 +363,14 @@ class DynamicModel(DeviceModel):
     def spice_current(self, v: np.ndarray, g: np.ndarray) -> np.ndarray:
         return self.spice_state_current(v, [numbers(s) for s in self.state_from_conductance(g)])
 
+    transient_from_operating_point: ClassVar[bool] = False
+    """Whether a transient netlist starts from the DC operating point (the model holds its state
+    at its initial-state parameters there) instead of ``uic`` with the states' initial conditions."""
+
+    def spice_state_nodes(self, names: np.ndarray) -> list[np.ndarray]:
+        """ngspice names of the state nodes of devices ``names``, one array per state variable."""
+        return [join("x", names, f"_{k}") for k in range(len(self.states))]
+
     def spice_transient_cards(
         self, names: np.ndarray, a: np.ndarray, b: np.ndarray, state: np.ndarray
     ) -> list[np.ndarray]:
@@ -384,7 +392,7 @@ class DynamicModel(DeviceModel):
         Returns:
             A list of string arrays of the shape of ``names``, one card per device each.
         """
-        nodes = [join("x", names, f"_{k}") for k in range(len(self.states))]
+        nodes = self.spice_state_nodes(names)
         mirrors = [join("y", names, f"_{k}") for k in range(len(self.states))]
         voltage = join("V(", a, ",", b, ")")
         node_voltages = [join("V(", node, ")") for node in nodes]

@@ -113,6 +113,9 @@ def iv_sweep(
         memxbar.spice.ngspice.NgspiceError: If ngspice is missing or fails.
     """
     model = _sweep_model(device)
+    if (amplitude is None and model.sweep_amplitude is None) or (frequency is None and model.sweep_frequency is None):
+        raise InputError(f"device model {model.name} has no default sweep: give the amplitude and the frequency "
+                         "(--amplitude, --frequency)")
     stimulus = Stimulus(
         amplitude=model.sweep_amplitude if amplitude is None else float(amplitude),
         frequency=model.sweep_frequency if frequency is None else float(frequency),

@@ -12,10 +12,12 @@ from click.testing import CliRunner
 
 from memxbar.cli import main
 from memxbar.crossbar import Crossbar
-from memxbar.devices import get_model
+from memxbar.devices import MODELS, get_model
 from memxbar.devices.base import VERILOG_A_DIRECTORY
 from memxbar.devices.verilog_a import from_verilog_a
 from memxbar.errors import InputError
+from memxbar.iv.integrate import integrate_states
+from memxbar.iv.stimulus import Stimulus
 from memxbar.osdi.compiler import VerilogACompileError, compile_verilog_a, find_compiler
 from memxbar.simulate import simulate
 
@@ -230,3 +232,29 @@ def test_dynamic_file_needs_an_initial_state_parameter(tmp_path):
     text = VTEAM_LIKE.replace('(* type="instance", desc="initial state" *) parameter real x0 = 0.5 from [0:1];', "")
     with pytest.raises(InputError, match=r"state node x .* needs its initial state .*parameter real x0"):
         from_verilog_a(write(tmp_path, text.replace("- x0)", "- 0.5)")))
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_every_device_model_file_compiled_matches_its_numpy_model(name):
+    """Static: current and slope within 1e-12; dynamic: current and rates within 1e-12, trajectories within 1 %."""
+    reference = MODELS[name]()
+    values = reference.verilog_a_values() if reference.dynamic else {k: float(v) for k, v in reference.values.items()}
+    compiled = from_verilog_a(reference.verilog_a_path(), **values)
+    v = np.linspace(-1.3, 1.3, 27)
+    if not reference.dynamic:
+        g = np.full(v.shape, 3e-5)
+        np.testing.assert_allclose(compiled.current(v, g), reference.current(v, g), rtol=1e-12, atol=1e-300)
+        np.testing.assert_allclose(compiled.slope(v, g), reference.slope(v, g), rtol=1e-12, atol=1e-300)
+        return
+    state = np.stack([np.linspace(0.02, 0.98, v.size)] * len(reference.states))
+    np.testing.assert_allclose(compiled.state_current(v, state), reference.state_current(v, state), rtol=1e-12)
+    leak = (state - reference.initial_state().reshape(-1, 1)) / 1e15  # each file's 1e15 ohm leak towards <state>0
+    np.testing.assert_allclose(compiled.state_derivative(v, state) + leak, reference.state_derivative(v, state),
+                               rtol=1e-12, atol=1e-300)
+    stimulus = Stimulus(amplitude=reference.sweep_amplitude, frequency=reference.sweep_frequency, cycles=1.0)
+    times = np.linspace(0, stimulus.duration, 200)
+    initial = reference.initial_state().reshape(-1)
+    span = np.array([[s.maximum - s.minimum] for s in reference.states])
+    difference = (integrate_states(compiled, stimulus, initial, times) - integrate_states(reference, stimulus, initial,
+                                                                                        times)) / span
+    assert np.abs(difference).max() <= 0.01

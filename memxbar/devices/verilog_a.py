@@ -83,6 +83,8 @@ class _Compiled:
             )
         self.verilog_a = str(source.resolve())
         self._instances: dict[tuple, object] = {}
+        self._last: tuple | None = None
+        """The last evaluation (Newton asks for the current, then the slope, at the same voltages)."""
         return source, text
 
     def _parameters(self, source: Path, text: str, exclude: str | None) -> list[Parameter]:
@@ -154,6 +156,9 @@ class _Compiled:
             columns = v.size // count
             extra = {k: np.broadcast_to(a, device_shape).reshape(-1) if np.ndim(a) else a for k, a in extra.items()}
         instances = self._osdi_instances(count, extra)
+        key = (id(instances), v.shape, v.tobytes(), None if state is None else state.tobytes())
+        if self._last is not None and self._last[0] == key:
+            return self._last[1]
         voltages = v.reshape(count, columns)
         states = None if state is None else state.reshape(len(state), count, columns)
         n_states = 0 if state is None else len(state)
@@ -175,6 +180,7 @@ class _Compiled:
         out = {"current": current.reshape(v.shape), "slope": slope.reshape(v.shape)}
         if n_states:
             out["rate"] = rate.reshape((n_states,) + v.shape)
+        self._last = (key, out)
         return out
 
     @staticmethod

@@ -258,3 +258,12 @@ def test_every_device_model_file_compiled_matches_its_numpy_model(name):
     difference = (integrate_states(compiled, stimulus, initial, times) - integrate_states(reference, stimulus, initial,
                                                                                         times)) / span
     assert np.abs(difference).max() <= 0.01
+
+
+def test_without_the_compiler_the_error_says_how_to_install_it(monkeypatch, cubic):
+    import memxbar.osdi.compiler as compiler
+
+    monkeypatch.setattr(compiler, "find_compiler", lambda: None)
+    with pytest.raises(compiler.CompilerMissingError, match=r"pip install 'memxbar\[verilog-a\]'"):
+        from_verilog_a(cubic)
+    assert "pip install 'memxbar[verilog-a]'" in compiler.compiler_status()

@@ -267,3 +267,37 @@ def test_without_the_compiler_the_error_says_how_to_install_it(monkeypatch, cubi
     with pytest.raises(compiler.CompilerMissingError, match=r"pip install 'memxbar\[verilog-a\]'"):
         from_verilog_a(cubic)
     assert "pip install 'memxbar[verilog-a]'" in compiler.compiler_status()
+
+
+def test_internal_nodes_without_ddt_are_refused(tmp_path):
+    text = CUBIC.replace("electrical p, n;", "electrical p, n, m;").replace(
+        "I(p, n) <+ G * V(p, n) + b * pow(V(p, n), 3);", "I(p, m) <+ G * V(p, m);\n        I(m, n) <+ V(m, n) / 10;"
+    )
+    with pytest.raises(InputError, match=r"internal nodes \(m\) without ddt"):
+        from_verilog_a(write(tmp_path, text))
+
+
+def test_integer_and_per_device_parameters_reach_the_compiled_model(tmp_path):
+    text = CUBIC.replace(
+        '(* type="instance", units="A/V^3" *) parameter real b = 2e-6 from [0:inf);',
+        '(* type="instance" *) parameter integer k = 1 from [0:10];\n    parameter real b = 2e-6;',
+    ).replace("b * pow(V(p, n), 3)", "k * b * pow(V(p, n), 3)")
+    k = np.arange(6).reshape(2, 3)
+    model = from_verilog_a(write(tmp_path, text), k=k)
+    v = np.full((2, 3), 0.5)
+    np.testing.assert_allclose(model.current(v, 1e-5), 1e-5 * 0.5 + k * 2e-6 * 0.125, rtol=1e-14)
+    with pytest.raises(InputError, match="must be a whole number"):
+        from_verilog_a(write(tmp_path, text), k=1.5)
+
+
+def test_parallel_workers_share_one_compiled_object(tmp_path, monkeypatch, cubic):
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
+        paths = set(pool.map(compile_verilog_a, [cubic] * 4))
+    assert len(paths) == 1
+    objects = [p for p in (tmp_path / "cache").rglob("*") if p.is_file() and not p.name.endswith(".lock")]
+    assert objects == [paths.pop()]
+    assert from_verilog_a(cubic).current(np.array(1.0), 1e-5) == pytest.approx(1e-5 + 2e-6, rel=1e-14)

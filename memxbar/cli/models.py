@@ -43,6 +43,7 @@ def model_description(model: type[DeviceModel] | DeviceModel) -> str:
     ]
     if isinstance(model, type) and issubclass(model, Memristor):
         lines.append(f"  memxbar iv default: sine of {model.sweep_amplitude:g} V at {_hertz(model.sweep_frequency)}")
+    if getattr(model, "states", ()):
         states = [(s.name, s.unit, f"[{s.minimum:g}, {s.maximum:g}]", s.doc) for s in model.states]
         lines += _table(("state", "unit", "range", "meaning"), states)
     if model.parameters:
@@ -62,7 +63,8 @@ def models_command(names: tuple[str, ...], device_file: str | None, conductance_
     if device_file is not None:
         from memxbar.devices.verilog_a import from_verilog_a
 
-        click.echo("\n\n".join([model_description(from_verilog_a(device_file, conductance_param)), LEGEND]))
+        legend = f'{LEGEND} Unit ?: the file declares none (give it as (* units="V" *)).'
+        click.echo("\n\n".join([model_description(from_verilog_a(device_file, conductance_param)), legend]))
         return
     chosen = [model_class(name) for name in names] or list(MODELS.values())
     click.echo("\n\n".join([*(model_description(model) for model in chosen), LEGEND]))

@@ -98,7 +98,7 @@ class _Compiled:
         return [
             Parameter(
                 p.name,
-                p.units or "1",
+                p.units or "?",
                 defaults.read(p),
                 p.description or f"{'instance' if p.instance else 'model'} parameter of {self.module.name}",
                 integer=p.kind == "integer",
@@ -234,6 +234,11 @@ class VerilogAModel(_Compiled, DeviceModel):
 
     def __init__(self, path: str | Path, conductance_param: str | None = None, **values: object) -> None:
         source, text = self._load(path)
+        if len(self.module.nodes) > 2:
+            raise InputError(
+                f"{source}: module {self.module.name} has internal nodes ({', '.join(self.module.nodes[2:])}) without "
+                "ddt(); memxbar runs two-terminal static models, or dynamic ones whose internal nodes are states"
+            )
         names = [p.name for p in self.module.parameters]
         if conductance_param is None and not any(n.lower() == "g" for n in names):
             raise InputError(
@@ -431,6 +436,6 @@ def from_verilog_a(path: str | Path, conductance_param: str | None = None, **par
         from memxbar.osdi.source import check
 
         check(source)
-        if any(load_module(compile_verilog_a(source)).reactive):
+        if any(load_module(compile_verilog_a(source)).reactive[2:]):
             return VerilogADynamicModel(source, conductance_param, **params)
     return VerilogAModel(source, conductance_param, **params)

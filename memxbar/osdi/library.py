@@ -192,15 +192,16 @@ class Instances:
             pointer = d.access(base, model, by_name[name].id, abi.ACCESS_FLAG_SET | abi.ACCESS_FLAG_INSTANCE)
             self._write(pointer, by_name[name], float(array.reshape(-1)[0]))
             if array.ndim:
-                arrays[pointer - base] = array.reshape(count)
+                dtype = np.int32 if by_name[name].kind == "integer" else np.float64
+                arrays[pointer - base] = array.reshape(count).astype(dtype)
         raw[1:] = raw[0]
         for offset, array in arrays.items():
-            self._field(offset, np.float64)[:] = array
-        index = np.arange(count, dtype=np.uint32)[:, None]
+            self._field(offset, array.dtype)[:] = array
+        index = np.arange(count, dtype=np.uint32)
         for k in range(self.n_nodes):
-            self._field(d.node_mapping_offset + 4 * k, np.uint32)[:] = index[:, 0] * self.n_nodes + k
+            self._field(d.node_mapping_offset + 4 * k, np.uint32)[:] = index * self.n_nodes + k
         for s in range(self.n_states):
-            self._field(d.state_idx_off + 4 * s, np.uint32)[:] = index[:, 0] * self.n_states + s
+            self._field(d.state_idx_off + 4 * s, np.uint32)[:] = index * self.n_states + s
         self.pointers = (base + self.stride * np.arange(count)).tolist()
         for pointer in self.pointers:
             d.setup_instance(None, pointer, model, TEMPERATURE, d.num_terminals, C.byref(self._paras), C.byref(info))

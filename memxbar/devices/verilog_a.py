@@ -41,12 +41,14 @@ import numpy as np
 
 from memxbar.devices.base import DeviceModel, Parameter, StateVariable, expand
 from memxbar.devices.dynamic import Memristor
-from memxbar.errors import InputError
+from memxbar.errors import ConvergenceError, InputError
 from memxbar.netlist.text import join, numbers
 
 _CACHE_SIZE = 4
-BISECTION_STEPS = 60
-"""Bisection steps of ``state_from_conductance``: the state range halved 60 times (below 1e-18)."""
+ILLINOIS_STEPS = 100
+"""Most steps of the root finder of ``state_from_conductance``."""
+STATE_TOLERANCE = 1e-13
+"""Relative accuracy of the conductance of the state ``state_from_conductance`` returns."""
 
 
 def _resolve(names: Sequence[str], key: str, path: Path) -> str:
@@ -323,6 +325,8 @@ class VerilogADynamicModel(_Compiled, Memristor):
         self.citation = f"user model {source.resolve()}"
         self.conductance_meaning = "dI/dV at 0 V of the device at its state (mapped onto the state nodes)"
         self.parameters = tuple(self._parameters(source, text, exclude=None))
+        self._mapped: tuple | None = None
+        """The last conductance-to-state mapping (Newton reads the same conductances many times)."""
         super().__init__(**{_resolve(list(self._declared), k, source): v for k, v in values.items()})
 
     def _initial_names(self) -> list[str]:
@@ -359,34 +363,60 @@ class VerilogADynamicModel(_Compiled, Memristor):
         return self.state_slope(np.zeros(state.shape[1:]), state)
 
     def state_from_conductance(self, g: np.ndarray | float) -> np.ndarray:
-        """The state whose dI/dV at 0 V is ``g`` (bisection; one state variable only).
+        """The state whose dI/dV at 0 V is ``g`` (one state variable only; the conductance must be
+        monotonic in the state), to a relative 1e-13 in conductance.
 
         Raises:
+            ConvergenceError: If the root finder does not converge.
             InputError: If the model has several state nodes, or ``g`` is outside the
                 conductances its state range reaches.
         """
         if len(self.states) != 1:
             raise InputError(f"{self.name}: mapping a conductance onto {len(self.states)} state nodes is ambiguous")
         g = np.asarray(g, dtype=np.float64)
+        key = (g.shape, g.tobytes())
+        if self._mapped is None or self._mapped[0] != key:
+            self._mapped = (key, self._invert(g))
+        return self._mapped[1]
+
+    def _invert(self, g: np.ndarray) -> np.ndarray:
+        """The state of conductance ``g`` (see :meth:`state_from_conductance`) by the Illinois method.
+
+        Regula falsi with the Illinois modification (Dowell & Jarratt, BIT 11, 168 (1971)) on
+        G(x) − g over the state's range: a bracket that shrinks superlinearly, 6–12 evaluations
+        of the compiled model for all devices at once instead of bisection's ~50.
+        """
         shape = np.broadcast_shapes(g.shape, self._device_shape())
+        a = np.full(shape, self.states[0].minimum)
+        b = np.full(shape, self.states[0].maximum)
+        g_a, g_b = self.conductance(a[None]), self.conductance(b[None])
+        lo, hi = np.minimum(g_a, g_b), np.maximum(g_a, g_b)
         g = np.broadcast_to(g, shape)
-        low = np.full(shape, self.states[0].minimum)
-        high = np.full(shape, self.states[0].maximum)
-        g_low, g_high = self.conductance(low[None]), self.conductance(high[None])
-        lo, hi = np.minimum(g_low, g_high), np.maximum(g_low, g_high)
         outside = (g < lo * (1 - 1e-12)) | (g > hi * (1 + 1e-12))
         if np.any(outside & (g > 0)):
             raise InputError(
                 f"conductances must lie in [{lo.min():g}, {hi.max():g}] S, what {self.name}'s states reach; "
-                f"got {g[outside].min():g} S"
+                f"got {g[outside & (g > 0)].min():g} S"
             )
-        rising = g_high >= g_low
-        for _ in range(BISECTION_STEPS):
-            middle = 0.5 * (low + high)
-            above = (self.conductance(middle[None]) >= g) == rising
-            high = np.where(above, middle, high)
-            low = np.where(above, low, middle)
-        return (0.5 * (low + high))[None]
+        g = np.clip(g, lo, hi)  # open devices (0 S) get the state of least conductance; they have no element
+        f_a, f_b = g_a - g, g_b - g
+        side = np.zeros(shape)
+        for _ in range(ILLINOIS_STEPS):
+            width = f_b - f_a
+            c = np.where(width != 0, (a * f_b - b * f_a) / np.where(width != 0, width, 1), 0.5 * (a + b))
+            f_c = self.conductance(c[None]) - g
+            if np.all(np.abs(f_c) <= STATE_TOLERANCE * g):
+                return c[None]
+            keep_a = np.sign(f_c) == np.sign(f_b)
+            f_a = np.where(keep_a & (side == -1), 0.5 * f_a, f_a)
+            f_b = np.where(~keep_a & (side == 1), 0.5 * f_b, f_b)
+            b, f_b = np.where(keep_a, c, b), np.where(keep_a, f_c, f_b)
+            a, f_a = np.where(keep_a, a, c), np.where(keep_a, f_a, f_c)
+            side = np.where(keep_a, -1, 1)
+        raise ConvergenceError(
+            f"mapping conductances onto the state of {self.name} did not converge in {ILLINOIS_STEPS} steps; "
+            "is its conductance monotonic in the state?"
+        )
 
     def spice_state_current(self, v: np.ndarray, state: Sequence[np.ndarray]) -> np.ndarray:
         return self.spice_current(v, state[0])

@@ -59,8 +59,12 @@ ngspice 46 derivative of ``sqrt`` at 0 is finite because of its division guard, 
 Verilog-A
 ---------
 ``verilog_a`` names the model's standard Verilog-A source in ``device_models/``
-(:meth:`DeviceModel.verilog_a_path`). It takes G and every parameter as instance parameters
-and must implement the same equations.
+(:meth:`DeviceModel.verilog_a_path`). It takes G and every per-device parameter as instance
+parameters (``(* type="instance" *)``), keeps any state on a ``ddt`` node, and must implement
+the same equations (a test compiles each file and compares). A user's own ``.va`` file is a
+device model too (:func:`memxbar.devices.verilog_a.from_verilog_a`): both backends run the
+compiled object; its netlist needs lines before the elements, which :meth:`spice_preamble`
+gives (``pre_osdi`` and the ``.model`` card; none for the built-in models).
 
 Dynamic models
 --------------

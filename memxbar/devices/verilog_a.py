@@ -195,10 +195,12 @@ class _Compiled:
             if row in index and col in index:
                 capacitance[:, index[row], index[col]] += result["react_jacobian"][:, e]
         f = result["resist"][:, state_nodes]
-        singular = np.abs(np.linalg.det(capacitance)) == 0
-        if singular.any():
-            raise InputError("a state node of the Verilog-A model has no ddt() charge; write I(x) <+ ddt(V(x)) - rate")
-        return -np.linalg.solve(capacitance, f[..., None])[..., 0]
+        try:
+            return -np.linalg.solve(capacitance, f[..., None])[..., 0]
+        except np.linalg.LinAlgError:
+            raise InputError(
+                "a state node of the Verilog-A model has no ddt() charge; write I(x) <+ ddt(V(x)) - rate"
+            ) from None
 
     def spice_current(self, v: np.ndarray, g: np.ndarray) -> np.ndarray:
         raise InputError(

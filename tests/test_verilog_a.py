@@ -301,3 +301,28 @@ def test_parallel_workers_share_one_compiled_object(tmp_path, monkeypatch, cubic
     objects = [p for p in (tmp_path / "cache").rglob("*") if p.is_file() and not p.name.endswith(".lock")]
     assert objects == [paths.pop()]
     assert from_verilog_a(cubic).current(np.array(1.0), 1e-5) == pytest.approx(1e-5 + 2e-6, rel=1e-14)
+
+
+def test_an_edited_include_file_is_recompiled(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    (tmp_path / "law.vams").write_text("`define LAW(v) (G * (v))\n")
+    path = write(tmp_path, CUBIC.replace('`include "disciplines.vams"', '`include "disciplines.vams"\n`include "law.vams"')
+                 .replace("G * V(p, n) + b", "`LAW(V(p, n)) + b"))
+    first = compile_verilog_a(path)
+    (tmp_path / "law.vams").write_text("`define LAW(v) (2 * G * (v))\n")
+    second = compile_verilog_a(path)
+    assert second != first
+    assert from_verilog_a(path, b=0.0).current(np.array(1.0), 1e-5) == pytest.approx(2e-5, rel=1e-14)
+
+
+def test_names_in_strings_are_not_reads(tmp_path):
+    text = CUBIC.replace("analog begin", 'real s;\n    analog begin\n        $strobe("s");\n        s = 1;')
+    assert from_verilog_a(write(tmp_path, text)).current(np.array(1.0), 1e-5) == pytest.approx(1.2e-5, rel=1e-14)
+
+
+def test_a_model_that_prints_runs_in_both_backends_in_turn(tmp_path):
+    text = CUBIC.replace("analog begin", 'analog begin\n        $strobe("V = %g", V(p, n));')
+    crossbar = Crossbar(np.full((3, 3), 1e-5), r_wl=1.0, r_bl=1.0, device=from_verilog_a(write(tmp_path, text)))
+    v = np.array([0.1, 0.2, 0.3])
+    first, spice, again = (simulate(crossbar, v, backend=b).output_currents for b in ("fast", "spice", "fast"))
+    assert np.array_equal(first, again) and np.abs(spice - first).max() <= 1e-9 * np.abs(first).max()

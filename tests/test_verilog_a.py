@@ -306,8 +306,8 @@ def test_parallel_workers_share_one_compiled_object(tmp_path, monkeypatch, cubic
 def test_an_edited_include_file_is_recompiled(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     (tmp_path / "law.vams").write_text("`define LAW(v) (G * (v))\n")
-    path = write(tmp_path, CUBIC.replace('`include "disciplines.vams"', '`include "disciplines.vams"\n`include "law.vams"')
-                 .replace("G * V(p, n) + b", "`LAW(V(p, n)) + b"))
+    text = CUBIC.replace('`include "disciplines.vams"', '`include "disciplines.vams"\n`include "law.vams"')
+    path = write(tmp_path, text.replace("G * V(p, n) + b", "`LAW(V(p, n)) + b"))
     first = compile_verilog_a(path)
     (tmp_path / "law.vams").write_text("`define LAW(v) (2 * G * (v))\n")
     second = compile_verilog_a(path)

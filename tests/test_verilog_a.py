@@ -326,3 +326,14 @@ def test_a_model_that_prints_runs_in_both_backends_in_turn(tmp_path):
     v = np.array([0.1, 0.2, 0.3])
     first, spice, again = (simulate(crossbar, v, backend=b).output_currents for b in ("fast", "spice", "fast"))
     assert np.array_equal(first, again) and np.abs(spice - first).max() <= 1e-9 * np.abs(first).max()
+
+
+def test_done_when_sinh_file_32x32_compare(tmp_path):
+    """The issue's acceptance command: the spice backend runs the compiled sinh.va."""
+    out = tmp_path / "f.json"
+    args = ["compare", "--rows", "32", "--cols", "32", "--r-wl", "1", "--r-bl", "1",
+            "--device-file", str(VERILOG_A_DIRECTORY / "sinh.va"), "--json", str(out)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    record = json.loads(out.read_text())
+    assert record["max_rel_error"] <= 1e-9 and "memxbar_sinh" in record["spice"]["device"]

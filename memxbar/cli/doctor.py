@@ -8,9 +8,9 @@ from importlib.metadata import PackageNotFoundError, version
 import click
 
 from memxbar.osdi.compiler import compiler_status
-from memxbar.vacask.engine import vacask_status
 from memxbar.solver.linalg import pardiso_available
 from memxbar.spice.ngspice import MIN_VERSION, NgspiceError, session
+from memxbar.vacask.engine import vacask_status
 
 
 def _package_version(name: str) -> str:

@@ -116,7 +116,8 @@ class _Compiled:
 
     def __repr__(self) -> str:
         inner = super().__repr__().split("(", 1)[1]
-        return f"{type(self).__name__}({self.name} from {Path(self.verilog_a).name}{', ' if inner != ')' else ''}{inner}"
+        separator = ", " if inner != ")" else ""
+        return f"{type(self).__name__}({self.name} from {Path(self.verilog_a).name}{separator}{inner}"
 
     def _osdi_instances(self, count: int, extra: Mapping[str, np.ndarray | float]):
         """OSDI instances for ``count`` devices with the model's values and ``extra`` instance values, cached."""

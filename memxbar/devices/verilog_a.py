@@ -163,10 +163,17 @@ class _Compiled:
             columns = v.size // count
             extra = {k: np.broadcast_to(a, device_shape).reshape(-1) if np.ndim(a) else a for k, a in extra.items()}
         instances = self._osdi_instances(count, extra)
-        key = (id(instances), v.shape, v.tobytes(), None if state is None else state.tobytes())
-        if self._last is not None and self._last[0] == key:
-            return self._last[1]
-        voltages = v.reshape(count, columns)
+        key = (instances, columns, v.tobytes(), None if state is None else state.tobytes())
+        if self._last is None or self._last[0] != key:
+            self._last = (key, self._run(instances, v.reshape(count, columns), state, count, columns))
+        flat = self._last[1]
+        out = {"current": flat["current"].reshape(v.shape), "slope": flat["slope"].reshape(v.shape)}
+        if "rate" in flat:
+            out["rate"] = flat["rate"].reshape((len(flat["rate"]),) + v.shape)
+        return out
+
+    def _run(self, instances, voltages: np.ndarray, state: np.ndarray | None, count: int, columns: int):
+        """Current, slope (and state rates) of ``count`` instances at ``columns`` voltages each."""
         states = None if state is None else state.reshape(len(state), count, columns)
         n_states = 0 if state is None else len(state)
         entry = instances.resist_entries.index((0, 0))
@@ -184,10 +191,9 @@ class _Compiled:
             slope[:, t] = result["resist_jacobian"][:, entry]
             if n_states:
                 rate[:, :, t] = self._state_rates(instances, result, state_nodes).T
-        out = {"current": current.reshape(v.shape), "slope": slope.reshape(v.shape)}
+        out = {"current": current, "slope": slope}
         if n_states:
-            out["rate"] = rate.reshape((n_states,) + v.shape)
-        self._last = (key, out)
+            out["rate"] = rate
         return out
 
     @staticmethod

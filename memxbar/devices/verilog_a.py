@@ -130,7 +130,7 @@ class _Compiled:
             model, instance = {}, dict(extra)
             for name, value in self.values.items():
                 if self._declared[name].instance:
-                    instance[name] = np.broadcast_to(value, value.shape).reshape(-1) if value.ndim else float(value)
+                    instance[name] = value.reshape(-1) if value.ndim else float(value)
                 else:
                     model[name] = float(value)
             self._instances[key] = Instances(self.module, model, instance, count)

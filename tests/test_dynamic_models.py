@@ -11,7 +11,7 @@ import memxbar
 from memxbar.devices import MODELS, get_model
 from memxbar.errors import InputError
 from memxbar.iv.sweep import DYNAMIC_MODELS, iv_sweep, osdi_current_difference
-from memxbar.spice.osdi import find_openvaf
+from memxbar.osdi.compiler import find_compiler
 
 
 @pytest.mark.parametrize("name", [n for n in DYNAMIC_MODELS if n != "stanford-pku"])
@@ -138,7 +138,7 @@ def test_verilog_a_sources_compile_and_match_numpy():
                 np.testing.assert_allclose(rates, model.state_derivative(np.array(v), state), rtol=1e-12, atol=1e-300)
 
 
-@pytest.mark.skipif(find_openvaf() is None, reason="no OpenVAF compiler (openvaf) on PATH: OSDI path not testable")
+@pytest.mark.skipif(find_compiler() is None, reason="no Verilog-A compiler: pip install 'memxbar[verilog-a]'")
 @pytest.mark.parametrize("name", ["hp-biolek", "yakopcic", "volatile-stp"])
 def test_osdi_model_matches_the_behavioural_one(name):
     assert osdi_current_difference(name) < 1e-4

@@ -200,5 +200,4 @@ class Devices(ElementGroup):
         return [np.broadcast_to(card, (m, n)).ravel()[keep] for card in cards]
 
     def spice_preamble(self) -> list[str]:
-        preamble = getattr(self.model, "spice_preamble", None)
-        return list(preamble()) if preamble else []
+        return list(self.model.spice_preamble())

@@ -25,7 +25,9 @@ from memxbar.cli.simulate import simulate_command
 from memxbar.cli.sweep import plot_sweep_command, sweep_command
 from memxbar.cli.weights import weights_command
 from memxbar.errors import ConvergenceError, InputError
+from memxbar.osdi.library import OsdiError
 from memxbar.spice.ngspice import NgspiceError
+from memxbar.vacask.engine import VacaskError
 
 
 class _Group(click.Group):
@@ -47,7 +49,7 @@ class _Group(click.Group):
             code = _fail("aborted", 1)
         except (InputError, OSError) as exc:
             code = _fail(str(exc), 2)
-        except (NgspiceError, ConvergenceError) as exc:
+        except (NgspiceError, ConvergenceError, OsdiError, VacaskError) as exc:
             code = _fail(str(exc), 1)
         if standalone_mode:
             sys.exit(code if isinstance(code, int) else 0)

@@ -31,9 +31,23 @@ from memxbar.report import comparison_record, comparison_summary, write_json
     type=click.Path(dir_okay=False),
     help="Draw both backends' output currents and their difference to this image.",
 )
+@click.option(
+    "--engines",
+    default="fast,spice",
+    show_default=True,
+    help="Engines to run: fast,spice, or fast,spice,vacask to add VACASK (verilog-a extra) as a third, "
+    "independent engine, compared with the fast backend.",
+)
 @force_option
-def compare_command(json_file: str | None, plot_file: str | None, force: bool, **kwargs: Any) -> None:
-    """Run the fast and the ngspice backend on the same crossbar and inputs."""
+def compare_command(json_file: str | None, plot_file: str | None, engines: str, force: bool, **kwargs: Any) -> None:
+    """Run the fast and the ngspice backend (and optionally VACASK) on the same crossbar and inputs."""
+    chosen = [name.strip() for name in engines.split(",")]
+    if sorted(chosen) not in (["fast", "spice"], ["fast", "spice", "vacask"]):
+        raise click.BadParameter("give fast,spice or fast,spice,vacask", param_hint="--engines")
+    if "vacask" in chosen and (kwargs["cell"] != "1r" or any(kwargs[name] is not None for name in (
+            "bl_voltages", "floating_wl", "floating_bl", "scheme"))):
+        raise click.BadParameter("vacask runs 1r crossbars read from the word lines with bit lines at 0 V; drop "
+                                 "--cell, --bl-voltages, --floating-* and --scheme, or vacask", param_hint="--engines")
     json_path = output_path(json_file, force, "--json")
     plot_path = output_path(plot_file, force, "--plot")
     circuit = {name: kwargs.pop(name) for name in CIRCUIT_ARGUMENTS}
@@ -47,6 +61,14 @@ def compare_command(json_file: str | None, plot_file: str | None, force: bool, *
         record["scheme"] = {backend: scheme_figures(getattr(comparison, backend), setup.select)
                             for backend in ("fast", "spice")}
         click.echo(scheme_summary(record["scheme"]["fast"]))
+    if "vacask" in chosen:
+        from memxbar.compare import relative_errors
+        from memxbar.vacask.engine import solve_vacask
+
+        vacask = solve_vacask(setup.crossbar, setup.voltages)
+        error = float(relative_errors(vacask.output_currents, comparison.fast.output_currents).max())
+        click.echo(f"vacask vs fast: max relative error of output currents {error:.3e}; vacask: {vacask.seconds:.4f} s")
+        record |= {"vacask_max_rel_error": error, "vacask_seconds": vacask.seconds}
     if json_path:
         write_json(record, json_path)
     if plot_path:

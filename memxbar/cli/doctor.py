@@ -1,4 +1,4 @@
-"""``memxbar doctor``: what this machine offers memxbar (PARDISO, ngspice, KLU, OSDI, openvaf)."""
+"""``memxbar doctor``: what this machine offers memxbar (PARDISO, ngspice, KLU, OSDI, openvaf-r)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ from importlib.metadata import PackageNotFoundError, version
 
 import click
 
+from memxbar.osdi.compiler import compiler_status
 from memxbar.solver.linalg import pardiso_available
 from memxbar.spice.ngspice import MIN_VERSION, NgspiceError, session
-from memxbar.spice.osdi import verilog_a_status
+from memxbar.vacask.engine import vacask_status
 
 
 def _package_version(name: str) -> str:
@@ -33,7 +34,7 @@ def doctor_command() -> None:
         info = session().info
     except NgspiceError as exc:
         click.echo(f"ngspice     unusable: {exc}")
-        click.echo(f"Verilog-A   {verilog_a_status()}")
+        click.echo(f"Verilog-A   {compiler_status()}")
         sys.exit(1)
     click.echo(
         f"ngspice     {info.version} ({'ok' if info.version >= MIN_VERSION else f'too old, need >= {MIN_VERSION}'})"
@@ -41,7 +42,8 @@ def doctor_command() -> None:
     click.echo(f"library     {info.library}")
     click.echo(f"KLU         {'yes' if info.klu else 'no (needed: large crossbars are impractically slow)'}")
     click.echo(f"OSDI        {'yes' if info.osdi else 'no'}")
-    click.echo(f"Verilog-A   {verilog_a_status()}")
+    click.echo(f"Verilog-A   {compiler_status()}")
+    click.echo(f"VACASK      {vacask_status()}")
     try:
         session().require()
     except NgspiceError as exc:

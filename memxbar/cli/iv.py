@@ -14,7 +14,12 @@ from memxbar.report import write_json
 
 
 @click.command("iv")
-@click.option("--device", type=click.Choice(DYNAMIC_MODELS), required=True, help="Dynamic device model.")
+@click.option("--device", type=click.Choice(DYNAMIC_MODELS), help="Dynamic device model (or --device-file).")
+@click.option(
+    "--device-file",
+    type=click.Path(dir_okay=False),
+    help="A dynamic Verilog-A model (.va, state on ddt nodes), compiled to OSDI, instead of --device.",
+)
 @click.option(
     "--device-param",
     "device_params",
@@ -30,7 +35,8 @@ from memxbar.report import write_json
 @click.option("--plot", "plot_file", type=click.Path(dir_okay=False), help="Draw loops and states to this image.")
 @force_option
 def iv_command(
-    device: str,
+    device: str | None,
+    device_file: str | None,
     device_params: tuple[tuple[str, Any], ...],
     json_file: str | None,
     plot_file: str | None,
@@ -40,7 +46,10 @@ def iv_command(
     """Drive one dynamic device with a sine or triangle voltage; integrate it in ngspice and SciPy."""
     json_path = output_path(json_file, force, "--json")
     plot_path = output_path(plot_file, force, "--plot")
-    sweep = iv_sweep(build_device(device, device_params), **stimulus)
+    if (device is None) == (device_file is None):
+        raise click.UsageError("give one of --device and --device-file")
+    model = build_device(device or "ohmic", device_params, device_file)
+    sweep = iv_sweep(model, **stimulus)
     click.echo(sweep_summary(sweep))
     if json_path:
         write_json(sweep_record(sweep), json_path)

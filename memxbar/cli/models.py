@@ -33,16 +33,17 @@ def _hertz(frequency: float) -> str:
     return f"{frequency:g} Hz"
 
 
-def model_description(model: type[DeviceModel]) -> str:
-    """A few lines describing one model class for the terminal."""
+def model_description(model: type[DeviceModel] | DeviceModel) -> str:
+    """A few lines describing one model class (or a compiled Verilog-A model) for the terminal."""
     lines = [
         f"{model.name}: {model.summary}",
         f"  G (conductances): {model.conductance_meaning}",
         f"  source: {model.citation}",
         f"  Verilog-A: {model.verilog_a_path()}",
     ]
-    if issubclass(model, Memristor):
+    if isinstance(model, type) and issubclass(model, Memristor):
         lines.append(f"  memxbar iv default: sine of {model.sweep_amplitude:g} V at {_hertz(model.sweep_frequency)}")
+    if getattr(model, "states", ()):
         states = [(s.name, s.unit, f"[{s.minimum:g}, {s.maximum:g}]", s.doc) for s in model.states]
         lines += _table(("state", "unit", "range", "meaning"), states)
     if model.parameters:
@@ -55,7 +56,15 @@ def model_description(model: type[DeviceModel]) -> str:
 
 @click.command("models")
 @click.argument("names", nargs=-1)
-def models_command(names: tuple[str, ...]) -> None:
+@click.option("--device-file", type=click.Path(dir_okay=False), help="List the parameters of this Verilog-A model.")
+@click.option("--conductance-param", metavar="NAME", help="Its instance parameter that takes the conductance.")
+def models_command(names: tuple[str, ...], device_file: str | None, conductance_param: str | None) -> None:
     """List the device models (or only NAMES) with their parameters, for --device and --device-param."""
+    if device_file is not None:
+        from memxbar.devices.verilog_a import from_verilog_a
+
+        legend = f'{LEGEND} Unit ?: the file declares none (give it as (* units="V" *)).'
+        click.echo("\n\n".join([model_description(from_verilog_a(device_file, conductance_param)), legend]))
+        return
     chosen = [model_class(name) for name in names] or list(MODELS.values())
     click.echo("\n\n".join([*(model_description(model) for model in chosen), LEGEND]))

@@ -61,18 +61,32 @@ class DeviceParameter(click.ParamType):
             return key, read_array(number, f"--device-param {key}")
 
 
-def build_device(device: str, device_params: tuple[tuple[str, Any], ...]) -> DeviceModel:
-    """The device model that ``--device`` and the ``--device-param`` options describe.
+def build_device(
+    device: str,
+    device_params: tuple[tuple[str, Any], ...],
+    device_file: str | None = None,
+    conductance_param: str | None = None,
+) -> DeviceModel:
+    """The device model that ``--device`` (or ``--device-file``) and ``--device-param`` describe.
 
     Raises:
-        InputError: If a parameter is given twice or is unknown, or a value is out of range.
+        InputError: If a parameter is given twice or is unknown, a value is out of range, both
+            ``--device`` and ``--device-file`` are given, or the Verilog-A file is refused.
     """
     params: dict[str, Any] = {}
     for key, value in device_params:
         if key in params:
             raise InputError(f"--device-param {key} is given twice; give each parameter once")
         params[key] = value
-    return get_model(device, **params)
+    if device_file is None:
+        if conductance_param is not None:
+            raise InputError("--conductance-param applies to --device-file MODEL.va only; drop it")
+        return get_model(device, **params)
+    if device != "ohmic":
+        raise InputError(f"--device {device} and --device-file {device_file} both choose the device; give one")
+    from memxbar.devices.verilog_a import from_verilog_a
+
+    return from_verilog_a(device_file, conductance_param, **params)
 
 
 def _compose(*decorators: Callable[[Callable], Callable]) -> Callable[[Callable], Callable]:
@@ -99,6 +113,17 @@ device_options = _compose(
         multiple=True,
         help="A device-model parameter KEY=VALUE in SI units (repeatable); VALUE may be an (M, N) "
         ".npy/.csv file of per-device values.",
+    ),
+    click.option(
+        "--device-file",
+        type=click.Path(dir_okay=False),
+        help="A Verilog-A device model (.va), compiled to OSDI and run by both backends, instead of --device; "
+        "`memxbar models --device-file F` lists its parameters.",
+    ),
+    click.option(
+        "--conductance-param",
+        metavar="NAME",
+        help="Instance parameter of --device-file that takes the programmed conductances [default: G].",
     ),
 )
 """Options choosing the device model and its parameters."""
@@ -187,6 +212,8 @@ def build_crossbar(
     r_sense: Any,
     device: str,
     device_params: tuple[tuple[str, Any], ...],
+    device_file: str | None = None,
+    conductance_param: str | None = None,
 ) -> Crossbar:
     """Turn the crossbar options into a :class:`~memxbar.crossbar.Crossbar`."""
     if conductances_file is not None:
@@ -198,7 +225,7 @@ def build_crossbar(
                 raise InputError(f"{option} {value} disagrees with --conductances of shape {g.shape}; drop {option}")
     else:
         g = random_conductances(rows or 32, cols or 32, g_min, g_max, seed)
-    model = build_device(device, device_params)
+    model = build_device(device, device_params, device_file, conductance_param)
     return Crossbar(g, r_wl=r_wl, r_bl=r_bl, r_driver=r_driver, r_sense=r_sense, device=model)
 
 
@@ -233,6 +260,8 @@ CROSSBAR_ARGUMENTS = (
     "r_sense",
     "device",
     "device_params",
+    "device_file",
+    "conductance_param",
 )
 """Keyword arguments that :data:`crossbar_options` gives a command."""
 

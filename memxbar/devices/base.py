@@ -59,8 +59,12 @@ ngspice 46 derivative of ``sqrt`` at 0 is finite because of its division guard, 
 Verilog-A
 ---------
 ``verilog_a`` names the model's standard Verilog-A source in ``device_models/``
-(:meth:`DeviceModel.verilog_a_path`). It takes G and every parameter as instance parameters
-and must implement the same equations.
+(:meth:`DeviceModel.verilog_a_path`). It takes G and every per-device parameter as instance
+parameters (``(* type="instance" *)``), keeps any state on a ``ddt`` node, and must implement
+the same equations (a test compiles each file and compares). A user's own ``.va`` file is a
+device model too (:func:`memxbar.devices.verilog_a.from_verilog_a`): both backends run the
+compiled object; its netlist needs lines before the elements, which :meth:`spice_preamble`
+gives (``pre_osdi`` and the ``.model`` card; none for the built-in models).
 
 Dynamic models
 --------------
@@ -307,6 +311,11 @@ class DeviceModel(ABC):
         expression = self.spice_current(join("V(", a, ",", b, ")"), g)
         return [join("B", names, " ", a, " ", b, " I=", expression)]
 
+    def spice_preamble(self) -> list[str]:
+        """Netlist lines that must precede the circuit's elements, e.g. a ``.model`` card or the
+        ``.control``/``pre_osdi`` block that loads a compiled Verilog-A model; none by default."""
+        return []
+
     @classmethod
     def verilog_a_path(cls) -> Path:
         """Path of the model's Verilog-A source."""
@@ -358,6 +367,14 @@ class DynamicModel(DeviceModel):
     def spice_current(self, v: np.ndarray, g: np.ndarray) -> np.ndarray:
         return self.spice_state_current(v, [numbers(s) for s in self.state_from_conductance(g)])
 
+    transient_from_operating_point: ClassVar[bool] = False
+    """Whether a transient netlist starts from the DC operating point (the model holds its state
+    at its initial-state parameters there) instead of ``uic`` with the states' initial conditions."""
+
+    def spice_state_nodes(self, names: np.ndarray) -> list[np.ndarray]:
+        """ngspice names of the state nodes of devices ``names``, one array per state variable."""
+        return [join("x", names, f"_{k}") for k in range(len(self.states))]
+
     def spice_transient_cards(
         self, names: np.ndarray, a: np.ndarray, b: np.ndarray, state: np.ndarray
     ) -> list[np.ndarray]:
@@ -379,7 +396,7 @@ class DynamicModel(DeviceModel):
         Returns:
             A list of string arrays of the shape of ``names``, one card per device each.
         """
-        nodes = [join("x", names, f"_{k}") for k in range(len(self.states))]
+        nodes = self.spice_state_nodes(names)
         mirrors = [join("y", names, f"_{k}") for k in range(len(self.states))]
         voltage = join("V(", a, ",", b, ")")
         node_voltages = [join("V(", node, ")") for node in nodes]

@@ -27,7 +27,7 @@ STEPS_PER_PERIOD = 2000
 
 def state_nodes(model: DynamicModel) -> list[str]:
     """Names of the nodes whose voltages are the device's state variables."""
-    return [f"x{DEVICE}_{k}" for k in range(len(model.states))]
+    return [str(node) for node in model.spice_state_nodes(np.array(DEVICE))]
 
 
 def _tran_card(stimulus: Stimulus, uic: bool) -> str:
@@ -36,7 +36,9 @@ def _tran_card(stimulus: Stimulus, uic: bool) -> str:
 
 
 def transient_netlist(model: DynamicModel, stimulus: Stimulus, initial: np.ndarray) -> str:
-    """Netlist of ``.tran`` over the stimulus, from the initial state (``uic``: no operating point).
+    """Netlist of ``.tran`` over the stimulus, from the initial state (``uic``: no operating point,
+    unless the model holds its state at its initial value in the operating point, as compiled
+    Verilog-A models do).
 
     Args:
         model: The device model.
@@ -47,9 +49,10 @@ def transient_netlist(model: DynamicModel, stimulus: Stimulus, initial: np.ndarr
     lines = [
         f"* memxbar iv: {model.name}, {stimulus.waveform} of {stimulus.amplitude!r} V at {stimulus.frequency!r} Hz",
         f".options {OPTIONS}",
+        *model.spice_preamble(),
         stimulus.spice_source(SOURCE, NODE),
         *(str(card) for card in cards),
-        _tran_card(stimulus, uic=True),
+        _tran_card(stimulus, uic=not model.transient_from_operating_point),
         ".end",
     ]
     return "\n".join(lines) + "\n"

@@ -13,7 +13,8 @@ from memxbar.errors import InputError
 from memxbar.iv.integrate import integrate_states
 from memxbar.iv.netlist import NODE, SOURCE, osdi_transient_netlist, state_nodes, transient_netlist
 from memxbar.iv.stimulus import Stimulus
-from memxbar.spice.osdi import compile_verilog_a, load_osdi
+from memxbar.osdi.compiler import compile_verilog_a
+from memxbar.spice.osdi import load_osdi
 from memxbar.spice.transient import run_transient
 
 STATE_AGREEMENT = 0.01
@@ -112,6 +113,9 @@ def iv_sweep(
         memxbar.spice.ngspice.NgspiceError: If ngspice is missing or fails.
     """
     model = _sweep_model(device)
+    if (amplitude is None and model.sweep_amplitude is None) or (frequency is None and model.sweep_frequency is None):
+        raise InputError(f"device model {model.name} has no default sweep: give the amplitude and the frequency "
+                         "(--amplitude, --frequency)")
     stimulus = Stimulus(
         amplitude=model.sweep_amplitude if amplitude is None else float(amplitude),
         frequency=model.sweep_frequency if frequency is None else float(frequency),
@@ -157,14 +161,15 @@ def osdi_current_difference(
 ) -> float:
     """Run the same sine sweep with the compiled Verilog-A model (OSDI) and the behavioural one.
 
-    Needs the OpenVAF compiler (see :mod:`memxbar.spice.osdi`).
+    Needs the Verilog-A compiler (see :mod:`memxbar.osdi.compiler`).
 
     Returns:
         The largest |I_osdi − I_behavioural| relative to the largest |I|, on the OSDI run's time
         points (the behavioural current interpolated there).
 
     Raises:
-        memxbar.spice.ngspice.NgspiceError: If OpenVAF is missing or ngspice cannot load OSDI.
+        memxbar.osdi.compiler.CompilerMissingError: If the compiler is not installed.
+        memxbar.spice.ngspice.NgspiceError: If ngspice cannot load OSDI.
     """
     model = _sweep_model(device)
     stimulus = Stimulus(

@@ -129,6 +129,11 @@ class NgspiceSession:
         errors = [line for line in lines if "error" in line.lower()]
         return "; ".join((errors or lines)[-3:]) or "no message"
 
+    def remove_circuit(self) -> None:
+        """Free every plot and remove the loaded circuit, if any (also before loading OSDI models)."""
+        self.command("destroy all")
+        self._ng._ngspice_shared.ngSpice_Command(b"remcirc")
+
     def load(self, netlist: str) -> float:
         """Replace the current circuit by ``netlist`` and free earlier results.
 
@@ -137,8 +142,7 @@ class NgspiceSession:
         """
         from PySpice.Spice.NgSpice.Shared import ffi
 
-        self.command("destroy all")
-        self._ng._ngspice_shared.ngSpice_Command(b"remcirc")
+        self.remove_circuit()
         # ngSpice_Circ takes a NULL-terminated array of lines, ending with an empty one. One
         # buffer holds every line, NUL-terminated; the pointers are computed with NumPy.
         lines = [line for line in netlist.splitlines() if line] + [""]

@@ -1,0 +1,1 @@
+"""VACASK, a third, independent engine for a crossbar's static operating point (see :mod:`.engine`)."""

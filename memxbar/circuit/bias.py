@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from memxbar.errors import InputError
+from memxbar.inputs import as_batch
 from memxbar.validation import as_finite_array
 
 SCHEMES = ("read", "v2", "v3")
@@ -113,15 +114,7 @@ def make_bias(
             a voltage.
     """
     m, n = shape
-    v = as_finite_array(voltages, "voltages")
-    if v.ndim not in (1, 2):
-        raise InputError(f"voltages must be (rows,) or (rows, batch), got {v.ndim} dimension(s)")
-    if v.shape[0] != m:
-        raise InputError(f"voltages has {v.shape[0]} row(s) but the crossbar has {m} word lines")
-    if v.size == 0:
-        raise InputError(f"voltages is empty (shape {v.shape}); give at least one input vector")
-    batched = v.ndim == 2
-    v = v if batched else v[:, None]
+    v, batched = as_batch(voltages, m)
     batch = v.shape[1]
     bl = _per_line(bl_voltages, n, batch, "bl_voltages", "bit line")
     fw = _mask(floating_wl, m, "floating_wl", "word line")

@@ -9,7 +9,6 @@ They complement the crossbar and input options of :mod:`memxbar.cli.options`: ``
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +17,7 @@ import numpy as np
 
 from memxbar.circuit.bias import SCHEMES, scheme_bias
 from memxbar.circuit.cells import CELLS, get_cell
-from memxbar.cli.options import DeviceParameter, NumberOrArrayFile
+from memxbar.cli.options import DeviceParameter, NumberOrArrayFile, _compose
 from memxbar.crossbar import Crossbar
 from memxbar.errors import InputError
 from memxbar.solution import Solution
@@ -36,15 +35,6 @@ class IndexList(click.ParamType):
             return tuple(int(part) for part in str(value).split(",") if part.strip())
         except ValueError:
             self.fail(f"{value!r} is not a comma-separated list of whole numbers, e.g. 0,3,5", param, ctx)
-
-
-def _compose(*decorators: Callable[[Callable], Callable]) -> Callable[[Callable], Callable]:
-    def apply(function: Callable) -> Callable:
-        for decorator in reversed(decorators):
-            function = decorator(function)
-        return function
-
-    return apply
 
 
 circuit_options = _compose(

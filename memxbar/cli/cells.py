@@ -5,18 +5,12 @@ from __future__ import annotations
 import click
 
 from memxbar.circuit.cells import CELLS, Cell, get_cell
-from memxbar.cli.models import _table
+from memxbar.cli.models import parameter_table
 
 
 def cell_description(cell: type[Cell]) -> str:
     """A few lines describing one cell class for the terminal."""
-    lines = [f"{cell.name}: {cell.summary}", f"  source: {cell.citation}"]
-    if cell.parameters:
-        rows = [(p.name, p.unit, f"{p.default:g}", p.range_text(), p.doc) for p in cell.parameters]
-        lines += _table(("parameter", "unit", "default", "range", "meaning"), rows)
-    else:
-        lines.append("  no parameters")
-    return "\n".join(lines)
+    return "\n".join([f"{cell.name}: {cell.summary}", f"  source: {cell.citation}", *parameter_table(cell.parameters)])
 
 
 @click.command("cells")

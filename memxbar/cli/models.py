@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import click
 
-from memxbar.devices import MODELS, DeviceModel, model_class
+from memxbar.devices import MODELS, DeviceModel, Parameter, model_class
 from memxbar.devices.dynamic import Memristor
 
 LEGEND = (
@@ -46,12 +46,15 @@ def model_description(model: type[DeviceModel] | DeviceModel) -> str:
     if getattr(model, "states", ()):
         states = [(s.name, s.unit, f"[{s.minimum:g}, {s.maximum:g}]", s.doc) for s in model.states]
         lines += _table(("state", "unit", "range", "meaning"), states)
-    if model.parameters:
-        rows = [(p.name, p.unit, f"{p.default:g}", p.range_text(), p.doc) for p in model.parameters]
-        lines += _table(("parameter", "unit", "default", "range", "meaning"), rows)
-    else:
-        lines.append("  no parameters")
-    return "\n".join(lines)
+    return "\n".join(lines + parameter_table(model.parameters))
+
+
+def parameter_table(parameters: Sequence[Parameter]) -> list[str]:
+    """Lines listing parameters with unit, default, range and meaning (or saying there are none)."""
+    if not parameters:
+        return ["  no parameters"]
+    rows = [(p.name, p.unit, f"{p.default:g}", p.range_text(), p.doc) for p in parameters]
+    return _table(("parameter", "unit", "default", "range", "meaning"), rows)
 
 
 @click.command("models")

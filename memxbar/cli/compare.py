@@ -7,16 +7,14 @@ from typing import Any
 import click
 
 from memxbar.cli.options import (
-    build_problem,
     crossbar_options,
     force_option,
     input_options,
-    output_path,
-    problem_arguments,
+    output_paths,
+    problem_from_options,
+    warn_read_disturb,
 )
-from memxbar.compare import compare
-from memxbar.plotting import plot_comparison
-from memxbar.report import comparison_record, comparison_summary, write_json
+from memxbar.io import write_output
 
 
 @click.command("compare")
@@ -27,17 +25,28 @@ from memxbar.report import comparison_record, comparison_summary, write_json
     "--plot",
     "plot_file",
     type=click.Path(dir_okay=False),
-    help="Draw both backends' output currents and their difference to this image.",
+    help="Draw both backends' output currents and their difference to this image (.png, .pdf, .svg …).",
 )
 @force_option
 def compare_command(json_file: str | None, plot_file: str | None, force: bool, **kwargs: Any) -> None:
     """Run the fast and the ngspice backend on the same crossbar and inputs."""
-    json_path = output_path(json_file, force, "--json")
-    plot_path = output_path(plot_file, force, "--plot")
-    problem = build_problem(**problem_arguments(kwargs))
-    comparison = compare(problem.crossbar, problem.voltages)
+    from memxbar.build import effective_parameters
+    from memxbar.compare import compare
+    from memxbar.memory import check_memory
+    from memxbar.progress import Spinner
+    from memxbar.report import comparison_record, comparison_summary, provenance, write_json
+
+    json_path, plot_path = output_paths(force, {"--json": json_file, "--plot": plot_file}, images=("--plot",))
+    problem, params = problem_from_options(kwargs)
+    check_memory(problem.crossbar, problem.voltages, "spice", False, "auto")
+    warn_read_disturb(problem.crossbar, problem.voltages)
+    with Spinner(f"solving {problem.crossbar.rows}x{problem.crossbar.cols} in both backends"):
+        comparison = compare(problem.crossbar, problem.voltages)
     click.echo(comparison_summary(comparison))
     if json_path:
-        write_json(comparison_record(comparison), json_path)
+        origin = provenance(effective_parameters(params), spice=True)
+        write_json({"provenance": origin, **comparison_record(comparison)}, json_path)
     if plot_path:
-        plot_comparison(comparison, plot_path)
+        from memxbar.plotting import plot_comparison
+
+        write_output(plot_path, "--plot", lambda target: plot_comparison(comparison, target))

@@ -7,15 +7,17 @@ from typing import Any
 import click
 
 from memxbar.cli.options import (
-    build_problem,
     crossbar_options,
     force_option,
     input_options,
-    output_path,
-    problem_arguments,
+    output_paths,
+    problem_from_options,
 )
 from memxbar.errors import InputError
-from memxbar.netlist.writer import crossbar_netlist
+from memxbar.io import write_output
+
+PROVENANCE = "* provenance"
+"""Start of the comment lines, after the title, that record how a netlist file was made."""
 
 
 @click.command("netlist")
@@ -31,8 +33,12 @@ from memxbar.netlist.writer import crossbar_netlist
 @force_option
 def netlist_command(output_file: str | None, force: bool, **kwargs: Any) -> None:
     """Write a netlist that `ngspice -b FILE` runs as it is, printing every output current."""
-    path = output_path(output_file, force, "--output")
-    problem = build_problem(**problem_arguments(kwargs))
+    from memxbar.build import effective_parameters
+    from memxbar.netlist.writer import crossbar_netlist
+    from memxbar.report import provenance
+
+    (path,) = output_paths(force, {"--output": output_file})
+    problem, params = problem_from_options(kwargs)
     if problem.voltages.ndim == 2:
         if problem.voltages.shape[1] != 1:
             raise InputError(
@@ -42,8 +48,17 @@ def netlist_command(output_file: str | None, force: bool, **kwargs: Any) -> None
         voltages = problem.voltages[:, 0]
     else:
         voltages = problem.voltages
+    origin = provenance(effective_parameters(params))
+    header = "".join(f"{PROVENANCE} {key}: {value}\n" for key, value in origin.items() if key != "parameters")
+    header += "".join(f"{PROVENANCE} {key} = {value}\n" for key, value in origin["parameters"].items())
     text = crossbar_netlist(problem.crossbar, voltages).text
     if path is None:
         click.echo(text, nl=False)
     else:
-        path.write_text(text)
+        write_output(path, "--output", lambda target: target.write_text(_with_header(text, header)))
+
+
+def _with_header(text: str, header: str) -> str:
+    """The netlist with the provenance comments after its title line (SPICE reads line 1 as the title)."""
+    title, _, rest = text.partition("\n")
+    return f"{title}\n{header}{rest}"

@@ -7,19 +7,45 @@ from typing import Any
 import click
 
 from memxbar.cli.options import (
-    build_problem,
     crossbar_options,
     force_option,
     input_options,
-    output_path,
-    problem_arguments,
+    output_paths,
+    problem_from_options,
+    warn_read_disturb,
 )
 from memxbar.errors import InputError
-from memxbar.plotting import plot_solution
-from memxbar.report import save_arrays, solution_record, solution_summary, write_json
-from memxbar.simulate import BACKENDS, simulate
-from memxbar.solver.direct import METHODS
-from memxbar.solver.iterative import DEFAULT_TOL
+from memxbar.io import write_output
+
+BACKEND_NAMES = ("fast", "spice")
+"""Choices of ``--backend`` (the keys of :data:`memxbar.simulate.BACKENDS`)."""
+METHOD_NAMES = ("auto", "direct", "weights", "iterative")
+"""Choices of ``--method`` (:data:`memxbar.solver.direct.METHODS`)."""
+DEFAULT_TOL = 1e-10
+"""Default of ``--tol`` (:data:`memxbar.solver.iterative.DEFAULT_TOL`)."""
+
+
+def check_fast_options(backend: str, method: str, outputs_only: bool, tol: float, linear: bool, device: str) -> None:
+    """Refuse fast-backend options that would not take effect, naming the CLI options.
+
+    Raises:
+        InputError: For ``--method``/``--outputs-only``/``--tol`` with ``--backend spice``,
+            ``--method weights`` without ``--outputs-only``, or ``--method``/``--tol`` that
+            nonlinear devices (solved by Newton's method) do not use.
+    """
+    if backend != "fast":
+        given = [name for name, used in (("--method", method != "auto"), ("--outputs-only", outputs_only),
+                                         ("--tol", tol != DEFAULT_TOL)) if used]
+        if given:
+            raise InputError(f"{given[0]} applies to --backend fast only; drop it for --backend {backend}")
+    if method == "weights" and not outputs_only:
+        raise InputError("--method weights gives output currents only: add --outputs-only, or use --method direct")
+    if not linear and (method not in ("auto", "direct") or tol != DEFAULT_TOL):
+        option = "--tol" if tol != DEFAULT_TOL else f"--method {method}"
+        raise InputError(
+            f"{option} applies to ohmic devices; --device {device} is solved by Newton's method with direct "
+            "solves: drop it"
+        )
 
 
 @click.command("simulate")
@@ -27,14 +53,14 @@ from memxbar.solver.iterative import DEFAULT_TOL
 @input_options
 @click.option(
     "--backend",
-    type=click.Choice(sorted(BACKENDS)),
+    type=click.Choice(BACKEND_NAMES),
     default="fast",
     show_default=True,
     help="fast: exact sparse nodal analysis; spice: ngspice.",
 )
 @click.option(
     "--method",
-    type=click.Choice(METHODS),
+    type=click.Choice(METHOD_NAMES),
     default="auto",
     show_default=True,
     help="Fast backend: direct (sparse factorisation), weights (effective weights, needs --outputs-only), "
@@ -63,7 +89,8 @@ from memxbar.solver.iterative import DEFAULT_TOL
     "--plot",
     "plot_file",
     type=click.Path(dir_okay=False),
-    help="Draw voltage and current heatmaps and outputs vs ideal to this image (e.g. .png).",
+    help="Draw maps of line voltages, device voltages (IR drop) and currents, and outputs vs ideal, to this "
+    "image (.png, .pdf, .svg …).",
 )
 @force_option
 def simulate_command(
@@ -78,17 +105,35 @@ def simulate_command(
     **kwargs: Any,
 ) -> None:
     """Simulate a crossbar and report currents, deviation from ideal and power."""
+    from memxbar.build import effective_parameters
+    from memxbar.memory import check_memory
+    from memxbar.progress import Spinner
+    from memxbar.report import provenance, save_arrays, solution_record, solution_summary, write_json
+    from memxbar.simulate import simulate
+
     if outputs_only and plot_file:
         raise InputError("--plot draws node voltages, which --outputs-only does not keep: drop one of them")
-    json_path = output_path(json_file, force, "--json")
-    npz_path = output_path(npz_file, force, "--npz")
-    plot_path = output_path(plot_file, force, "--plot")
-    problem = build_problem(**problem_arguments(kwargs))
-    solution = simulate(problem.crossbar, problem.voltages, backend, outputs_only=outputs_only, method=method, tol=tol)
+    json_path, npz_path, plot_path = output_paths(
+        force, {"--json": json_file, "--npz": npz_file, "--plot": plot_file}, images=("--plot",)
+    )
+    problem, params = problem_from_options(kwargs)
+    crossbar = problem.crossbar
+    check_fast_options(backend, method, outputs_only, tol, crossbar.device.linear, crossbar.device.name)
+    check_memory(crossbar, problem.voltages, backend, outputs_only, method)
+    warn_read_disturb(crossbar, problem.voltages)
+    with Spinner(f"solving {crossbar.rows}x{crossbar.cols} ({backend} backend)"):
+        solution = simulate(crossbar, problem.voltages, backend, outputs_only=outputs_only, method=method, tol=tol)
     click.echo(solution_summary(solution))
+    origin = provenance(
+        {**effective_parameters(params), "backend": backend, "method": method, "outputs_only": outputs_only,
+         "tol": tol},
+        spice=backend == "spice",
+    )
     if json_path:
-        write_json(solution_record(solution), json_path)
+        write_json({"provenance": origin, **solution_record(solution)}, json_path)
     if npz_path:
-        save_arrays(solution, npz_path)
+        save_arrays(solution, npz_path, origin)
     if plot_path:
-        plot_solution(solution, plot_path)
+        from memxbar.plotting import plot_solution
+
+        write_output(plot_path, "--plot", lambda target: plot_solution(solution, target))

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from memxbar.cli.options import force_option, output_path
+from memxbar.cli.options import force_option, output_paths
 from memxbar.errors import InputError
 from memxbar.examples import example_names, example_path
 from memxbar.sweeps.api import Plan, plan_sweep, run_sweep
@@ -187,7 +187,7 @@ def plot_sweep_command(
         raise InputError("a heatmap (--y) has no --series; fix other parameters with --where")
     stem = Path(results).with_suffix("")
     default = f"{stem}-{metric}-vs-{x}" + (f"-{y}" if y else "") + ".png"
-    path = output_path(output_file or default, force, "--output")
+    (path,) = output_paths(force, {"--output": output_file or default}, images=("--output",))
     frame = read_results(results)
     conditions = _where(where)
     if y is None:

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
+import csv
+import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.ticker import EngFormatter, MaxNLocator  # noqa: E402
-
-from memxbar.iv.sweep import STATE_AGREEMENT, IVSweep  # noqa: E402
+from memxbar.iv.netlist import OPTIONS as TIGHT
+from memxbar.iv.sweep import STATE_AGREEMENT, IVSweep
 
 
 def sweep_record(sweep: IVSweep) -> dict[str, Any]:
@@ -36,7 +35,35 @@ def sweep_record(sweep: IVSweep) -> dict[str, Any]:
         },
         "spice_seconds": sweep.spice_seconds,
         "numpy_seconds": sweep.numpy_seconds,
+        "spice_options": sweep.spice_options,
     }
+
+
+def trace_columns(sweep: IVSweep) -> dict[str, np.ndarray]:
+    """The traces as named (T,) columns in SI units: time, voltage, both currents and every
+    normalised state from both backends (``state_<name>_spice``, ``state_<name>_numpy``)."""
+    columns = {
+        "time_s": sweep.time,
+        "voltage_V": sweep.voltage,
+        "current_spice_A": sweep.current_spice,
+        "current_numpy_A": sweep.current_numpy,
+    }
+    for k, state in enumerate(sweep.model.states):
+        columns[f"state_{state.name}_spice"] = sweep.state_spice[k]
+        columns[f"state_{state.name}_numpy"] = sweep.state_numpy[k]
+    return columns
+
+
+def write_trace_csv(sweep: IVSweep, path: Path, origin: Mapping[str, Any] | None = None) -> None:
+    """Write :func:`trace_columns` as CSV (header row, exact floats); ``origin``, a provenance
+    record, goes first as ``#`` comment lines (``pandas.read_csv(path, comment="#")`` reads it)."""
+    columns = trace_columns(sweep)
+    with path.open("w", newline="", encoding="utf8") as handle:
+        if origin is not None:
+            handle.writelines(f"# {key}: {json.dumps(value)}\n" for key, value in origin.items())
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows(zip(*(column.tolist() for column in columns.values()), strict=True))
 
 
 def sweep_summary(sweep: IVSweep) -> str:
@@ -51,6 +78,8 @@ def sweep_summary(sweep: IVSweep) -> str:
         row = sweep.state_numpy[k]
         lines.append(f"{state.name:<6} {f'{row.min():.4f} .. {row.max():.4f}':<20} {sweep.state_difference[k]:.3e}")
     verdict = "agree" if sweep.agrees else "DO NOT agree"
+    if sweep.spice_options != TIGHT:
+        lines.append(f"ngspice needed looser tolerances than memxbar's own: {sweep.spice_options}")
     lines += [
         f"states {verdict} within {STATE_AGREEMENT:.0%} of their range",
         f"current: max |diff| {sweep.current_difference:.3e} of max |I|; "
@@ -61,6 +90,12 @@ def sweep_summary(sweep: IVSweep) -> str:
 
 def plot_sweep(sweep: IVSweep, path: str | Path) -> None:
     """Draw both backends' pinched hysteresis loops, normalised state trajectories and their difference."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import EngFormatter, MaxNLocator
+
     figure, (loops, states, differences) = plt.subplots(1, 3, figsize=(15, 4.2))
     loops.plot(sweep.voltage, sweep.current_numpy, lw=2.5, alpha=0.5, label="SciPy solve_ivp")
     loops.plot(sweep.voltage, sweep.current_spice, lw=1, ls="--", color="k", label="ngspice .tran")

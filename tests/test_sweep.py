@@ -253,7 +253,7 @@ def test_cli_sweep_on_an_existing_scheduler_given_by_address(tmp_path: Path) -> 
     with LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.CRITICAL
     ) as cluster:
-        result = _cli("sweep", str(config), "--out", str(out), "--scheduler", cluster.scheduler_address)
+        result = _cli("sweep", str(config), "--out", str(out), "--scheduler", cluster.scheduler_address, "--progress")
     assert result.exit_code == 0, result.stderr
     assert "4 point(s) run" in result.stderr and "100%" in result.stderr
     frame = read_results(out)
@@ -420,8 +420,9 @@ def test_a_point_that_always_fails_is_recorded_once_and_the_sweep_exits_1(tmp_pa
     config = _write(tmp_path / "fails.toml", "[grid]\ndevice = ['ohmic', 'vteam']\n")
     out = tmp_path / "fails.csv"
     for _ in range(2):
-        result = _cli("sweep", str(config), "--out", str(out), "--workers", "0", "--no-progress")
+        result = _cli("sweep", str(config), "--out", str(out), "--workers", "0")
         assert result.exit_code == 1, result.stderr
+        assert "point/s" not in result.stderr  # no progress bar when standard error is not a terminal
         assert "Error: 1 point(s) failed" in result.stderr and "vteam" in result.stderr
     assert out.read_text().count("\n") == 3  # header, the ohmic point, the vteam point's error once
 

@@ -19,7 +19,7 @@ from memxbar.examples import example_names, example_path
 ERROR_COLUMN = "error"
 """Column of a failed point's error (:data:`memxbar.sweeps.runner.ERROR_COLUMN`)."""
 METRIC_NAMES = (
-    "error_max_rel", "error_rms_rel", "error_max_A", "error_rms_A", "ir_drop_max_V", "ir_drop_max_frac", "power_W",
+    "error_max_rel", "error_wires_max_rel", "error_devices_max_rel", "error_rms_rel", "error_max_A", "error_rms_A", "ir_drop_max_V", "ir_drop_max_frac", "power_W",
     "power_parasitic_W", "energy_J", "time_fast_s", "time_spice_s", "spice_vs_fast_max_rel", "spice_vs_fast_max_A",
 )
 """Choices of ``--metric`` (the keys of :data:`memxbar.sweeps.metrics.METRICS`)."""
@@ -107,7 +107,11 @@ def _failures(frame: object) -> str:
 )
 @click.option("--dry-run", is_flag=True, help="Check the configuration, print the plan and stop.")
 @click.option("--print", "print_config", is_flag=True, help="Print the configuration (e.g. of --example) and stop.")
-@click.option("--progress/--no-progress", default=True, show_default=True, help="Show a progress bar.")
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="Show a progress bar [default: when standard error is a terminal].",
+)
 @click.option(
     "--force",
     is_flag=True,
@@ -122,7 +126,7 @@ def sweep_command(
     task_seconds: float,
     dry_run: bool,
     print_config: bool,
-    progress: bool,
+    progress: bool | None,
     force: bool,
 ) -> None:
     """Run the sweep described by CONFIG.toml; run it again to resume after an interruption.
@@ -163,7 +167,8 @@ def sweep_command(
     logging.getLogger("distributed").setLevel(logging.ERROR)
     start = time.perf_counter()
     try:
-        frame = run_sweep(plan, workers, scheduler, progress, task_seconds)
+        shown = sys.stderr.isatty() if progress is None else progress
+        frame = run_sweep(plan, workers, scheduler, shown, task_seconds)
     except KeyboardInterrupt:
         left = len(_plan(config_path, out, False).todo)
         click.echo(

@@ -187,8 +187,8 @@ def solution_summary(solution: Solution) -> str:
         wire_error = np.nanmax(np.atleast_1d(relative_to(solution.output_currents, wires)))
         nonlinear_error = np.nanmax(np.atleast_1d(relative_to(wires, solution.ideal_currents)))
         lines += [
-            f"  of which from the wires (vs the same devices with ideal wires): max {wire_error:.4g} relative",
-            f"  ideal wires vs G^T V (device nonlinearity alone): max {nonlinear_error:.4g} relative",
+            f"deviation from the same devices with ideal wires (IR drop alone): max {wire_error:.4g} relative",
+            f"ideal wires vs G^T V (device nonlinearity alone): max {nonlinear_error:.4g} relative",
         ]
     for name in POWER_FIELDS:
         label = name.removeprefix("power_").replace("_", " ")

@@ -19,7 +19,8 @@ from memxbar.examples import example_names, example_path
 ERROR_COLUMN = "error"
 """Column of a failed point's error (:data:`memxbar.sweeps.runner.ERROR_COLUMN`)."""
 METRIC_NAMES = (
-    "error_max_rel", "error_wires_max_rel", "error_devices_max_rel", "error_rms_rel", "error_max_A", "error_rms_A", "ir_drop_max_V", "ir_drop_max_frac", "power_W",
+    "error_max_rel", "error_wires_max_rel", "error_devices_max_rel",
+    "error_rms_rel", "error_max_A", "error_rms_A", "ir_drop_max_V", "ir_drop_max_frac", "power_W",
     "power_parasitic_W", "energy_J", "time_fast_s", "time_spice_s", "spice_vs_fast_max_rel", "spice_vs_fast_max_A",
 )
 """Choices of ``--metric`` (the keys of :data:`memxbar.sweeps.metrics.METRICS`)."""

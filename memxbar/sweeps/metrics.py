@@ -16,8 +16,8 @@ from memxbar.solution import Solution
 
 METRICS: dict[str, str] = {
     "error_max_rel": "max over vectors of max_j |I_j − (GᵀV)_j| / max_j |(GᵀV)_j|",
-    "error_wires_max_rel": "max over vectors of max_j |I_j − W_j| / max_j |W_j|, W = Σ_i I(V_i, G_ij): the same devices "
-    "with ideal wires (the error due to the wires alone)",
+    "error_wires_max_rel": "max over vectors of max_j |I_j − W_j| / max_j |W_j|, W = Σ_i I(V_i, G_ij): the same "
+    "devices with ideal wires (the error due to the wires alone)",
     "error_devices_max_rel": "max over vectors of max_j |W_j − (GᵀV)_j| / max_j |(GᵀV)_j|: ideal wires against GᵀV "
     "(the error due to device nonlinearity alone; 0 for ohmic devices)",
     "error_rms_rel": "RMS of I − GᵀV over all outputs and vectors, divided by the RMS of GᵀV",

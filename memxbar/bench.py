@@ -17,8 +17,6 @@ import numpy as np
 from memxbar.build import build
 from memxbar.crossbar import Crossbar
 from memxbar.errors import InputError
-from memxbar.simulate import simulate
-from memxbar.solver.linalg import load_pardiso
 
 G_MIN, G_MAX, V_MAX, SEED = 1e-6, 1e-4, 0.5, 2026
 """Device range (S), largest input (V) and seed of the benchmark problems."""
@@ -105,6 +103,9 @@ def time_tool(tool: str, crossbar: Crossbar, voltages: np.ndarray) -> Timing:
     if tool.startswith("badcrossbar") and not badcrossbar_available():
         raise InputError("tool 'badcrossbar' is not installed: pip install --no-deps badcrossbar==1.1.0 && pip install "
                          "pathvalidate sigfig")
+    from memxbar.simulate import simulate
+    from memxbar.solver.linalg import load_pardiso
+
     warm, warm_v = problem(4, 4, 2, 1.0)
     if tool.startswith("badcrossbar"):
         everything = tool == "badcrossbar full" or voltages.shape[1] == 1

@@ -6,7 +6,7 @@ import json
 import platform
 import shlex
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,7 +23,9 @@ if TYPE_CHECKING:
 POWER_FIELDS = ("power_devices", "power_word_lines", "power_bit_lines", "power_drivers", "power_sense", "power_total")
 
 
-def provenance(parameters: Mapping[str, Any], spice: bool = False) -> dict[str, Any]:
+def provenance(
+    parameters: Mapping[str, Any], spice: bool = False, command: Sequence[str] | None = None
+) -> dict[str, Any]:
     """How a result was made, for every output file: the command line, the parameters that took
     effect, the device model with all its parameter values and source, and the versions.
 
@@ -31,11 +33,17 @@ def provenance(parameters: Mapping[str, Any], spice: bool = False) -> dict[str, 
         parameters: Parameter name → value as given to :func:`memxbar.build.build` or from
             :func:`memxbar.build.effective_parameters` (JSON-ready).
         spice: Whether ngspice was used (its version is then recorded).
+        command: The command line; by default the command line memxbar's CLI is running, else this
+            process's (``sys.argv``).
     """
     from memxbar import __version__
 
+    if command is None:
+        from memxbar.cli.options import invocation
+
+        command = invocation or [Path(sys.argv[0]).name, *sys.argv[1:]]
     record: dict[str, Any] = {
-        "command": shlex.join([Path(sys.argv[0]).name, *sys.argv[1:]]),
+        "command": shlex.join(command),
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "memxbar": __version__,
         "python": platform.python_version(),

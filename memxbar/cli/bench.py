@@ -5,7 +5,6 @@ from __future__ import annotations
 import click
 
 from memxbar.bench import TOOLS, badcrossbar_available, problem, time_tool
-from memxbar.compare import relative_errors
 from memxbar.errors import InputError
 from memxbar.spice.ngspice import NgspiceError
 
@@ -28,6 +27,8 @@ def bench_command(size: int, batch: int, r_line: float, tools: str) -> None:
     fastest time for the same answer (outputs only, or all node voltages). For the full benchmark
     (sizes up to 2048, peak memory, plots) see benchmarks/run.py.
     """
+    from memxbar.compare import relative_errors
+
     names = [name.strip() for name in tools.split(",") if name.strip()]
     for name in names:
         if name not in TOOLS:

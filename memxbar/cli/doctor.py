@@ -7,9 +7,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 import click
 
-from memxbar.solver.linalg import pardiso_available
 from memxbar.spice.ngspice import MIN_VERSION, NgspiceError, session
-from memxbar.spice.osdi import verilog_a_status
 
 
 def _package_version(name: str) -> str:
@@ -22,6 +20,9 @@ def _package_version(name: str) -> str:
 @click.command("doctor")
 def doctor_command() -> None:
     """Report the ngspice version, KLU, OSDI, library path and Verilog-A compiler; exit 1 if unusable."""
+    from memxbar.solver.linalg import pardiso_available
+    from memxbar.spice.osdi import verilog_a_status
+
     click.echo(f"python      {sys.version.split()[0]}")
     for package in ("numpy", "scipy", "PySpice", "click", "matplotlib"):
         click.echo(f"{package:<11} {_package_version(package)}")

@@ -53,6 +53,10 @@ class DeviceParameter(click.ParamType):
             return key, number
 
 
+invocation: list[str] = []
+"""The command line being run (``memxbar`` and its arguments), for the provenance of output files."""
+
+
 def option_name(parameter: str) -> str:
     """The CLI option of a :mod:`memxbar.build` parameter, for error messages (``r_wl`` → ``--r-wl``)."""
     return "--device-param" if parameter == "device_params" else "--" + parameter.replace("_", "-")

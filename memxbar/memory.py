@@ -12,9 +12,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
-from memxbar.crossbar import Crossbar
 from memxbar.errors import InputError
 
 FACTOR_BYTES_PER_NODE_LOG = 1.7 * 2**30 / (2**21 * 21)
@@ -27,25 +24,27 @@ SPICE_BYTES_PER_DEVICE = 1.7e9 / 512**2
 """ngspice's memory per device (512×512 with KLU: 1.7 GB, NOTES.md)."""
 
 
-def estimate_bytes(crossbar: Crossbar, batch: int, backend: str, outputs_only: bool, method: str) -> float:
+def estimate_bytes(
+    shape: tuple[int, int], linear: bool, batch: int, backend: str, outputs_only: bool, method: str
+) -> float:
     """Rough peak memory of a solve, in bytes.
 
     Args:
-        crossbar: The crossbar (its shape matters).
+        shape: (M, N), word and bit lines.
+        linear: Whether the devices are linear (ohmic); nonlinear ones are always factorised.
         batch: Number of input vectors B.
         backend: ``"fast"`` or ``"spice"``.
         outputs_only: Whether only port currents are kept.
         method: The fast backend's method (``"iterative"`` needs no factorisation; ``"auto"`` falls
             back to it for linear devices when a factorisation would not fit).
     """
-    m, n = crossbar.shape
+    m, n = shape
     nodes = 2 * m * n
     results = 0 if outputs_only else FULL_ARRAYS * 8.0 * m * n * batch
     if backend == "spice":
         return SPICE_BYTES_PER_DEVICE * m * n + results
     iterative = ITERATIVE_BYTES_PER_NODE * nodes
     factor = FACTOR_BYTES_PER_NODE_LOG * nodes * math.log2(max(nodes, 2))
-    linear = crossbar.device.linear
     solver = {"iterative": iterative, "auto": min(iterative, factor) if linear else factor}.get(method, factor)
     return solver + results + 8.0 * (m + n) * batch * 2
 
@@ -57,22 +56,26 @@ def available_bytes() -> float:
     return float(psutil.virtual_memory().available)
 
 
-def check_memory(crossbar: Crossbar, voltages: np.ndarray, backend: str, outputs_only: bool, method: str) -> None:
+def check_memory(
+    shape: tuple[int, int], linear: bool, batch: int, backend: str, outputs_only: bool, method: str
+) -> None:
     """Refuse a solve whose estimated memory exceeds what is available, with the figure and what to do.
+
+    Args:
+        shape, linear, batch, backend, outputs_only, method: As for :func:`estimate_bytes`.
 
     Raises:
         InputError: Giving the estimate, the available memory and the alternatives.
     """
-    batch = 1 if np.ndim(voltages) == 1 else np.shape(voltages)[1]
-    need = estimate_bytes(crossbar, batch, backend, outputs_only, method)
+    need = estimate_bytes(shape, linear, batch, backend, outputs_only, method)
     have = available_bytes()
     if need <= have:
         return
-    m, n = crossbar.shape
+    m, n = shape
     options = []
     if not outputs_only:
         options.append("--outputs-only (no node voltages)")
-    if backend == "fast" and method != "iterative":
+    if backend == "fast" and method == "direct" and linear:
         options.append("--method iterative (no factorisation)")
     if batch > 1:
         options.append("fewer input vectors per run")
@@ -80,5 +83,5 @@ def check_memory(crossbar: Crossbar, voltages: np.ndarray, backend: str, outputs
         options.append("--backend fast")
     raise InputError(
         f"a {m}x{n} crossbar with {batch} input vector(s) needs about {need / 2**30:.3g} GiB, "
-        f"{have / 2**30:.3g} GiB is available; try {', or '.join(options) or 'a smaller crossbar'}"
+        f"{have / 2**30:.3g} GiB is available; try {', or '.join([*options, 'a smaller crossbar'])}"
     )

@@ -45,6 +45,7 @@ def one_line_error(result, code: int = 2) -> str:
         (["simulate", "--method", "weights"], "--method weights gives output currents only: add --outputs-only"),
         (["simulate", "--device", "sinh", "--method", "iterative"], "--method iterative applies to ohmic devices"),
         (["simulate", "--rows", "1024", "--cols", "1024", "--batch", "10000"], "try --outputs-only"),
+        (["simulate", "--rows", "8192", "--cols", "8192", "--method", "direct"], "or --method iterative"),
     ],
 )
 def test_mistakes_give_one_line_naming_the_cli_option(args, fragment):

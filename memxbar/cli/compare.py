@@ -32,13 +32,11 @@ def compare_command(json_file: str | None, plot_file: str | None, force: bool, *
     """Run the fast and the ngspice backend on the same crossbar and inputs."""
     from memxbar.build import effective_parameters
     from memxbar.compare import compare
-    from memxbar.memory import check_memory
     from memxbar.progress import Spinner
     from memxbar.report import comparison_record, comparison_summary, provenance, write_json
 
     json_path, plot_path = output_paths(force, {"--json": json_file, "--plot": plot_file}, images=("--plot",))
-    problem, params = problem_from_options(kwargs)
-    check_memory(problem.crossbar, problem.voltages, "spice", False, "auto")
+    problem, params = problem_from_options(kwargs, backend="spice")
     warn_read_disturb(problem.crossbar, problem.voltages)
     with Spinner(f"solving {problem.crossbar.rows}x{problem.crossbar.cols} in both backends"):
         comparison = compare(problem.crossbar, problem.voltages)

@@ -53,6 +53,9 @@ class DeviceParameter(click.ParamType):
             return key, number
 
 
+INTERRUPTED = 130
+"""Exit code after Ctrl-C (128 + SIGINT), as shells report it."""
+
 invocation: list[str] = []
 """The command line being run (``memxbar`` and its arguments), for the provenance of output files."""
 
@@ -178,14 +181,26 @@ def crossbar_arguments_given(kwargs: dict[str, Any]) -> dict[str, Any]:
     return _given(kwargs, CROSSBAR_ARGUMENTS)
 
 
-def problem_from_options(kwargs: dict[str, Any]) -> tuple[Problem, dict[str, Any]]:
-    """Pop the crossbar and input options out of a command's keyword arguments and build the problem.
+def problem_from_options(
+    kwargs: dict[str, Any], backend: str = "fast", outputs_only: bool = False, method: str = "auto"
+) -> tuple[Problem, dict[str, Any]]:
+    """Pop the crossbar and input options out of a command's keyword arguments and build the problem,
+    checking before and after building that the solve will fit in memory (see :mod:`memxbar.memory`).
 
     Returns:
         The problem, and the options the user gave (for the provenance of output files).
     """
+    from memxbar.memory import check_memory
+
     params = _given(kwargs, CROSSBAR_ARGUMENTS + INPUT_ARGUMENTS)
-    return build(params, label=option_name), params
+    linear = MODELS[params.get("device", "ohmic")].linear
+    if "conductances" not in params and "inputs" not in params:
+        shape = (params.get("rows", PARAMETERS["rows"].default), params.get("cols", PARAMETERS["cols"].default))
+        check_memory(shape, linear, params.get("batch", 1), backend, outputs_only, method)
+    problem = build(params, label=option_name)
+    batch = 1 if problem.voltages.ndim == 1 else problem.voltages.shape[1]
+    check_memory(problem.crossbar.shape, linear, batch, backend, outputs_only, method)
+    return problem, params
 
 
 def output_paths(force: bool, options: dict[str, str | None], images: tuple[str, ...] = ()) -> list[Path | None]:

@@ -14,6 +14,7 @@ from memxbar.cli.options import (
     problem_from_options,
     warn_read_disturb,
 )
+from memxbar.devices import MODELS
 from memxbar.errors import InputError
 from memxbar.io import write_output
 
@@ -106,7 +107,6 @@ def simulate_command(
 ) -> None:
     """Simulate a crossbar and report currents, deviation from ideal and power."""
     from memxbar.build import effective_parameters
-    from memxbar.memory import check_memory
     from memxbar.progress import Spinner
     from memxbar.report import provenance, save_arrays, solution_record, solution_summary, write_json
     from memxbar.simulate import simulate
@@ -116,10 +116,10 @@ def simulate_command(
     json_path, npz_path, plot_path = output_paths(
         force, {"--json": json_file, "--npz": npz_file, "--plot": plot_file}, images=("--plot",)
     )
-    problem, params = problem_from_options(kwargs)
+    device = kwargs["device"]
+    check_fast_options(backend, method, outputs_only, tol, MODELS[device].linear, device)
+    problem, params = problem_from_options(kwargs, backend, outputs_only, method)
     crossbar = problem.crossbar
-    check_fast_options(backend, method, outputs_only, tol, crossbar.device.linear, crossbar.device.name)
-    check_memory(crossbar, problem.voltages, backend, outputs_only, method)
     warn_read_disturb(crossbar, problem.voltages)
     with Spinner(f"solving {crossbar.rows}x{crossbar.cols} ({backend} backend)"):
         solution = simulate(crossbar, problem.voltages, backend, outputs_only=outputs_only, method=method, tol=tol)

@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from memxbar.cli.options import force_option, output_paths
+from memxbar.cli.options import INTERRUPTED, force_option, output_paths
 from memxbar.errors import InputError
 from memxbar.examples import example_names, example_path
 
@@ -32,8 +32,6 @@ PLOTTABLE = (
 FAILED = 1
 """Exit code of a sweep in which points failed."""
 
-INTERRUPTED = 130
-"""Exit code after Ctrl-C (128 + SIGINT), as shells report it."""
 
 
 def _config_path(config: str | None, example: str | None) -> Path:

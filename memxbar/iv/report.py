@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import textwrap
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -96,11 +97,12 @@ def plot_sweep(sweep: IVSweep, path: str | Path) -> None:
     import matplotlib.pyplot as plt
     from matplotlib.ticker import EngFormatter, MaxNLocator
 
-    figure, (loops, states, differences) = plt.subplots(1, 3, figsize=(15, 4.2))
+    figure, (loops, states, differences) = plt.subplots(1, 3, figsize=(15, 4.8))
     loops.plot(sweep.voltage, sweep.current_numpy, lw=2.5, alpha=0.5, label="SciPy solve_ivp")
     loops.plot(sweep.voltage, sweep.current_spice, lw=1, ls="--", color="k", label="ngspice .tran")
-    loops.set(xlabel="voltage (V)", ylabel="current (A)", title=f"{sweep.model.name}: I–V")
-    loops.ticklabel_format(axis="y", style="sci", scilimits=(-2, 2))
+    loops.set(xlabel="voltage (V)", ylabel="current", title=f"{sweep.model.name}: I–V")
+    loops.xaxis.set_major_locator(MaxNLocator(5))
+    loops.yaxis.set_major_formatter(EngFormatter(unit="A"))
     loops.legend(loc="best", fontsize=8)
     for k, state in enumerate(sweep.model.states):
         line = states.plot(sweep.time, sweep.state_numpy[k], lw=2.5, alpha=0.5, label=f"{state.name} SciPy")[0]
@@ -128,6 +130,11 @@ def plot_sweep(sweep: IVSweep, path: str | Path) -> None:
     for axes in (states, differences):
         axes.xaxis.set_major_formatter(EngFormatter(unit="s"))
         axes.xaxis.set_major_locator(MaxNLocator(5))
+    values = ", ".join(f"{name} = {float(value):g}" for name, value in sweep.model.values.items())
+    s = sweep.stimulus
+    title = f"{sweep.model.name} ({values}); {s.waveform} of {s.amplitude:g} V at {s.frequency:g} Hz, "
+    title += f"{s.cycles:g} cycles"
+    figure.suptitle("\n".join(textwrap.wrap(title, 160)), fontsize=10)
     figure.tight_layout()
     figure.savefig(path, dpi=120)
     plt.close(figure)

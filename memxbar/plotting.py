@@ -3,6 +3,7 @@ imported only when a figure is drawn)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +16,23 @@ if TYPE_CHECKING:
 
 WIDE = 32
 """Outputs of arrays with more bit lines than this are drawn as markers without connecting lines."""
+
+
+METADATA_KEYS = {".png": "Description", ".svg": "Description", ".pdf": "Subject"}
+"""Image type → the metadata field that holds the provenance (JSON text) of a figure."""
+
+
+def save_figure(figure: Any, path: str | Path, origin: Mapping[str, Any] | None = None, dpi: int = 110) -> None:
+    """Save a figure; ``origin`` (a provenance record) is stored as JSON text in the image's metadata
+    (PNG and SVG ``Description``, PDF ``Subject``) where the format has such a field.
+
+    Read it back from a PNG with ``PIL.Image.open(path).info["Description"]``.
+    """
+    import json
+
+    key = METADATA_KEYS.get(Path(path).suffix.lower())
+    metadata = {key: json.dumps(origin)} if origin is not None and key else None
+    figure.savefig(path, dpi=dpi, metadata=metadata)
 
 
 def _vector(array: np.ndarray, batched: bool, index: int) -> np.ndarray:
@@ -67,7 +85,9 @@ def _outputs(ax: Any, columns: np.ndarray, curves: list[tuple[np.ndarray, str, s
     ax.yaxis.set_major_formatter(EngFormatter(unit="A"))
 
 
-def plot_solution(solution: Solution, path: str | Path, vector: int = 0) -> None:
+def plot_solution(
+    solution: Solution, path: str | Path, vector: int = 0, origin: Mapping[str, Any] | None = None
+) -> None:
     """Maps of word-line voltage, bit-line voltage, the voltage each device loses to the lines (IR
     drop) and device current, and the outputs against the ideal Gᵀ·V (and, for nonlinear devices,
     against the same devices with ideal wires), for one input vector of a solution.
@@ -76,6 +96,7 @@ def plot_solution(solution: Solution, path: str | Path, vector: int = 0) -> None
         solution: A full solution (not outputs-only).
         path: Image file to write (format from its suffix, e.g. ``.png``).
         vector: Which input vector of a batch to draw.
+        origin: A provenance record for the image's metadata (see :func:`save_figure`).
     """
     from matplotlib.figure import Figure
 
@@ -111,16 +132,19 @@ def plot_solution(solution: Solution, path: str | Path, vector: int = 0) -> None
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=len(curves), fontsize=9, frameon=False)
     which = f"input vector {vector} of {solution.voltages.shape[1]}" if b else "one input vector"
     fig.suptitle(f"{describe(crossbar)}; {solution.backend} backend; {which}")
-    fig.savefig(path, dpi=110)
+    save_figure(fig, path, origin)
 
 
-def plot_comparison(comparison: Comparison, path: str | Path, vector: int = 0) -> None:
+def plot_comparison(
+    comparison: Comparison, path: str | Path, vector: int = 0, origin: Mapping[str, Any] | None = None
+) -> None:
     """Output currents of both backends and their difference, for one input vector.
 
     Args:
         comparison: The comparison to draw.
         path: Image file to write.
         vector: Which input vector of a batch to draw.
+        origin: A provenance record for the image's metadata (see :func:`save_figure`).
     """
     from matplotlib.figure import Figure
     from matplotlib.ticker import EngFormatter
@@ -147,4 +171,4 @@ def plot_comparison(comparison: Comparison, path: str | Path, vector: int = 0) -
         f"{describe(comparison.fast.crossbar)}; {which}\nfast vs ngspice: max relative error "
         f"{comparison.max_rel_error:.2e}"
     )
-    fig.savefig(path, dpi=110)
+    save_figure(fig, path, origin)

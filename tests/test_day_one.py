@@ -178,6 +178,12 @@ def test_every_output_file_records_how_it_was_made(tmp_path):
     assert parameters["g_min"] == 1e-6 and parameters["v_max"] == 0.5 and parameters["device_params"] == {"v0": 0.3}
     with np.load(tmp_path / "sim.npz") as arrays:
         assert json.loads(str(arrays["provenance"]))["parameters"] == parameters
+    result = run("simulate", "--rows", "3", "--cols", "2", "--plot", str(tmp_path / "sim.png"))
+    assert result.exit_code == 0, result.output
+    from PIL import Image
+
+    with Image.open(tmp_path / "sim.png") as image:
+        assert json.loads(image.info["Description"])["parameters"]["cols"] == 2
     weights = tmp_path / "T.npy"
     result = run("weights", "--rows", "3", "--cols", "2", "--r-wl", "1", "-o", str(weights),
                  "--conductances-out", str(tmp_path / "g.csv"))

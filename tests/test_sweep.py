@@ -54,6 +54,11 @@ def _cli(*args: str) -> object:
     return CliRunner().invoke(main, list(args))
 
 
+def _rows_in(text: str) -> int:
+    """Complete lines of a results file that are not provenance comments (header and rows)."""
+    return sum(1 for line in text.splitlines(keepends=True) if line.endswith("\n") and not line.startswith("#"))
+
+
 def _write(path: Path, text: str) -> Path:
     path.write_text(text)
     return path
@@ -313,13 +318,14 @@ def test_resume_after_the_sweep_was_killed_loses_no_finished_point(tmp_path: Pat
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and process.poll() is None:
-        if out.exists() and out.read_text().count("\n") >= 4:
+        if out.exists() and _rows_in(out.read_text()) >= 4:
             break
         time.sleep(0.01)
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
     before = out.read_text()
-    finished = before.count("\n") - 1
+    finished = _rows_in(before) - 1
+    assert before.startswith("# command: ")  # the provenance of the file, before its header
     assert 3 <= finished < 16, "the sweep should have been killed midway"
 
     result = _cli("sweep", str(config), "--out", str(out), "--workers", "0", "--no-progress")
@@ -329,7 +335,7 @@ def test_resume_after_the_sweep_was_killed_loses_no_finished_point(tmp_path: Pat
     assert after.startswith(before)
     frame = read_results(out)
     assert len(frame) == 16 and frame["point_id"].is_unique and (frame["error"] == "").all()
-    assert after.count("\n") == 17
+    assert _rows_in(after) == 17
 
 
 def test_a_torn_last_line_is_cut_and_its_point_run_again(tmp_path: Path) -> None:
@@ -424,7 +430,11 @@ def test_a_point_that_always_fails_is_recorded_once_and_the_sweep_exits_1(tmp_pa
         assert result.exit_code == 1, result.stderr
         assert "point/s" not in result.stderr  # no progress bar when standard error is not a terminal
         assert "Error: 1 point(s) failed" in result.stderr and "vteam" in result.stderr
-    assert out.read_text().count("\n") == 3  # header, the ohmic point, the vteam point's error once
+    lines = out.read_text().splitlines()
+    assert lines[0].startswith('# command: "memxbar sweep ') and any("device = ['ohmic', 'vteam']" in line
+                                                                      for line in lines)
+    assert len([line for line in lines if not line.startswith("#")]) == 3  # header, ohmic, vteam's error once
+    assert len(read_results(out)) == 2
 
 
 def test_an_inconsistent_sweep_is_refused_by_dry_run(tmp_path: Path) -> None:

@@ -28,6 +28,7 @@ def bench_command(size: int, batch: int, r_line: float, tools: str) -> None:
     (sizes up to 2048, peak memory, plots) see benchmarks/run.py.
     """
     from memxbar.compare import relative_errors
+    from memxbar.progress import Spinner
 
     names = [name.strip() for name in tools.split(",") if name.strip()]
     for name in names:
@@ -42,7 +43,8 @@ def bench_command(size: int, batch: int, r_line: float, tools: str) -> None:
                        "(pip install --no-deps badcrossbar==1.1.0 && pip install pathvalidate sigfig)")
             continue
         try:
-            timings.append(time_tool(name, crossbar, voltages))
+            with Spinner(f"timing {name}", delay=0.5):
+                timings.append(time_tool(name, crossbar, voltages))
         except NgspiceError as exc:
             click.echo(f"{name:<18} skipped: {exc}")
     reference = next((t for t in timings if t.tool == "memxbar direct"), timings[0] if timings else None)

@@ -41,10 +41,10 @@ def compare_command(json_file: str | None, plot_file: str | None, force: bool, *
     with Spinner(f"solving {problem.crossbar.rows}x{problem.crossbar.cols} in both backends"):
         comparison = compare(problem.crossbar, problem.voltages)
     click.echo(comparison_summary(comparison))
+    origin = provenance(effective_parameters(params), spice=True)
     if json_path:
-        origin = provenance(effective_parameters(params), spice=True)
         write_json({"provenance": origin, **comparison_record(comparison)}, json_path)
     if plot_path:
         from memxbar.plotting import plot_comparison
 
-        write_output(plot_path, "--plot", lambda target: plot_comparison(comparison, target))
+        write_output(plot_path, "--plot", lambda target: plot_comparison(comparison, target, origin=origin))

@@ -89,7 +89,7 @@ def iv_command(
     if csv_path:
         write_output(csv_path, "--csv", lambda target: write_trace_csv(sweep, target, origin))
     if plot_path:
-        write_output(plot_path, "--plot", lambda target: plot_sweep(sweep, target))
+        write_output(plot_path, "--plot", lambda target: plot_sweep(sweep, target, origin))
     if not sweep.agrees:
         click.echo(
             f"Error: the states of ngspice and SciPy differ by up to {sweep.max_state_difference:.3g} of their range "

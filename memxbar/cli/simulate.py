@@ -136,4 +136,4 @@ def simulate_command(
     if plot_path:
         from memxbar.plotting import plot_solution
 
-        write_output(plot_path, "--plot", lambda target: plot_solution(solution, target))
+        write_output(plot_path, "--plot", lambda target: plot_solution(solution, target, origin=origin))

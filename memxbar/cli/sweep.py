@@ -161,7 +161,14 @@ def sweep_command(
         return
     if plan.backup is not None:
         click.echo(f"keeping the earlier results as {plan.backup}", err=True)
+    from dataclasses import replace
+
+    from memxbar.io import read_text
+    from memxbar.report import provenance
     from memxbar.sweeps.api import run_sweep
+
+    configuration = read_text(config_path, "CONFIG")
+    plan = replace(plan, origin=provenance({"config": str(config_path), "configuration": configuration}))
 
     logging.getLogger("distributed").setLevel(logging.ERROR)
     start = time.perf_counter()
@@ -244,6 +251,7 @@ def plot_sweep_command(
 ) -> None:
     """Draw a metric of a sweep's RESULTS against a parameter (lines, mean and min-max over seeds) or a heatmap."""
     from memxbar.io import write_output
+    from memxbar.report import provenance
     from memxbar.sweeps.plots import plot_heatmap, plot_lines
     from memxbar.sweeps.store import read_results
 
@@ -254,11 +262,14 @@ def plot_sweep_command(
     (path,) = output_paths(force, {"--output": output_file or default}, images=("--output",))
     frame = read_results(results)
     conditions = _where(where)
+    origin = provenance({"results": str(results), "x": x, "y": y, "metric": metric, "series": list(series),
+                         "where": conditions})
     if y is None:
         write_output(path, "--output", lambda target: plot_lines(frame, x, metric, target, series, conditions, xscale,
-                                                                 yscale))
+                                                                 yscale, origin))
     else:
-        write_output(path, "--output", lambda target: plot_heatmap(frame, x, y, metric, target, conditions, yscale))
+        write_output(path, "--output", lambda target: plot_heatmap(frame, x, y, metric, target, conditions, yscale,
+                                                                   origin))
     click.echo(f"wrote {path}", err=True)
     failures = _failures(frame)
     if failures:

@@ -89,13 +89,15 @@ def sweep_summary(sweep: IVSweep) -> str:
     return "\n".join(lines)
 
 
-def plot_sweep(sweep: IVSweep, path: str | Path) -> None:
+def plot_sweep(sweep: IVSweep, path: str | Path, origin: Mapping[str, Any] | None = None) -> None:
     """Draw both backends' pinched hysteresis loops, normalised state trajectories and their difference."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from matplotlib.ticker import EngFormatter, MaxNLocator
+
+    from memxbar.plotting import save_figure
 
     figure, (loops, states, differences) = plt.subplots(1, 3, figsize=(15, 4.8))
     loops.plot(sweep.voltage, sweep.current_numpy, lw=2.5, alpha=0.5, label="SciPy solve_ivp")
@@ -136,5 +138,5 @@ def plot_sweep(sweep: IVSweep, path: str | Path) -> None:
     title += f"{s.cycles:g} cycles"
     figure.suptitle("\n".join(textwrap.wrap(title, 160)), fontsize=10)
     figure.tight_layout()
-    figure.savefig(path, dpi=120)
+    save_figure(figure, path, origin, dpi=120)
     plt.close(figure)

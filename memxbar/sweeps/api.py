@@ -41,6 +41,8 @@ class Plan:
     """The results file, or None to keep the rows in memory only."""
     backup: Path | None
     """Where an existing results file will be moved before starting afresh (``force``), else None."""
+    origin: Mapping[str, Any] | None = None
+    """A provenance record written at the top of a new results file (see :func:`memxbar.report.provenance`)."""
 
 
 def plan_sweep(
@@ -122,7 +124,7 @@ def _prepare_file(plan: Plan) -> None:
     if plan.out.exists():
         store.repair(plan.out)
     else:
-        store.start(plan.out, columns())
+        store.start(plan.out, columns(), plan.origin)
 
 
 def _repeated_failure(row: dict[str, Any], earlier: Mapping[str, dict[str, str]]) -> bool:

@@ -164,6 +164,7 @@ def plot_lines(
     where: Mapping[str, str] | None = None,
     xscale: str = "auto",
     yscale: str = "auto",
+    origin: Mapping[str, Any] | None = None,
 ) -> None:
     """Draw a metric against one parameter, one line per combination of the series parameters.
 
@@ -176,9 +177,12 @@ def plot_lines(
         where: Parameter name → value (text) that the plotted rows must have.
         xscale: ``"auto"`` (log when positive and spanning two decades), ``"linear"`` or ``"log"``.
         yscale: The same, for the metric.
+        origin: A provenance record for the image's metadata (see :func:`memxbar.plotting.save_figure`).
     """
     from matplotlib.figure import Figure
     from matplotlib.ticker import NullLocator
+
+    from memxbar.plotting import save_figure
 
     series = list(series)
     rows = _prepare(frame, metric, [x, *series], where or {})
@@ -224,7 +228,7 @@ def plot_lines(
     ax.grid(True, which="major", alpha=0.3)
     if series:
         ax.legend(fontsize=8, loc="best", title=None)
-    fig.savefig(path, dpi=120)
+    save_figure(fig, path, origin, dpi=120)
 
 
 def plot_heatmap(
@@ -235,6 +239,7 @@ def plot_heatmap(
     path: str | Path,
     where: Mapping[str, str] | None = None,
     scale: str = "auto",
+    origin: Mapping[str, Any] | None = None,
 ) -> None:
     """Draw a metric (mean over seeds) as a heatmap over two parameters.
 
@@ -246,9 +251,12 @@ def plot_heatmap(
         path: Image file to write.
         where: Parameter name → value (text) that the plotted rows must have.
         scale: Colour scale: ``"auto"``, ``"linear"`` or ``"log"``.
+        origin: A provenance record for the image's metadata (see :func:`memxbar.plotting.save_figure`).
     """
     from matplotlib.colors import LogNorm, Normalize
     from matplotlib.figure import Figure
+
+    from memxbar.plotting import save_figure
 
     rows = _prepare(frame, metric, [x, y], where or {})
     table = rows.groupby([y, x])[metric].mean().unstack(x)
@@ -273,4 +281,4 @@ def plot_heatmap(
     title = f"{metric}" + (f" (mean of {seeds} seeds)" if seeds > 1 else "")
     ax.set_title(title + ("\n" + _wrap(fixed, 60) if fixed else ""), fontsize=10)
     fig.colorbar(image, ax=ax, label=_label(metric))
-    fig.savefig(path, dpi=120)
+    save_figure(fig, path, origin, dpi=120)

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import socket
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,9 @@ from memxbar.errors import InputError
 from memxbar.sweeps.metrics import METRICS
 from memxbar.sweeps.runner import ERROR_COLUMN, ID_COLUMN
 from memxbar.sweeps.spec import DEVICE_PARAMS, DEVICE_PREFIX
+
+COMMENT = "#"
+"""Start of the provenance lines a results file may begin with (how the sweep was started)."""
 
 TEXT_COLUMNS = (ID_COLUMN, "backend", "method", "device", DEVICE_PARAMS, ERROR_COLUMN)
 """Columns read back as text (a point id made only of digits must stay a string)."""
@@ -42,7 +46,10 @@ def _complete_text(path: Path) -> str:
         text = path.read_text(encoding="utf8")
     except UnicodeDecodeError as exc:
         raise InputError(f"{path} is not a results file: not UTF-8 text (byte {exc.start})") from None
-    return text[: text.rfind("\n") + 1]
+    text = text[: text.rfind("\n") + 1]
+    while text.startswith(COMMENT):  # provenance lines before the header
+        text = text[text.find("\n") + 1 :] if "\n" in text else ""
+    return text
 
 
 def _number(text: str) -> bool:
@@ -109,10 +116,12 @@ def latest_rows(path: Path, columns: Sequence[str]) -> dict[str, dict[str, str]]
     return rows
 
 
-def start(path: Path, columns: Sequence[str]) -> None:
-    """Create a results file holding only the header (written aside, then renamed into place)."""
+def start(path: Path, columns: Sequence[str], origin: Mapping[str, Any] | None = None) -> None:
+    """Create a results file holding only the header (written aside, then renamed into place),
+    after ``origin`` (a provenance record), if given, as ``#`` comment lines."""
     partial = path.with_name(f".{path.name}.partial")
-    partial.write_text(_encode([dict(zip(columns, columns, strict=True))], columns), encoding="utf8")
+    comments = "".join(f"{COMMENT} {key}: {json.dumps(value)}\n" for key, value in (origin or {}).items())
+    partial.write_text(comments + _encode([dict(zip(columns, columns, strict=True))], columns), encoding="utf8")
     os.replace(partial, path)
 
 

@@ -79,13 +79,17 @@ def _given(params: Mapping[str, Any], name: str) -> bool:
     return params.get(name) is not None
 
 
-def _array(value: Any, name: str, label: Callable[[str], str]) -> Any:
-    """A number or array as it is; a file path read into an array."""
+def _value(params: Mapping[str, Any], name: str) -> Any:
+    """The parameter's value, or its default when absent or None."""
+    value = params.get(name)
+    return PARAMETERS[name].default if value is None else value
+
+
+def _array(value: Any, what: str) -> Any:
+    """A number or array as it is; a file path read into an array (``what`` names it in errors)."""
     from memxbar.io import read_array
 
-    if isinstance(value, (str, Path)):
-        return read_array(value, label(name))
-    return value
+    return read_array(value, what) if isinstance(value, (str, Path)) else value
 
 
 def _conflicts(params: Mapping[str, Any], inputs: bool, label: Callable[[str], str]) -> None:
@@ -117,22 +121,21 @@ def _conductances(params: Mapping[str, Any], seed: int, label: Callable[[str], s
 
     rows, cols = params.get("rows"), params.get("cols")
     if not _given(params, "conductances"):
-        g_min = params.get("g_min", PARAMETERS["g_min"].default)
-        g_max = params.get("g_max", PARAMETERS["g_max"].default)
-        for name, value in (("rows", rows), ("cols", cols)):
-            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1):
+        for name in ("rows", "cols"):
+            value = _value(params, name)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
                 raise InputError(f"{label(name)} must be a whole number >= 1, got {value!r}")
         return random_conductances(
-            PARAMETERS["rows"].default if rows is None else rows,
-            PARAMETERS["cols"].default if cols is None else cols,
-            g_min,
-            g_max,
+            _value(params, "rows"),
+            _value(params, "cols"),
+            _value(params, "g_min"),
+            _value(params, "g_max"),
             seed,
             names=(label("g_min"), label("g_max")),
         )
     from memxbar.validation import non_negative
 
-    g = non_negative(_array(params["conductances"], "conductances", label), label("conductances"), "S")
+    g = non_negative(_array(params["conductances"], label("conductances")), label("conductances"), "S")
     if g.ndim != 2:
         raise InputError(f"{label('conductances')}: a {g.ndim}-D array; an (M, N) table is needed")
     for name, value, size in (("rows", rows, g.shape[0]), ("cols", cols, g.shape[1])):
@@ -147,8 +150,7 @@ def _resistance(params: Mapping[str, Any], name: str, shape: tuple[int, ...], la
     from memxbar.io import as_vector
     from memxbar.validation import broadcast_to_shape, non_negative
 
-    value = _array(params.get(name, PARAMETERS[name].default), name, label)
-    array = non_negative(value, label(name), "Ω")
+    array = non_negative(_array(_value(params, name), label(name)), label(name), "Ω")
     if len(shape) == 1:
         array = as_vector(array)
     return broadcast_to_shape(array, shape, label(name), f"a number or an array of shape {shape}")
@@ -163,15 +165,13 @@ def device_model(params: Mapping[str, Any], label: Callable[[str], str] = str) -
     """
     from memxbar.devices import get_model
 
-    given = params.get("device_params") or {}
-    values = dict(given) if isinstance(given, Mapping) else {}
-    if not isinstance(given, Mapping):
-        for key, value in given:
-            if key in values:
-                raise InputError(f"{label('device_params')} {key} is given twice; give each parameter once")
-            values[key] = value
-    values = {key: _array(value, "device_params", lambda n, k=key: f"{label(n)} {k}") for key, value in values.items()}
-    return get_model(params.get("device") or PARAMETERS["device"].default, **values)
+    given = _value(params, "device_params")
+    values: dict[str, Any] = {}
+    for key, value in given.items() if isinstance(given, Mapping) else given:
+        if key in values:
+            raise InputError(f"{label('device_params')} {key} is given twice; give each parameter once")
+        values[key] = _array(value, f"{label('device_params')} {key}")
+    return get_model(_value(params, "device"), **values)
 
 
 def _voltages(params: Mapping[str, Any], rows: int, seed: int, label: Callable[[str], str]) -> np.ndarray:
@@ -180,16 +180,15 @@ def _voltages(params: Mapping[str, Any], rows: int, seed: int, label: Callable[[
     from memxbar.io import as_vector
 
     if _given(params, "inputs"):
-        voltages = _array(params["inputs"], "inputs", label)
+        voltages = _array(params["inputs"], label("inputs"))
         if isinstance(params["inputs"], (str, Path)) and np.shape(voltages) in ((1, rows), (rows, 1)):
             voltages = as_vector(np.asarray(voltages))
         v, batched = as_batch(voltages, rows, label("inputs"))
         return v if batched else v[:, 0]
-    batch = params.get("batch", PARAMETERS["batch"].default)
+    batch = _value(params, "batch")
     if isinstance(batch, bool) or not isinstance(batch, (int, np.integer)) or batch < 1:
         raise InputError(f"{label('batch')} must be a whole number >= 1, got {batch!r}")
-    v_max = params.get("v_max", PARAMETERS["v_max"].default)
-    voltages = random_inputs(rows, batch, v_max, seed, name=label("v_max"))
+    voltages = random_inputs(rows, batch, _value(params, "v_max"), seed, name=label("v_max"))
     return voltages[:, 0] if batch == 1 else voltages
 
 
@@ -210,7 +209,7 @@ def build(params: Mapping[str, Any], *, inputs: bool = True, label: Callable[[st
             file, or given together with a parameter it conflicts with (:data:`CONFLICTS`).
     """
     _conflicts(params, inputs, label)
-    seed = _seed(params.get("seed", PARAMETERS["seed"].default), label)
+    seed = _seed(_value(params, "seed"), label)
     g = _conductances(params, seed, label)
     m, n = g.shape
     crossbar = Crossbar(

@@ -248,3 +248,14 @@ def test_iv_runs_the_published_biolek_device_and_exports_its_traces(tmp_path):
     with np.load(tmp_path / "biolek.npz") as arrays:
         np.testing.assert_array_equal(arrays["time_s"], traces["time_s"])
         assert "hp-biolek" in str(arrays["provenance"])
+
+
+def test_one_builder_names_parameters_as_its_caller_does():
+    with pytest.raises(InputError, match="colz: unknown parameter"):
+        build({"rows": 2, "colz": 3})
+    with pytest.raises(InputError, match="--g-min 0.001 S exceeds --g-max"):
+        build({"g_min": 1e-3}, label=lambda name: "--" + name.replace("_", "-"))
+    problem = build({"rows": 3, "cols": 2, "seed": None, "batch": 4, "r_driver": [1.0, 2.0, 3.0]})
+    np.testing.assert_array_equal(problem.crossbar.conductances, random_conductances(3, 2, 1e-6, 1e-4, 0))
+    np.testing.assert_array_equal(problem.voltages, random_inputs(3, 4, 0.5, 0))
+    np.testing.assert_array_equal(problem.crossbar.r_driver, [1.0, 2.0, 3.0])

@@ -82,6 +82,8 @@ def plan_sweep(
     path = Path(out)
     if path.is_dir() or not path.parent.is_dir():
         raise InputError(f"{path}: need a file in an existing folder")
+    if not os.access(path.parent, os.W_OK | os.X_OK):
+        raise InputError(f"{path}: folder {path.parent} is not writable; choose another folder")
     if not path.exists():
         return Plan(points, points, path, None)
     if force:

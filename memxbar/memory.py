@@ -11,6 +11,7 @@ voltages, device currents) and derives a fourth (device voltages); ngspice keeps
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 from memxbar.errors import InputError
 
@@ -56,13 +57,35 @@ def available_bytes() -> float:
     return float(psutil.virtual_memory().available)
 
 
+CLI_REMEDIES = {
+    "outputs_only": "--outputs-only (no node voltages)",
+    "iterative": "--method iterative (no factorisation)",
+    "fast": "--backend fast",
+}
+"""How the command line names the ways out of a memory shortage."""
+
+API_REMEDIES = {
+    "outputs_only": "outputs_only=True (no node voltages)",
+    "iterative": "method='iterative' (no factorisation)",
+    "fast": "backend='fast'",
+}
+"""How the Python API names them."""
+
+
 def check_memory(
-    shape: tuple[int, int], linear: bool, batch: int, backend: str, outputs_only: bool, method: str
+    shape: tuple[int, int],
+    linear: bool,
+    batch: int,
+    backend: str,
+    outputs_only: bool,
+    method: str,
+    remedies: Mapping[str, str] = API_REMEDIES,
 ) -> None:
     """Refuse a solve whose estimated memory exceeds what is available, with the figure and what to do.
 
     Args:
         shape, linear, batch, backend, outputs_only, method: As for :func:`estimate_bytes`.
+        remedies: How the caller names the alternatives (:data:`API_REMEDIES`, :data:`CLI_REMEDIES`).
 
     Raises:
         InputError: Giving the estimate, the available memory and the alternatives.
@@ -74,13 +97,13 @@ def check_memory(
     m, n = shape
     options = []
     if not outputs_only:
-        options.append("--outputs-only (no node voltages)")
+        options.append(remedies["outputs_only"])
     if backend == "fast" and method == "direct" and linear:
-        options.append("--method iterative (no factorisation)")
+        options.append(remedies["iterative"])
     if batch > 1:
         options.append("fewer input vectors per run")
     if backend == "spice":
-        options.append("--backend fast")
+        options.append(remedies["fast"])
     raise InputError(
         f"a {m}x{n} crossbar with {batch} input vector(s) needs about {need / 2**30:.3g} GiB, "
         f"{have / 2**30:.3g} GiB is available; try {', or '.join([*options, 'a smaller crossbar'])}"

@@ -49,7 +49,8 @@ def simulate(
         The :class:`Solution`; its shapes follow ``voltages``.
 
     Raises:
-        InputError: If an argument is invalid; the message names it.
+        InputError: If an argument is invalid (the message names it), or the solve would need more
+            memory than is available (:func:`memxbar.memory.check_memory`: the estimate and what to do).
         ConvergenceError: If the iterative method does not reach ``tol``.
     """
     if not isinstance(crossbar, Crossbar):
@@ -58,6 +59,10 @@ def simulate(
         solver = BACKENDS[backend]
     except (KeyError, TypeError):
         raise InputError(f"backend must be one of {', '.join(map(repr, BACKENDS))}, got {backend!r}") from None
+    from memxbar.memory import check_memory
+
+    batch = int(np.shape(voltages)[1]) if np.ndim(voltages) == 2 else 1
+    check_memory(crossbar.shape, crossbar.device.linear, batch, backend, bool(outputs_only), method)
     if backend != "fast":
         for name, value, default in (("outputs_only", outputs_only, False), ("method", method, "auto"),
                                      ("tol", tol, DEFAULT_TOL)):

@@ -259,3 +259,9 @@ def test_one_builder_names_parameters_as_its_caller_does():
     np.testing.assert_array_equal(problem.crossbar.conductances, random_conductances(3, 2, 1e-6, 1e-4, 0))
     np.testing.assert_array_equal(problem.voltages, random_inputs(3, 4, 0.5, 0))
     np.testing.assert_array_equal(problem.crossbar.r_driver, [1.0, 2.0, 3.0])
+
+
+def test_the_api_refuses_a_solve_that_cannot_fit_in_memory_before_solving():
+    crossbar = memxbar.Crossbar(np.full((2048, 2048), 1e-5))
+    with pytest.raises(InputError, match="needs about .* GiB, .* GiB is available; try outputs_only=True"):
+        memxbar.simulate(crossbar, np.zeros((2048, 1000)))

@@ -190,16 +190,16 @@ def problem_from_options(
     Returns:
         The problem, and the options the user gave (for the provenance of output files).
     """
-    from memxbar.memory import check_memory
+    from memxbar.memory import CLI_REMEDIES, check_memory
 
     params = _given(kwargs, CROSSBAR_ARGUMENTS + INPUT_ARGUMENTS)
     linear = MODELS[params.get("device", "ohmic")].linear
     if "conductances" not in params and "inputs" not in params:
         shape = (params.get("rows", PARAMETERS["rows"].default), params.get("cols", PARAMETERS["cols"].default))
-        check_memory(shape, linear, params.get("batch", 1), backend, outputs_only, method)
+        check_memory(shape, linear, params.get("batch", 1), backend, outputs_only, method, CLI_REMEDIES)
     problem = build(params, label=option_name)
     batch = 1 if problem.voltages.ndim == 1 else problem.voltages.shape[1]
-    check_memory(problem.crossbar.shape, linear, batch, backend, outputs_only, method)
+    check_memory(problem.crossbar.shape, linear, batch, backend, outputs_only, method, CLI_REMEDIES)
     return problem, params
 
 

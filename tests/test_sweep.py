@@ -483,6 +483,9 @@ def test_non_utf8_config_and_results_give_one_line(tmp_path: Path) -> None:
     results.write_bytes(b"point_id,error\n\xff\xfe\n")
     result = _cli("plot-sweep", str(results), "--x", "rows", "-o", str(tmp_path / "p.png"))
     assert result.exit_code == 2 and "not UTF-8" in result.stderr
+    good = _write(tmp_path / "good.toml", "[grid]\nrows = [2, 3]\n")
+    result = _cli("sweep", str(good), "--out", str(results), "--workers", "0")
+    assert result.exit_code == 2 and "not UTF-8" in result.stderr and result.stderr.count("\n") == 1
 
 
 def test_sweep_examples_print_and_run(tmp_path: Path) -> None:

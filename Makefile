@@ -59,6 +59,7 @@ system:
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "setup: installing memxbar and its dependencies into $(VENV) (1-3 minutes on a fresh machine)"
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[dev,speed,verilog-a]'
 	touch $(STAMP)

@@ -216,6 +216,10 @@ def _targets(records: list[dict]) -> list[str]:
     return lines
 
 
+MIN_FIT_POINTS = 3
+"""Fewest sizes through which a growth exponent is fitted."""
+
+
 def write_plot(records: list[dict], path: Path) -> dict[str, float]:
     import matplotlib
 
@@ -231,7 +235,10 @@ def write_plot(records: list[dict], path: Path) -> dict[str, float]:
         if len(points) < 2:
             continue
         x, y = np.array(points).T
-        fit = x >= 128 * 128 if np.count_nonzero(x >= 128 * 128) >= 2 else np.ones_like(x, dtype=bool)
+        fit = x >= 128 * 128 if np.count_nonzero(x >= 128 * 128) >= MIN_FIT_POINTS else np.ones_like(x, dtype=bool)
+        if np.count_nonzero(fit) < MIN_FIT_POINTS:  # two points always lie on a line: no exponent from them
+            ax.loglog(x, y, "o-", label=tool)
+            continue
         slope, intercept = np.polyfit(np.log(x[fit]), np.log(y[fit]), 1)
         fits[tool] = float(slope)
         line = ax.loglog(x, y, "o-", label=f"{tool} (time ∝ devices^{slope:.2f})")[0]
@@ -250,7 +257,8 @@ def write_plot(records: list[dict], path: Path) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--child", help=argparse.SUPPRESS)
-    parser.add_argument("--out", default=str(Path(__file__).parent / "results"))
+    parser.add_argument("--out", help="folder of the results (default: results/, or results/quick/ with --quick, "
+                        "so that a quick run never replaces the committed results)")
     parser.add_argument("--quick", action="store_true", help="sizes 64 and 128, batch 1 and 10, r = 1 Ω only")
     parser.add_argument("--sizes", help="comma-separated square sizes (default: the full list and 128×1024)")
     parser.add_argument("--batches", help="comma-separated batch sizes (default: 1,100)")
@@ -258,6 +266,8 @@ def main() -> None:
     parser.add_argument("--tools", help="comma-separated tools (default: all)")
     parser.add_argument("--budget", type=float, default=150.0, help="seconds a case may take (default 150)")
     args = parser.parse_args()
+    if args.out is None:
+        args.out = str(Path(__file__).parent / "results" / ("quick" if args.quick else ""))
     if args.child:
         print(json.dumps(run_child(Case(**json.loads(args.child)), Path(args.out))))
         return

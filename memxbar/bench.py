@@ -14,11 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from memxbar.build import build
 from memxbar.crossbar import Crossbar
 from memxbar.errors import InputError
-from memxbar.generate import random_conductances, random_inputs
-from memxbar.simulate import simulate
-from memxbar.solver.linalg import load_pardiso
 
 G_MIN, G_MAX, V_MAX, SEED = 1e-6, 1e-4, 0.5, 2026
 """Device range (S), largest input (V) and seed of the benchmark problems."""
@@ -66,8 +64,9 @@ def problem(rows: int, cols: int, batch: int, r_line: float) -> tuple[Crossbar, 
     """The benchmark crossbar and its (M, B) input voltages (V)."""
     if not (np.isfinite(r_line) and r_line >= 0):
         raise InputError(f"r_line must be a line-segment resistance >= 0 Ω, got {r_line}")
-    g = random_conductances(rows, cols, G_MIN, G_MAX, SEED)
-    return Crossbar(g, r_wl=r_line, r_bl=r_line), random_inputs(rows, batch, V_MAX, SEED)
+    problem = build({"rows": rows, "cols": cols, "g_min": G_MIN, "g_max": G_MAX, "seed": SEED, "r_wl": r_line,
+                     "r_bl": r_line, "v_max": V_MAX, "batch": batch})
+    return problem.crossbar, problem.voltages.reshape(rows, batch)
 
 
 def badcrossbar_available() -> bool:
@@ -104,6 +103,9 @@ def time_tool(tool: str, crossbar: Crossbar, voltages: np.ndarray) -> Timing:
     if tool.startswith("badcrossbar") and not badcrossbar_available():
         raise InputError("tool 'badcrossbar' is not installed: pip install --no-deps badcrossbar==1.1.0 && pip install "
                          "pathvalidate sigfig")
+    from memxbar.simulate import simulate
+    from memxbar.solver.linalg import load_pardiso
+
     warm, warm_v = problem(4, 4, 2, 1.0)
     if tool.startswith("badcrossbar"):
         everything = tool == "badcrossbar full" or voltages.shape[1] == 1

@@ -3,17 +3,74 @@
 from __future__ import annotations
 
 import json
+import platform
+import shlex
+import sys
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from memxbar.compare import Comparison
 from memxbar.errors import NotComputedError
-from memxbar.solution import Solution
+from memxbar.io import write_output
+
+if TYPE_CHECKING:
+    from memxbar.compare import Comparison
+    from memxbar.solution import Solution
 
 POWER_FIELDS = ("power_devices", "power_word_lines", "power_bit_lines", "power_access", "power_drivers", "power_sense",
                 "power_total")
+
+
+def provenance(
+    parameters: Mapping[str, Any], spice: bool = False, command: Sequence[str] | None = None
+) -> dict[str, Any]:
+    """How a result was made, for every output file: the command line, the parameters that took
+    effect, the device model with all its parameter values and source, and the versions.
+
+    Args:
+        parameters: Parameter name → value as given to :func:`memxbar.build.build` or from
+            :func:`memxbar.build.effective_parameters` (JSON-ready).
+        spice: Whether ngspice was used (its version is then recorded).
+        command: The command line; by default the command line memxbar's CLI is running, else this
+            process's (``sys.argv``).
+    """
+    from memxbar import __version__
+
+    if command is None:
+        from memxbar.cli.options import invocation
+
+        command = invocation or [Path(sys.argv[0]).name, *sys.argv[1:]]
+    record: dict[str, Any] = {
+        "command": shlex.join(command),
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "memxbar": __version__,
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "parameters": {key: _plain(value) for key, value in parameters.items()},
+    }
+    if spice:
+        from memxbar.spice.ngspice import NgspiceError, session
+
+        try:
+            record["ngspice"] = session().info.version
+        except NgspiceError:
+            record["ngspice"] = None
+    return record
+
+
+def device_record(model: Any) -> dict[str, Any]:
+    """A device model as JSON: name, source, and every parameter value (arrays by shape)."""
+    return {
+        "name": model.name,
+        "citation": model.citation,
+        "parameters": {
+            name: float(value) if np.ndim(value) == 0 else f"array of shape {np.shape(value)}"
+            for name, value in model.values.items()
+        },
+    }
 
 
 def _kept(solution: Solution, name: str) -> Any:
@@ -43,12 +100,16 @@ def solution_record(solution: Solution) -> dict[str, Any]:
     Node voltages and device currents ((M, N[, B]) arrays) are left out; see
     :func:`save_arrays` for those. What an outputs-only solution does not hold is None.
     """
+    from memxbar.reference import ideal_wire_currents, relative_to
+
     m, n = solution.crossbar.shape
+    wires = ideal_wire_currents(solution.crossbar, solution.voltages)
     record: dict[str, Any] = {
         "backend": solution.backend,
         "rows": m,
         "cols": n,
         "device": repr(solution.crossbar.device),
+        "device_model": device_record(solution.crossbar.device),
         "cell": repr(solution.crossbar.cell),
         "bl_voltages_volts": None if solution.bias is None else
         (solution.bias.bl_voltages if solution.batched else solution.bias.bl_voltages[:, 0]),
@@ -61,6 +122,9 @@ def solution_record(solution: Solution) -> dict[str, Any]:
         "ideal_currents": solution.ideal_currents,
         "deviation_amperes": solution.deviation,
         "relative_deviation": solution.relative_deviation,
+        "ideal_wire_currents": wires,
+        "relative_deviation_from_ideal_wires": relative_to(solution.output_currents, wires),
+        "ideal_wires_relative_deviation_from_ideal": relative_to(wires, solution.ideal_currents),
         "input_currents": solution.input_currents,
         "method": solution.method,
         "outputs_only": solution.outputs_only,
@@ -84,14 +148,30 @@ def comparison_record(comparison: Comparison) -> dict[str, Any]:
     }
 
 
-def write_json(record: dict[str, Any], path: Path) -> None:
-    """Write a record as indented JSON."""
-    path.write_text(json.dumps(record, indent=2) + "\n")
+def write_json(record: dict[str, Any], path: Path, what: str = "--json") -> None:
+    """Write a record as indented JSON, in one piece (see :func:`memxbar.io.write_output`)."""
+    text = json.dumps(record, indent=2) + "\n"
+    write_output(path, what, lambda target: target.write_text(text, encoding="utf8"))
 
 
-def save_arrays(solution: Solution, path: Path) -> None:
+def save_npz(arrays: Mapping[str, Any], path: Path, what: str, origin: Mapping[str, Any] | None = None) -> None:
+    """Write arrays to a compressed ``.npz`` file in one piece; ``origin`` (a provenance record) is
+    stored as the JSON text array ``provenance`` (read it with ``json.loads(str(f["provenance"]))``)."""
+    content = {name: array for name, array in arrays.items() if array is not None}
+    if origin is not None:
+        content["provenance"] = np.array(json.dumps(origin))
+
+    def write(target: Path) -> None:
+        with target.open("wb") as handle:
+            np.savez_compressed(handle, **content)
+
+    write_output(path, what, write)
+
+
+def save_arrays(solution: Solution, path: Path, origin: Mapping[str, Any] | None = None) -> None:
     """Write all arrays of a solution (node voltages, device currents …) to a ``.npz`` file;
-    an outputs-only solution has no node voltages or device currents to write."""
+    an outputs-only solution has no node voltages or device currents to write. ``origin``: a
+    :func:`provenance` record, stored as ``provenance``."""
     arrays = {
         "voltages": solution.voltages,
         "conductances": solution.crossbar.conductances,
@@ -101,8 +181,7 @@ def save_arrays(solution: Solution, path: Path) -> None:
         "bl_voltages": solution.bl_voltages,
         "device_currents": solution.device_currents,
     }
-    with path.open("wb") as handle:
-        np.savez_compressed(handle, **{name: array for name, array in arrays.items() if array is not None})
+    save_npz(arrays, path, "--npz", origin)
 
 
 def _si(value: float, unit: str) -> str:
@@ -120,6 +199,16 @@ def solution_summary(solution: Solution) -> str:
         + f": {solution.wall_time:.4g} s",
         f"deviation from ideal G^T V: max {np.nanmax(rel):.4g} relative",
     ]
+    if not solution.crossbar.device.linear:
+        from memxbar.reference import ideal_wire_currents, relative_to
+
+        wires = ideal_wire_currents(solution.crossbar, solution.voltages)
+        wire_error = np.nanmax(np.atleast_1d(relative_to(solution.output_currents, wires)))
+        nonlinear_error = np.nanmax(np.atleast_1d(relative_to(wires, solution.ideal_currents)))
+        lines += [
+            f"deviation from the same devices with ideal wires (IR drop alone): max {wire_error:.4g} relative",
+            f"ideal wires vs G^T V (device nonlinearity alone): max {nonlinear_error:.4g} relative",
+        ]
     for name in POWER_FIELDS:
         label = name.removeprefix("power_").replace("_", " ")
         value = _kept(solution, name)

@@ -134,7 +134,8 @@ def simulate(
         The :class:`Solution`; its shapes follow ``voltages``.
 
     Raises:
-        InputError: If an argument is invalid; the message names it.
+        InputError: If an argument is invalid (the message names it), or the solve would need more
+            memory than is available (:func:`memxbar.memory.check_memory`: the estimate and what to do).
         ConvergenceError: If an iterative or Newton solve does not reach its tolerance.
     """
     if not isinstance(crossbar, Crossbar):
@@ -142,6 +143,11 @@ def simulate(
     chosen = backend_options(backend, options)
     if gate_voltages is not None and not crossbar.cell.gated:
         raise InputError(f"gate_voltages apply to cells with an access transistor; cell {crossbar.cell.name} has none")
+    from memxbar.memory import check_memory
+
     bias = make_bias(crossbar.shape, voltages, bl_voltages, floating_wl, floating_bl, gate_voltages)
+    linear = crossbar.device.linear and crossbar.cell.internal_nodes == 0
+    check_memory(crossbar.shape, linear, bias.batch, backend, bool(getattr(chosen, "outputs_only", False)),
+                 getattr(chosen, "method", "auto"))
     circuit = compile_circuit(crossbar, bias.floating_wl, bias.floating_bl)
     return BACKENDS[backend].solve(crossbar, circuit, bias, chosen)

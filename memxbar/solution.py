@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
-import scipy.sparse as sp
 
 from memxbar.circuit.bias import Bias
 from memxbar.circuit.compile import Circuit
@@ -255,6 +254,8 @@ def _line_totals(circuit: Circuit, chain: np.ndarray, nodes: np.ndarray) -> np.n
     Two-terminal devices are evaluated from their voltage alone, one (K, B) array, with the current
     counted +i at a node of the chain where it leaves and −i where it arrives.
     """
+    import scipy.sparse as sp
+
     on_chain = np.full(circuit.n_nodes, -1, dtype=np.int64)
     for line in range(chain.shape[0]):
         on_chain[chain[line][chain[line] >= 0]] = line
@@ -281,6 +282,8 @@ def _line_totals(circuit: Circuit, chain: np.ndarray, nodes: np.ndarray) -> np.n
 def _link_currents(circuit: Circuit, nodes: np.ndarray,
                    currents: list[tuple[ElementGroup, np.ndarray, np.ndarray]]) -> np.ndarray:
     """(n_nodes, B) current from every node into the elements that are not line resistors (A)."""
+    import scipy.sparse as sp
+
     size, batch = nodes.shape
     link = np.zeros_like(nodes)
     for group, _, i in currents:

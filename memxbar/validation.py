@@ -8,20 +8,38 @@ from memxbar.errors import InputError
 
 
 def as_finite_array(value: object, name: str) -> np.ndarray:
-    """Convert ``value`` to a float64 array, rejecting non-numeric, NaN and infinite entries.
+    """Convert ``value`` to a float64 array, rejecting what would silently change its numbers.
 
     Args:
-        value: A scalar or array-like.
+        value: A scalar or array-like of real numbers.
         name: Parameter name used in the error message.
 
     Returns:
         A new float64 array.
 
     Raises:
-        ValueError: If ``value`` is not numeric or contains NaN or infinity.
+        InputError: (a ``ValueError``) If ``value`` is not numeric, holds NaN or infinite entries,
+            complex numbers (the imaginary part would be dropped), booleans (True would become 1)
+            or masked entries of a NumPy masked array (the mask would be ignored).
     """
+    if isinstance(value, np.ma.MaskedArray):
+        masked = int(np.count_nonzero(np.ma.getmaskarray(value)))
+        if masked:
+            raise InputError(
+                f"{name} has {masked} masked entr{'y' if masked == 1 else 'ies'}; fill them "
+                "(e.g. array.filled(0.0)) or give a plain array"
+            )
+        value = np.ma.getdata(value)
     try:
-        array = np.array(value, dtype=np.float64)
+        raw = np.asarray(value)
+    except (TypeError, ValueError):
+        raise InputError(f"{name} must be numeric, got {type(value).__name__}") from None
+    if raw.dtype.kind == "b":
+        raise InputError(f"{name} holds booleans (True would count as 1); give numbers, e.g. array.astype(float)")
+    if raw.dtype.kind == "c":
+        raise InputError(f"{name} holds complex numbers; give real numbers (e.g. the .real part, if that is meant)")
+    try:
+        array = np.array(raw, dtype=np.float64)
     except (TypeError, ValueError):
         raise InputError(f"{name} must be numeric, got {type(value).__name__}") from None
     if not np.all(np.isfinite(array)):

@@ -73,30 +73,30 @@ CASES = {
     "missing file": (lambda t: ["--conductances", str(t / "nope.npy")], "does not exist"),
     "wrong file type": (lambda t: ["--conductances", write(t, "g.txt", "1")], ".npy"),
     "pickled npy": (lambda t: ["--conductances", write(t, "g.npy", np.array([{"a": 1}], dtype=object))], "cannot read"),
-    "negative r-wl": (lambda t: ["--rows", "2", "--cols", "2", "--r-wl", "-1"], "r_wl"),
-    "nan r-bl": (lambda t: ["--rows", "2", "--cols", "2", "--r-bl", "nan"], "r_bl"),
+    "negative r-wl": (lambda t: ["--rows", "2", "--cols", "2", "--r-wl", "-1"], "--r-wl"),
+    "nan r-bl": (lambda t: ["--rows", "2", "--cols", "2", "--r-bl", "nan"], "--r-bl"),
     "r-wl file wrong shape": (
         lambda t: ["--rows", "2", "--cols", "3", "--r-wl", write(t, "r.npy", np.ones((3, 2)))],
-        "r_wl",
+        "--r-wl",
     ),
     "r-wl neither number nor file": (lambda t: ["--rows", "2", "--r-wl", "abc"], "--r-wl"),
     "inputs wrong rows": (
         lambda t: ["--rows", "3", "--cols", "2", "--inputs", write(t, "v.csv", "1\n2\n")],
         "--inputs",
     ),
-    "nan inputs": (lambda t: ["--rows", "2", "--cols", "2", "--inputs", write(t, "v.csv", "nan\n1\n")], "voltages"),
+    "nan inputs": (lambda t: ["--rows", "2", "--cols", "2", "--inputs", write(t, "v.csv", "nan\n1\n")], "--inputs"),
     "rows disagree with file": (
         lambda t: ["--rows", "3", "--conductances", write(t, "g.npy", np.ones((2, 2)))],
         "--rows",
     ),
     "zero rows": (lambda t: ["--rows", "0"], "--rows"),
-    "g-min above g-max": (lambda t: ["--g-min", "1e-3", "--g-max", "1e-4"], "g_min"),
-    "negative v-max": (lambda t: ["--v-max", "-1"], "v_max"),
+    "g-min above g-max": (lambda t: ["--g-min", "1e-3", "--g-max", "1e-4"], "--g-min"),
+    "negative v-max": (lambda t: ["--v-max", "-1"], "--v-max"),
     "unknown backend": (lambda t: ["--backend", "xyce"], "--backend"),
     "unknown method": (lambda t: ["--method", "lu"], "--method"),
     "tolerance of 1": (lambda t: ["--tol", "1"], "--tol"),
     "method with spice": (lambda t: ["--rows", "2", "--backend", "spice", "--method", "direct"], "method"),
-    "weights of a full solution": (lambda t: ["--rows", "2", "--method", "weights"], "outputs_only"),
+    "weights of a full solution": (lambda t: ["--rows", "2", "--method", "weights"], "--outputs-only"),
     "plot of outputs only": (lambda t: ["--outputs-only", "--plot", str(t / "p.png")], "--outputs-only"),
 }
 
@@ -116,8 +116,8 @@ def test_cli_gives_one_line_and_exit_code_2(case, tmp_path):
     ("args", "fragment"),
     [
         (["--rows", "3", "-o", "t.txt"], ".npy or .csv"),
-        (["--rows", "3", "--device", "sinh", "-o", "t.npy"], "linear (ohmic) devices"),
-        (["--rows", "3", "--r-wl", "-1", "-o", "t.npy"], "r_wl"),
+        (["--rows", "3", "--device", "sinh", "-o", "t.npy"], "'sinh' is not 'ohmic'"),
+        (["--rows", "3", "--r-wl", "-1", "-o", "t.npy"], "--r-wl"),
     ],
 )
 def test_weights_bad_input_gives_one_line(args, fragment, tmp_path, monkeypatch):

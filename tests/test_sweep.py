@@ -20,7 +20,7 @@ import memxbar
 from memxbar.cli import main
 from memxbar.crossbar import Crossbar
 from memxbar.errors import InputError
-from memxbar.examples import example_path
+from memxbar.examples import example_names, example_path
 from memxbar.generate import random_conductances, random_inputs
 from memxbar.sweeps.api import plan_sweep, run_sweep
 from memxbar.sweeps.config import load_config
@@ -45,12 +45,18 @@ PHYSICAL = [
 """Metrics that depend only on the point, not on the machine (times excluded). The fast-vs-ngspice
 differences are rounding errors, which depend on the factorisation a process uses."""
 
-SMALL_GRID = {"rows": [4, 8], "r_wl": [0.0, 2.0], "g_max": [1e-4, 1e-7]}
-"""8 configurations; g_max = 1e-7 < g_min fails at run time, so half the points record an error."""
+SMALL_GRID = {"rows": [4, 8], "r_wl": [0.0, 2.0], "device": ["ohmic", "vteam"]}
+"""8 configurations; vteam devices of 1-100 µS are outside its conductance range (1-20 mS), which is
+found when a point is solved, so half the points record an error."""
 
 
 def _cli(*args: str) -> object:
     return CliRunner().invoke(main, list(args))
+
+
+def _rows_in(text: str) -> int:
+    """Complete lines of a results file that are not provenance comments (header and rows)."""
+    return sum(1 for line in text.splitlines(keepends=True) if line.endswith("\n") and not line.startswith("#"))
 
 
 def _write(path: Path, text: str) -> Path:
@@ -217,7 +223,7 @@ def test_device_models_and_their_parameters_are_swept_and_each_point_keeps_its_o
 
 def test_a_failing_point_records_its_error() -> None:
     row = run_point(Experiment(g_min=1e-5, g_max=1e-6))
-    assert row["error"].startswith("InputError: need 0 <= g_min <= g_max")
+    assert row["error"].startswith("InputError: g_min 1e-05 S exceeds g_max 1e-06 S")
     assert np.isnan(row["error_max_rel"])
 
 
@@ -236,7 +242,7 @@ def cluster_results(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_sweep_on_two_worker_cluster_matches_a_run_in_this_process(cluster_results: Path) -> None:
     frame = read_results(cluster_results)
     failed = frame[frame["error"] != ""]
-    assert len(failed) == 8 and set(failed["g_max"]) == {1e-7}
+    assert len(failed) == 8 and set(failed["device"]) == {"vteam"}
     assert failed["error"].str.startswith("InputError").all()
     here = memxbar.sweep({"batch": 2, "backend": "both"}, SMALL_GRID, seeds=2, workers=0)
     merged = here.merge(frame, on="point_id", suffixes=("_here", "_cluster"))
@@ -252,7 +258,7 @@ def test_cli_sweep_on_an_existing_scheduler_given_by_address(tmp_path: Path) -> 
     with LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.CRITICAL
     ) as cluster:
-        result = _cli("sweep", str(config), "--out", str(out), "--scheduler", cluster.scheduler_address)
+        result = _cli("sweep", str(config), "--out", str(out), "--scheduler", cluster.scheduler_address, "--progress")
     assert result.exit_code == 0, result.stderr
     assert "4 point(s) run" in result.stderr and "100%" in result.stderr
     frame = read_results(out)
@@ -261,7 +267,7 @@ def test_cli_sweep_on_an_existing_scheduler_given_by_address(tmp_path: Path) -> 
 
 def test_a_worker_that_dies_fails_only_its_point_and_the_rest_of_its_task_runs() -> None:
     small = [Experiment(rows=8, cols=8, seed=s) for s in range(2)]
-    hog = Experiment(rows=64, cols=64, batch=200_000)
+    hog = Experiment(rows=64, cols=64, batch=20_000)  # ~2.6 GB: fits the machine (memory check), not the worker
     rows = []
     with (
         dask.config.set({"distributed.scheduler.allowed-failures": 0}),
@@ -312,13 +318,14 @@ def test_resume_after_the_sweep_was_killed_loses_no_finished_point(tmp_path: Pat
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and process.poll() is None:
-        if out.exists() and out.read_text().count("\n") >= 4:
+        if out.exists() and _rows_in(out.read_text()) >= 4:
             break
         time.sleep(0.01)
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
     before = out.read_text()
-    finished = before.count("\n") - 1
+    finished = _rows_in(before) - 1
+    assert before.startswith("# command: ")  # the provenance of the file, before its header
     assert 3 <= finished < 16, "the sweep should have been killed midway"
 
     result = _cli("sweep", str(config), "--out", str(out), "--workers", "0", "--no-progress")
@@ -328,7 +335,7 @@ def test_resume_after_the_sweep_was_killed_loses_no_finished_point(tmp_path: Pat
     assert after.startswith(before)
     frame = read_results(out)
     assert len(frame) == 16 and frame["point_id"].is_unique and (frame["error"] == "").all()
-    assert after.count("\n") == 17
+    assert _rows_in(after) == 17
 
 
 def test_a_torn_last_line_is_cut_and_its_point_run_again(tmp_path: Path) -> None:
@@ -346,9 +353,9 @@ def test_a_torn_last_line_is_cut_and_its_point_run_again(tmp_path: Path) -> None
 
 def test_a_failed_point_is_tried_again_on_the_next_run(tmp_path: Path) -> None:
     out = tmp_path / "failed.csv"
-    memxbar.sweep({"g_min": 1e-6}, {"g_max": [1e-4, 1e-7]}, out=out, workers=0)
-    plan = plan_sweep({"g_min": 1e-6}, {"g_max": [1e-4, 1e-7]}, out=out)
-    assert [p.g_max for p in plan.todo] == [1e-7]
+    memxbar.sweep({}, {"device": ["ohmic", "vteam"]}, out=out, workers=0)
+    plan = plan_sweep({}, {"device": ["ohmic", "vteam"]}, out=out)
+    assert [p.device for p in plan.todo] == ["vteam"]
 
 
 def test_results_of_another_sweep_are_never_overwritten_and_force_keeps_a_backup(tmp_path: Path) -> None:
@@ -386,7 +393,8 @@ def test_columns_of_a_results_file() -> None:
 def test_plot_sweep_draws_lines_and_heatmaps(cluster_results: Path, tmp_path: Path) -> None:
     lines = tmp_path / "lines.png"
     result = _cli(
-        "plot-sweep", str(cluster_results), "--x", "rows", "--series", "r_wl", "--where", "g_max=1e-4", "-o", str(lines)
+        "plot-sweep", str(cluster_results), "--x", "rows", "--series", "r_wl", "--where", "device=ohmic",
+        "-o", str(lines),
     )
     assert result.exit_code == 0, result.stderr
     assert lines.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -409,3 +417,84 @@ def test_plot_sweep_refuses_to_average_over_a_parameter_it_does_not_show(tmp_pat
     assert "r_wl varies too (0, 1); fix it with --where r_wl=VALUE or plot it with --series r_wl" in result.stderr
     result = _cli("plot-sweep", str(out), "--x", "rows", "--where", "r_wl=3", "-o", str(tmp_path / "x.png"))
     assert result.exit_code == 2 and "no successful point has that value; present: 0, 1" in result.stderr
+
+
+# --- day-one faults (issue 14) -------------------------------------------------------------------------------------
+
+
+def test_a_point_that_always_fails_is_recorded_once_and_the_sweep_exits_1(tmp_path: Path) -> None:
+    config = _write(tmp_path / "fails.toml", "[grid]\ndevice = ['ohmic', 'vteam']\n")
+    out = tmp_path / "fails.csv"
+    for _ in range(2):
+        result = _cli("sweep", str(config), "--out", str(out), "--workers", "0")
+        assert result.exit_code == 1, result.stderr
+        assert "point/s" not in result.stderr  # no progress bar when standard error is not a terminal
+        assert "Error: 1 point(s) failed" in result.stderr and "vteam" in result.stderr
+    lines = out.read_text().splitlines()
+    assert lines[0].startswith('# command: "memxbar sweep ') and any("device = ['ohmic', 'vteam']" in line
+                                                                      for line in lines)
+    assert len([line for line in lines if not line.startswith("#")]) == 3  # header, ohmic, vteam's error once
+    assert len(read_results(out)) == 2
+
+
+def test_an_inconsistent_sweep_is_refused_by_dry_run(tmp_path: Path) -> None:
+    config = _write(tmp_path / "bad.toml", "[base]\ng_min = 1e-3\ng_max = 1e-4\n[grid]\nrows = [2, 3]\n")
+    result = _cli("sweep", str(config), "--dry-run")
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1
+    assert "cannot be built" in result.stderr and "g_min 0.001 S exceeds g_max 0.0001 S" in result.stderr
+
+
+def test_an_absurd_grid_is_refused_with_its_count_before_it_is_built(tmp_path: Path) -> None:
+    values = ", ".join(str(v) for v in range(1, 101))
+    text = f"[grid]\nrows = [{values}]\ncols = [{values}]\nbatch = [{values}]\nseed = [{values}]\n"
+    result = _cli("sweep", str(_write(tmp_path / "huge.toml", text)), "--dry-run")
+    assert result.exit_code == 2 and "the grid has 100,000,000 points" in result.stderr
+
+
+def test_a_results_file_in_use_is_refused_naming_its_holder(tmp_path: Path) -> None:
+    from memxbar.sweeps.store import locked
+
+    out = tmp_path / "busy.csv"
+    with locked(out):
+        with pytest.raises(InputError, match=f"busy.csv is being written by process {os.getpid()}"):
+            memxbar.sweep({}, {"rows": [2, 3]}, out=out, workers=0)
+    assert len(memxbar.sweep({}, {"rows": [2, 3]}, out=out, workers=0)) == 2
+
+
+def test_a_bad_metric_cell_is_not_done_and_is_left_out_of_plots(tmp_path: Path) -> None:
+    out = tmp_path / "cells.csv"
+    memxbar.sweep({}, {"rows": [2, 3]}, out=out, workers=0)
+    header, first, second = out.read_text().splitlines()
+    column = header.split(",").index("power_W")
+    cells = first.split(",")
+    cells[column] = "abc"
+    out.write_text("\n".join([header, ",".join(cells), second]) + "\n")
+    assert len(plan_sweep({}, {"rows": [2, 3]}, out=out).todo) == 1
+    frame = read_results(out)
+    assert frame.loc[0, "error"] == "results file: power_W is not a number" and frame["power_W"].dtype == float
+
+
+def test_non_utf8_config_and_results_give_one_line(tmp_path: Path) -> None:
+    config = tmp_path / "latin.toml"
+    config.write_bytes("[base]\n# r\xe9sistance\nrows = 2\n".encode("latin-1"))
+    result = _cli("sweep", str(config), "--dry-run")
+    assert result.exit_code == 2 and "not UTF-8" in result.stderr and result.stderr.count("\n") == 1
+    results = tmp_path / "latin.csv"
+    results.write_bytes(b"point_id,error\n\xff\xfe\n")
+    result = _cli("plot-sweep", str(results), "--x", "rows", "-o", str(tmp_path / "p.png"))
+    assert result.exit_code == 2 and "not UTF-8" in result.stderr
+    good = _write(tmp_path / "good.toml", "[grid]\nrows = [2, 3]\n")
+    result = _cli("sweep", str(good), "--out", str(results), "--workers", "0")
+    assert result.exit_code == 2 and "not UTF-8" in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_sweep_examples_print_and_run(tmp_path: Path) -> None:
+    names = example_names()
+    assert len(names) >= 3
+    for name in names:
+        result = _cli("sweep", "--example", name, "--print")
+        assert result.exit_code == 0 and "[grid]" in result.stdout
+        result = _cli("sweep", "--example", name, "--dry-run", "--out", str(tmp_path / f"{name}.csv"))
+        assert result.exit_code == 0, result.stderr
+    help_text = _cli("sweep", "--help").stdout
+    assert "g_min      1e-06 S" in help_text and "device_NAME" in help_text

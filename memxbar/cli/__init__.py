@@ -21,6 +21,7 @@ from memxbar.cli.doctor import doctor_command
 from memxbar.cli.iv import iv_command
 from memxbar.cli.models import models_command
 from memxbar.cli.netlist import netlist_command
+from memxbar.cli.options import INTERRUPTED, invocation
 from memxbar.cli.simulate import simulate_command
 from memxbar.cli.sweep import plot_sweep_command, sweep_command
 from memxbar.cli.weights import weights_command
@@ -41,12 +42,13 @@ class _Group(click.Group):
         standalone_mode: bool = True,
         **extra: Any,
     ) -> Any:
+        invocation[:] = ["memxbar", *(sys.argv[1:] if args is None else args)]
         try:
             code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except click.ClickException as exc:
             code = _fail(exc.format_message(), exc.exit_code)
         except click.Abort:
-            code = _fail("aborted", 1)
+            code = _fail("interrupted (Ctrl-C); no output file was written after this point", INTERRUPTED)
         except (InputError, OSError) as exc:
             code = _fail(str(exc), 2)
         except (NgspiceError, ConvergenceError, OsdiError, VacaskError) as exc:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import click
 
 from memxbar.bench import TOOLS, badcrossbar_available, problem, time_tool
-from memxbar.compare import relative_errors
 from memxbar.errors import InputError
 from memxbar.spice.ngspice import NgspiceError
 
@@ -28,6 +27,9 @@ def bench_command(size: int, batch: int, r_line: float, tools: str) -> None:
     fastest time for the same answer (outputs only, or all node voltages). For the full benchmark
     (sizes up to 2048, peak memory, plots) see benchmarks/run.py.
     """
+    from memxbar.compare import relative_errors
+    from memxbar.progress import Spinner
+
     names = [name.strip() for name in tools.split(",") if name.strip()]
     for name in names:
         if name not in TOOLS:
@@ -41,7 +43,8 @@ def bench_command(size: int, batch: int, r_line: float, tools: str) -> None:
                        "(pip install --no-deps badcrossbar==1.1.0 && pip install pathvalidate sigfig)")
             continue
         try:
-            timings.append(time_tool(name, crossbar, voltages))
+            with Spinner(f"timing {name}", delay=0.5):
+                timings.append(time_tool(name, crossbar, voltages))
         except NgspiceError as exc:
             click.echo(f"{name:<18} skipped: {exc}")
     reference = next((t for t in timings if t.tool == "memxbar direct"), timings[0] if timings else None)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 import numpy as np
@@ -20,7 +20,10 @@ from memxbar.circuit.cells import CELLS, get_cell
 from memxbar.cli.options import DeviceParameter, NumberOrArrayFile, _compose
 from memxbar.crossbar import Crossbar
 from memxbar.errors import InputError
-from memxbar.solution import Solution
+from memxbar.io import as_vector, read_array
+
+if TYPE_CHECKING:
+    from memxbar.solution import Solution
 
 
 class IndexList(click.ParamType):
@@ -42,14 +45,14 @@ circuit_options = _compose(
                  help="What sits at each crosspoint; `memxbar cells` lists them with their parameters."),
     click.option("--cell-param", "cell_params", type=DeviceParameter(), multiple=True,
                  help="A cell parameter KEY=VALUE in SI units (repeatable), e.g. vto=0.4."),
-    click.option("--bl-voltages", type=NumberOrArrayFile(vector=True), default=None,
+    click.option("--bl-voltages", type=NumberOrArrayFile(), default=None,
                  help="Bit-line terminal voltages (V): a number or an (N,) .npy/.csv file [default: 0, a virtual "
                       "ground]."),
     click.option("--floating-wl", type=IndexList(), default=None,
                  help="Word lines whose terminal is left open (comma-separated indices)."),
     click.option("--floating-bl", type=IndexList(), default=None,
                  help="Bit lines whose terminal is left open (comma-separated indices)."),
-    click.option("--gate-voltages", type=NumberOrArrayFile(vector=True), default=None,
+    click.option("--gate-voltages", type=NumberOrArrayFile(), default=None,
                  help="1t1r: select-line voltages (V), a number or an (M,) .npy/.csv file [default: the cell's "
                       "v_gate, every transistor on]."),
     click.option("--scheme", type=click.Choice(SCHEMES), default=None,
@@ -77,6 +80,15 @@ class CircuitSetup:
     """Keyword arguments of :func:`memxbar.simulate` for the other terminals."""
     select: tuple[int, int] | None
     """The selected cell of a ``--scheme``, else None."""
+    given: dict[str, Any]
+    """The circuit options the user gave (for the provenance of output files)."""
+
+
+def _describe(value: Any) -> Any:
+    """A JSON-ready form of an option's value (pairs of KEY=VALUE options as a mapping)."""
+    if isinstance(value, tuple) and value and isinstance(value[0], tuple):
+        return {key: item for key, item in value}
+    return list(value) if isinstance(value, tuple) else value
 
 
 def _mask(indices: tuple[int, ...] | None, size: int, option: str, lines: str) -> np.ndarray | None:
@@ -103,6 +115,10 @@ def circuit_setup(crossbar: Crossbar, voltages: np.ndarray, options: dict[str, A
     Raises:
         InputError: If an option is invalid or conflicts with another.
     """
+    given = {name: _describe(value) for name, value in options.items() if value not in (None, (), "1r")}
+    for name in ("bl_voltages", "gate_voltages"):
+        if isinstance(options[name], str):
+            options = {**options, name: as_vector(read_array(options[name], "--" + name.replace("_", "-")))}
     params: dict[str, Any] = {}
     for key, value in options["cell_params"]:
         if key in params:
@@ -123,16 +139,17 @@ def circuit_setup(crossbar: Crossbar, voltages: np.ndarray, options: dict[str, A
             bias["bl_voltages"] = options["bl_voltages"]
         if floating_wl is not None:
             voltages = np.where(floating_wl[:, None] if voltages.ndim == 2 else floating_wl, 0.0, voltages)
-        return CircuitSetup(crossbar, voltages, bias, None)
+        return CircuitSetup(crossbar, voltages, bias, None, given)
     if select is None or len(select) != 2 or v_write is None:
         raise InputError("--scheme needs --select I,J (the selected cell) and --v-write V")
-    for option, given in (("--inputs/--batch", inputs_given), ("--bl-voltages", options["bl_voltages"] is not None),
-                          ("--floating-wl", floating_wl is not None), ("--floating-bl", floating_bl is not None)):
-        if given:
+    for option, conflicting in (("--inputs/--batch", inputs_given),
+                                ("--bl-voltages", options["bl_voltages"] is not None),
+                                ("--floating-wl", floating_wl is not None), ("--floating-bl", floating_bl is not None)):
+        if conflicting:
             raise InputError(f"--scheme sets every terminal itself; drop {option}")
     plan = scheme_bias(crossbar.shape, scheme, (select[0], select[1]), v_write)
     bias["bl_voltages"] = plan.bl_voltages
-    return CircuitSetup(crossbar, plan.voltages, bias, (select[0], select[1]))
+    return CircuitSetup(crossbar, plan.voltages, bias, (select[0], select[1]), given)
 
 
 def scheme_figures(solution: Solution, select: tuple[int, int]) -> dict[str, Any]:

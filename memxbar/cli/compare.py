@@ -8,16 +8,14 @@ import click
 
 from memxbar.cli.bias import CIRCUIT_ARGUMENTS, circuit_options, circuit_setup, scheme_figures, scheme_summary
 from memxbar.cli.options import (
-    build_problem,
     crossbar_options,
     force_option,
     input_options,
-    output_path,
-    problem_arguments,
+    output_paths,
+    problem_from_options,
+    warn_read_disturb,
 )
-from memxbar.compare import compare
-from memxbar.plotting import plot_comparison
-from memxbar.report import comparison_record, comparison_summary, write_json
+from memxbar.io import write_output
 
 
 @click.command("compare")
@@ -29,7 +27,7 @@ from memxbar.report import comparison_record, comparison_summary, write_json
     "--plot",
     "plot_file",
     type=click.Path(dir_okay=False),
-    help="Draw both backends' output currents and their difference to this image.",
+    help="Draw both backends' output currents and their difference to this image (.png, .pdf, .svg …).",
 )
 @click.option(
     "--engines",
@@ -41,6 +39,11 @@ from memxbar.report import comparison_record, comparison_summary, write_json
 @force_option
 def compare_command(json_file: str | None, plot_file: str | None, engines: str, force: bool, **kwargs: Any) -> None:
     """Run the fast and the ngspice backend (and optionally VACASK) on the same crossbar and inputs."""
+    from memxbar.build import effective_parameters
+    from memxbar.compare import compare
+    from memxbar.progress import Spinner
+    from memxbar.report import comparison_record, comparison_summary, provenance, write_json
+
     chosen = [name.strip() for name in engines.split(",")]
     if sorted(chosen) not in (["fast", "spice"], ["fast", "spice", "vacask"]):
         raise click.BadParameter("give fast,spice or fast,spice,vacask", param_hint="--engines")
@@ -48,15 +51,17 @@ def compare_command(json_file: str | None, plot_file: str | None, engines: str, 
             "bl_voltages", "floating_wl", "floating_bl", "scheme"))):
         raise click.BadParameter("vacask runs 1r crossbars read from the word lines with bit lines at 0 V; drop "
                                  "--cell, --bl-voltages, --floating-* and --scheme, or vacask", param_hint="--engines")
-    json_path = output_path(json_file, force, "--json")
-    plot_path = output_path(plot_file, force, "--plot")
+    json_path, plot_path = output_paths(force, {"--json": json_file, "--plot": plot_file}, images=("--plot",))
     circuit = {name: kwargs.pop(name) for name in CIRCUIT_ARGUMENTS}
-    inputs_given = kwargs["inputs_file"] is not None or kwargs["batch"] != 1
-    problem = build_problem(**problem_arguments(kwargs))
+    inputs_given = kwargs.get("inputs") is not None or kwargs.get("batch", 1) != 1
+    problem, params = problem_from_options(kwargs, backend="spice")
     setup = circuit_setup(problem.crossbar, problem.voltages, circuit, inputs_given)
-    comparison = compare(setup.crossbar, setup.voltages, **setup.bias)
+    warn_read_disturb(setup.crossbar, setup.voltages)
+    with Spinner(f"solving {setup.crossbar.rows}x{setup.crossbar.cols} in both backends"):
+        comparison = compare(setup.crossbar, setup.voltages, **setup.bias)
     click.echo(comparison_summary(comparison))
-    record = comparison_record(comparison)
+    origin = provenance({**effective_parameters(params), **setup.given}, spice=True)
+    record = {"provenance": origin, **comparison_record(comparison)}
     if setup.select is not None:
         record["scheme"] = {backend: scheme_figures(getattr(comparison, backend), setup.select)
                             for backend in ("fast", "spice")}
@@ -72,4 +77,6 @@ def compare_command(json_file: str | None, plot_file: str | None, engines: str, 
     if json_path:
         write_json(record, json_path)
     if plot_path:
-        plot_comparison(comparison, plot_path)
+        from memxbar.plotting import plot_comparison
+
+        write_output(plot_path, "--plot", lambda target: plot_comparison(comparison, target, origin=origin))

@@ -7,10 +7,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 import click
 
-from memxbar.osdi.compiler import compiler_status
-from memxbar.solver.linalg import pardiso_available
 from memxbar.spice.ngspice import MIN_VERSION, NgspiceError, session
-from memxbar.vacask.engine import vacask_status
 
 
 def _package_version(name: str) -> str:
@@ -23,6 +20,10 @@ def _package_version(name: str) -> str:
 @click.command("doctor")
 def doctor_command() -> None:
     """Report the ngspice version, KLU, OSDI, library path and Verilog-A compiler; exit 1 if unusable."""
+    from memxbar.osdi.compiler import compiler_status
+    from memxbar.solver.linalg import pardiso_available
+    from memxbar.vacask.engine import vacask_status
+
     click.echo(f"python      {sys.version.split()[0]}")
     for package in ("numpy", "scipy", "PySpice", "click", "matplotlib"):
         click.echo(f"{package:<11} {_package_version(package)}")

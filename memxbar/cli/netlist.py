@@ -8,15 +8,17 @@ import click
 
 from memxbar.cli.bias import CIRCUIT_ARGUMENTS, circuit_options, circuit_setup
 from memxbar.cli.options import (
-    build_problem,
     crossbar_options,
     force_option,
     input_options,
-    output_path,
-    problem_arguments,
+    output_paths,
+    problem_from_options,
 )
 from memxbar.errors import InputError
-from memxbar.netlist.writer import crossbar_netlist
+from memxbar.io import write_output
+
+PROVENANCE = "* provenance"
+"""Start of the comment lines, after the title, that record how a netlist file was made."""
 
 
 @click.command("netlist")
@@ -33,10 +35,14 @@ from memxbar.netlist.writer import crossbar_netlist
 @force_option
 def netlist_command(output_file: str | None, force: bool, **kwargs: Any) -> None:
     """Write a netlist that `ngspice -b FILE` runs as it is, printing every output current."""
-    path = output_path(output_file, force, "--output")
+    from memxbar.build import effective_parameters
+    from memxbar.netlist.writer import crossbar_netlist
+    from memxbar.report import provenance
+
+    (path,) = output_paths(force, {"--output": output_file})
     circuit = {name: kwargs.pop(name) for name in CIRCUIT_ARGUMENTS}
-    inputs_given = kwargs["inputs_file"] is not None or kwargs["batch"] != 1
-    problem = build_problem(**problem_arguments(kwargs))
+    inputs_given = kwargs.get("inputs") is not None or kwargs.get("batch", 1) != 1
+    problem, params = problem_from_options(kwargs)
     setup = circuit_setup(problem.crossbar, problem.voltages, circuit, inputs_given)
     voltages = setup.voltages
     if voltages.ndim == 2:
@@ -46,8 +52,17 @@ def netlist_command(output_file: str | None, force: bool, **kwargs: Any) -> None
                 "use --batch 1 or a one-column --inputs file"
             )
         voltages = voltages[:, 0]
+    origin = provenance({**effective_parameters(params), **setup.given})
+    header = "".join(f"{PROVENANCE} {key}: {value}\n" for key, value in origin.items() if key != "parameters")
+    header += "".join(f"{PROVENANCE} {key} = {value}\n" for key, value in origin["parameters"].items())
     text = crossbar_netlist(setup.crossbar, voltages, **setup.bias).text
     if path is None:
         click.echo(text, nl=False)
     else:
-        path.write_text(text)
+        write_output(path, "--output", lambda target: target.write_text(_with_header(text, header)))
+
+
+def _with_header(text: str, header: str) -> str:
+    """The netlist with the provenance comments after its title line (SPICE reads line 1 as the title)."""
+    title, _, rest = text.partition("\n")
+    return f"{title}\n{header}{rest}"

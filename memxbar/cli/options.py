@@ -7,28 +7,21 @@ The same options and ``--seed`` give the same crossbar and inputs in every comma
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import click
 import numpy as np
 
-from memxbar.crossbar import Crossbar
-from memxbar.devices import MODELS, DeviceModel, get_model
-from memxbar.errors import InputError
-from memxbar.generate import random_conductances, random_inputs
-from memxbar.io import ARRAY_SUFFIXES, as_vector, check_writable, read_array
+from memxbar.build import PARAMETERS, Problem, build, device_model
+from memxbar.devices import MODELS, DeviceModel
+from memxbar.io import ARRAY_SUFFIXES, check_distinct, check_image, check_writable
 
 
 class NumberOrArrayFile(click.ParamType):
-    """A number, or a .npy/.csv file holding an array (e.g. per-segment resistances)."""
+    """A number, or the path of a .npy/.csv file holding an array (read by :func:`memxbar.build.build`)."""
 
     name = "NUMBER|FILE"
-
-    def __init__(self, vector: bool = False) -> None:
-        self.vector = vector
-        """Whether the file holds one value per row or column: a one-line CSV becomes 1-D."""
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if isinstance(value, (int, float, np.ndarray)):
@@ -39,8 +32,7 @@ class NumberOrArrayFile(click.ParamType):
             pass
         if Path(value).suffix.lower() not in ARRAY_SUFFIXES:
             self.fail(f"{value!r} is neither a number nor a .npy/.csv file", param, ctx)
-        array = read_array(value, f"--{param.name.replace('_', '-')}" if param else "value")
-        return as_vector(array) if self.vector else array
+        return value
 
 
 class DeviceParameter(click.ParamType):
@@ -58,35 +50,30 @@ class DeviceParameter(click.ParamType):
         try:
             return key, float(number)
         except ValueError:
-            return key, read_array(number, f"--device-param {key}")
+            return key, number
 
 
-def build_device(
-    device: str,
-    device_params: tuple[tuple[str, Any], ...],
-    device_file: str | None = None,
-    conductance_param: str | None = None,
-) -> DeviceModel:
-    """The device model that ``--device`` (or ``--device-file``) and ``--device-param`` describe.
+INTERRUPTED = 130
+"""Exit code after Ctrl-C (128 + SIGINT), as shells report it."""
+
+invocation: list[str] = []
+"""The command line being run (``memxbar`` and its arguments), for the provenance of output files."""
+
+
+def option_name(parameter: str) -> str:
+    """The CLI option of a :mod:`memxbar.build` parameter, for error messages (``r_wl`` → ``--r-wl``)."""
+    return "--device-param" if parameter == "device_params" else "--" + parameter.replace("_", "-")
+
+
+def build_device(device: str | None, device_params: tuple[tuple[str, Any], ...],
+                 device_file: str | None = None, conductance_param: str | None = None) -> DeviceModel:
+    """The device model that ``--device`` (or ``--device-file``) and the ``--device-param`` options describe.
 
     Raises:
-        InputError: If a parameter is given twice or is unknown, a value is out of range, both
-            ``--device`` and ``--device-file`` are given, or the Verilog-A file is refused.
+        InputError: If a parameter is given twice or is unknown, or a value is out of range.
     """
-    params: dict[str, Any] = {}
-    for key, value in device_params:
-        if key in params:
-            raise InputError(f"--device-param {key} is given twice; give each parameter once")
-        params[key] = value
-    if device_file is None:
-        if conductance_param is not None:
-            raise InputError("--conductance-param applies to --device-file MODEL.va only; drop it")
-        return get_model(device, **params)
-    if device != "ohmic":
-        raise InputError(f"--device {device} and --device-file {device_file} both choose the device; give one")
-    from memxbar.devices.verilog_a import from_verilog_a
-
-    return from_verilog_a(device_file, conductance_param, **params)
+    return device_model({"device": device, "device_params": device_params, "device_file": device_file,
+                         "conductance_param": conductance_param}, option_name)
 
 
 def _compose(*decorators: Callable[[Callable], Callable]) -> Callable[[Callable], Callable]:
@@ -98,84 +85,75 @@ def _compose(*decorators: Callable[[Callable], Callable]) -> Callable[[Callable]
     return apply
 
 
-device_options = _compose(
-    click.option(
+def device_options(models: list[str]) -> Callable[[Callable], Callable]:
+    """Options choosing the device model among ``models`` and (if any has some) its parameters."""
+    device = click.option(
         "--device",
-        type=click.Choice(list(MODELS)),
+        type=click.Choice(models),
         default="ohmic",
         show_default=True,
-        help="Device model; `memxbar models` lists them with their parameters.",
-    ),
-    click.option(
-        "--device-param",
-        "device_params",
-        type=DeviceParameter(),
-        multiple=True,
-        help="A device-model parameter KEY=VALUE in SI units (repeatable); VALUE may be an (M, N) "
-        ".npy/.csv file of per-device values.",
-    ),
-    click.option(
-        "--device-file",
-        type=click.Path(dir_okay=False),
-        help="A Verilog-A device model (.va), compiled to OSDI and run by both backends, instead of --device; "
-        "`memxbar models --device-file F` lists its parameters.",
-    ),
-    click.option(
-        "--conductance-param",
-        metavar="NAME",
-        help="Instance parameter of --device-file that takes the programmed conductances [default: G].",
-    ),
-)
-"""Options choosing the device model and its parameters."""
+        help="Device model; `memxbar models` lists them with their parameters and sources.",
+    )
+    if not any(MODELS[name].parameters for name in models):
+        return device
+    return _compose(
+        device,
+        click.option(
+            "--device-param",
+            "device_params",
+            type=DeviceParameter(),
+            multiple=True,
+            help="A device-model parameter KEY=VALUE in SI units (repeatable); VALUE may be an (M, N) "
+            ".npy/.csv file of per-device values.",
+        ),
+        click.option(
+            "--device-file",
+            type=click.Path(dir_okay=False),
+            help="A Verilog-A device model (.va), compiled to OSDI and run by both backends, instead of --device; "
+            "`memxbar models --device-file F` lists its parameters.",
+        ),
+        click.option(
+            "--conductance-param",
+            metavar="NAME",
+            help="Instance parameter of --device-file that takes the programmed conductances [default: G].",
+        ),
+    )
 
-crossbar_options = _compose(
-    click.option("--rows", type=click.IntRange(min=1), help="Word lines M of a random crossbar [default: 32]."),
-    click.option("--cols", type=click.IntRange(min=1), help="Bit lines N of a random crossbar [default: 32]."),
-    click.option("--g-min", type=float, default=1e-6, show_default=True, help="Lowest random conductance (S)."),
-    click.option("--g-max", type=float, default=1e-4, show_default=True, help="Highest random conductance (S)."),
-    click.option("--seed", type=int, default=0, show_default=True, help="Seed of random conductances and inputs."),
-    click.option(
-        "--conductances",
-        "conductances_file",
-        type=click.Path(dir_okay=False),
-        help="(M, N) conductances in S from a .npy or .csv file, instead of random ones.",
-    ),
-    click.option(
-        "--r-wl",
-        type=NumberOrArrayFile(),
-        default=0.0,
-        show_default=True,
-        help="Word-line segment resistance (Ω), or an (M, N) .npy/.csv file.",
-    ),
-    click.option(
-        "--r-bl",
-        type=NumberOrArrayFile(),
-        default=0.0,
-        show_default=True,
-        help="Bit-line segment resistance (Ω), or an (M, N) .npy/.csv file.",
-    ),
-    click.option(
-        "--r-driver",
-        type=NumberOrArrayFile(vector=True),
-        default=0.0,
-        show_default=True,
-        help="Driver output resistance (Ω), or an (M,) .npy/.csv file.",
-    ),
-    click.option(
-        "--r-sense",
-        type=NumberOrArrayFile(vector=True),
-        default=0.0,
-        show_default=True,
-        help="Sense-amplifier input resistance (Ω), or an (N,) .npy/.csv file.",
-    ),
-    device_options,
-)
+
+def _crossbar_options(models: list[str], seed_help: str) -> Callable[[Callable], Callable]:
+    resistance = {"type": NumberOrArrayFile(), "default": 0.0, "show_default": True}
+    return _compose(
+        click.option("--rows", type=click.IntRange(min=1), help="Word lines M of a random crossbar [default: 32]."),
+        click.option("--cols", type=click.IntRange(min=1), help="Bit lines N of a random crossbar [default: 32]."),
+        click.option("--g-min", type=float, default=1e-6, show_default=True, help="Lowest random conductance (S)."),
+        click.option("--g-max", type=float, default=1e-4, show_default=True, help="Highest random conductance (S)."),
+        click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help=seed_help),
+        click.option(
+            "--conductances",
+            type=click.Path(dir_okay=False),
+            help="(M, N) conductances in S from a .npy or .csv file, instead of random ones.",
+        ),
+        click.option("--r-wl", **resistance, help="Word-line segment resistance (Ω), or an (M, N) .npy/.csv file."),
+        click.option("--r-bl", **resistance, help="Bit-line segment resistance (Ω), or an (M, N) .npy/.csv file."),
+        click.option("--r-driver", **resistance, help="Driver output resistance (Ω), or an (M,) .npy/.csv file."),
+        click.option(
+            "--r-sense", **resistance, help="Sense-amplifier input resistance (Ω), or an (N,) .npy/.csv file."
+        ),
+        device_options(models),
+    )
+
+
+crossbar_options = _crossbar_options(list(MODELS), "Seed of the random conductances and inputs (>= 0).")
 """Options describing the crossbar: random (size, range, seed) or from a file, parasitics, devices."""
+
+linear_crossbar_options = _crossbar_options(
+    [name for name, model in MODELS.items() if model.linear], "Seed of the random conductances (>= 0)."
+)
+"""The same options for commands that need linear devices and make no inputs (``memxbar weights``)."""
 
 input_options = _compose(
     click.option(
         "--inputs",
-        "inputs_file",
         type=click.Path(dir_okay=False),
         help="Input voltages in V, (M,) or (M, B), from a .npy or .csv file, instead of random ones.",
     ),
@@ -189,96 +167,88 @@ input_options = _compose(
 force_option = click.option("--force", is_flag=True, help="Overwrite output files that already exist.")
 
 
-@dataclass(frozen=True)
-class Problem:
-    """A crossbar and its input voltages, as the options describe them."""
+CROSSBAR_ARGUMENTS = tuple(name for name, spec in PARAMETERS.items() if not spec.inputs)
+"""Keyword arguments that :data:`crossbar_options` gives a command (the crossbar parameters of :mod:`memxbar.build`)."""
 
-    crossbar: Crossbar
-    """The crossbar."""
-    voltages: np.ndarray
-    """(M,) for one input vector, (M, B) for a batch, in volts (V)."""
-
-
-def build_crossbar(
-    rows: int | None,
-    cols: int | None,
-    g_min: float,
-    g_max: float,
-    seed: int,
-    conductances_file: str | None,
-    r_wl: Any,
-    r_bl: Any,
-    r_driver: Any,
-    r_sense: Any,
-    device: str,
-    device_params: tuple[tuple[str, Any], ...],
-    device_file: str | None = None,
-    conductance_param: str | None = None,
-) -> Crossbar:
-    """Turn the crossbar options into a :class:`~memxbar.crossbar.Crossbar`."""
-    if conductances_file is not None:
-        g = read_array(conductances_file, "--conductances")
-        if g.ndim != 2:
-            raise InputError(f"--conductances: {conductances_file} holds a {g.ndim}-D array; an (M, N) table is needed")
-        for option, value, size in (("--rows", rows, g.shape[0]), ("--cols", cols, g.shape[1])):
-            if value is not None and value != size:
-                raise InputError(f"{option} {value} disagrees with --conductances of shape {g.shape}; drop {option}")
-    else:
-        g = random_conductances(rows or 32, cols or 32, g_min, g_max, seed)
-    model = build_device(device, device_params, device_file, conductance_param)
-    return Crossbar(g, r_wl=r_wl, r_bl=r_bl, r_driver=r_driver, r_sense=r_sense, device=model)
-
-
-def build_problem(inputs_file: str | None, v_max: float, batch: int, seed: int, **crossbar_args: Any) -> Problem:
-    """Turn the crossbar and input options into a :class:`Problem`."""
-    crossbar = build_crossbar(seed=seed, **crossbar_args)
-    if inputs_file is not None:
-        voltages = read_array(inputs_file, "--inputs")
-        if voltages.ndim == 2 and voltages.shape in ((1, crossbar.rows), (crossbar.rows, 1)):
-            voltages = as_vector(voltages)
-        if voltages.ndim not in (1, 2) or voltages.shape[0] != crossbar.rows:
-            raise InputError(
-                f"--inputs: {inputs_file} has shape {voltages.shape}; need ({crossbar.rows},) or ({crossbar.rows}, B)"
-            )
-    else:
-        voltages = random_inputs(crossbar.rows, batch, v_max, seed)
-        if batch == 1:
-            voltages = voltages[:, 0]
-    return Problem(crossbar, voltages)
-
-
-CROSSBAR_ARGUMENTS = (
-    "rows",
-    "cols",
-    "g_min",
-    "g_max",
-    "seed",
-    "conductances_file",
-    "r_wl",
-    "r_bl",
-    "r_driver",
-    "r_sense",
-    "device",
-    "device_params",
-    "device_file",
-    "conductance_param",
-)
-"""Keyword arguments that :data:`crossbar_options` gives a command."""
-
-INPUT_ARGUMENTS = ("inputs_file", "v_max", "batch")
+INPUT_ARGUMENTS = tuple(name for name, spec in PARAMETERS.items() if spec.inputs)
 """Keyword arguments that :data:`input_options` gives a command."""
 
 
-def crossbar_arguments(kwargs: dict[str, Any]) -> dict[str, Any]:
-    """Pop the crossbar options out of a command's keyword arguments."""
-    return {name: kwargs.pop(name) for name in CROSSBAR_ARGUMENTS}
+def _given(kwargs: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    """Pop the options ``names`` out of a command's keyword arguments, keeping those the user gave."""
+    ctx = click.get_current_context()
+    params = {}
+    for name in names:
+        if name not in kwargs:
+            continue
+        value = kwargs.pop(name)
+        source = ctx.get_parameter_source(name)
+        if source is not None and source != click.core.ParameterSource.DEFAULT and value not in (None, ()):
+            params[name] = value
+    return params
 
 
-def problem_arguments(kwargs: dict[str, Any]) -> dict[str, Any]:
-    """Pop the crossbar and input options out of a command's keyword arguments."""
-    return {name: kwargs.pop(name) for name in CROSSBAR_ARGUMENTS + INPUT_ARGUMENTS}
+def crossbar_arguments_given(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Pop the crossbar options out of a command's keyword arguments; those the user gave, for
+    :func:`memxbar.build.build` (with ``inputs=False``)."""
+    return _given(kwargs, CROSSBAR_ARGUMENTS)
 
 
-def output_path(path: str | None, force: bool, option: str) -> Path | None:
-    """Check an output file option before any work is done, so a mistake costs nothing."""
-    return None if path is None else check_writable(path, force, option)
+def problem_from_options(
+    kwargs: dict[str, Any], backend: str = "fast", outputs_only: bool = False, method: str = "auto"
+) -> tuple[Problem, dict[str, Any]]:
+    """Pop the crossbar and input options out of a command's keyword arguments and build the problem,
+    checking before and after building that the solve will fit in memory (see :mod:`memxbar.memory`).
+
+    Returns:
+        The problem, and the options the user gave (for the provenance of output files).
+    """
+    from memxbar.memory import CLI_REMEDIES, check_memory
+
+    params = _given(kwargs, CROSSBAR_ARGUMENTS + INPUT_ARGUMENTS)
+    linear = "device_file" not in params and MODELS[params.get("device", "ohmic")].linear
+    if "conductances" not in params and "inputs" not in params:
+        shape = (params.get("rows", PARAMETERS["rows"].default), params.get("cols", PARAMETERS["cols"].default))
+        check_memory(shape, linear, params.get("batch", 1), backend, outputs_only, method, CLI_REMEDIES)
+    problem = build(params, label=option_name)
+    batch = 1 if problem.voltages.ndim == 1 else problem.voltages.shape[1]
+    check_memory(problem.crossbar.shape, linear, batch, backend, outputs_only, method, CLI_REMEDIES)
+    return problem, params
+
+
+def output_paths(force: bool, options: dict[str, str | None], images: tuple[str, ...] = ()) -> list[Path | None]:
+    """Check every output file of a command before any work is done, so that a mistake costs nothing.
+
+    Args:
+        force: Whether existing files may be overwritten.
+        options: Option (e.g. ``"--json"``) → the file it names, or None.
+        images: The options (e.g. ``"--plot"``) that name images, whose suffix must be a format.
+
+    Returns:
+        The checked paths (None where not given), in the order of ``options``.
+
+    Raises:
+        InputError: If a file exists (without ``force``), its folder is missing or not writable,
+            an image has no known format, or two options name the same file.
+    """
+    paths: dict[str, Path | None] = {}
+    for option, value in options.items():
+        paths[option] = None if value is None else check_writable(value, force, option)
+        if paths[option] is not None and option in images:
+            check_image(paths[option], option)
+    check_distinct(paths)
+    return list(paths.values())
+
+
+def warn_read_disturb(crossbar: Any, voltages: Any) -> None:
+    """Warn on standard error when the inputs would move a dynamic device's state during a read."""
+    from memxbar.disturb import LIMIT, READ_TIME, read_disturb
+
+    count, moved = read_disturb(crossbar, voltages)
+    if count:
+        click.echo(
+            f"warning: at these inputs the state of {count} {crossbar.device.name} device(s) moves by up to "
+            f"{moved:.3g}x its range within a {READ_TIME * 1e9:g} ns read (more than {LIMIT:.0%}: a switching "
+            "threshold is exceeded); the read is solved at the programmed state, which the device would not keep",
+            err=True,
+        )

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy import constants
 
 from memxbar.cards import join, numbers
+from memxbar.constants import BOLTZMANN, ELEMENTARY_CHARGE, ZERO_CELSIUS
 from memxbar.devices.base import DeviceModel, Parameter, expand
 
-ROOM_TEMPERATURE = constants.zero_Celsius + 20.0
+ROOM_TEMPERATURE = ZERO_CELSIUS + 20.0
 """20 °C in kelvin (K), the temperature of the paper's model."""
 
 
@@ -56,7 +56,7 @@ class PooleFrenkel(DeviceModel):
 
     def beta(self, ndim: int = 0) -> np.ndarray:
         """β = (q/kT)·sqrt(q/(π·d·ε)) in V^-1/2, shaped to broadcast against ``ndim``-D voltages."""
-        q, k = constants.elementary_charge, constants.Boltzmann
+        q, k = ELEMENTARY_CHARGE, BOLTZMANN
         return q / (k * self.value("temperature", ndim)) * np.sqrt(q / (np.pi * self.value("d_eps", ndim)))
 
     def current(self, v: np.ndarray, g: np.ndarray | float) -> np.ndarray:

@@ -30,15 +30,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from scipy.constants import Boltzmann, elementary_charge
 
+from memxbar.constants import BOLTZMANN, ELEMENTARY_CHARGE
 from memxbar.devices.base import Parameter, StateVariable, expand
 from memxbar.devices.dynamic import Memristor, bound_width_parameter
 from memxbar.devices.expressions import fill
 from memxbar.devices.windows import bounded_rate, bounded_rate_spice, smoothstep, smoothstep_spice
 
 _POSITIVE = {"minimum": 0.0, "minimum_open": True}
-_Q_OVER_K = elementary_charge / Boltzmann
+_Q_OVER_K = ELEMENTARY_CHARGE / BOLTZMANN
 """q/k in K/V: q·V/(k·T) = V·_Q_OVER_K/T."""
 G1 = 1e-9
 """Reference gap g1 (m) of Eq. (3)."""

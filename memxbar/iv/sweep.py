@@ -10,16 +10,28 @@ import numpy as np
 from memxbar.devices import MODELS, DeviceModel, as_model
 from memxbar.devices.dynamic import Memristor
 from memxbar.errors import InputError
-from memxbar.iv.integrate import integrate_states
-from memxbar.iv.netlist import NODE, SOURCE, osdi_transient_netlist, state_nodes, transient_netlist
+from memxbar.iv.netlist import (
+    LOOSER_OPTIONS,
+    NODE,
+    OPTIONS,
+    SOURCE,
+    STEPS_PER_PERIOD,
+    osdi_transient_netlist,
+    state_nodes,
+    transient_netlist,
+)
 from memxbar.iv.stimulus import Stimulus
-from memxbar.osdi.compiler import compile_verilog_a
-from memxbar.spice.osdi import load_osdi
+from memxbar.spice.ngspice import NgspiceError
 from memxbar.spice.transient import run_transient
 
 STATE_AGREEMENT = 0.01
 """Largest normalised state difference between ngspice and SciPy, at equal times, for two
 sweeps to agree (1 % of the state range)."""
+
+MAX_STEPS = 2_000_000
+"""Most time steps a sweep may need (:data:`~memxbar.iv.netlist.STEPS_PER_PERIOD` per period): 1000 periods."""
+MAX_FREQUENCY = 1e12
+"""Highest frequency accepted, in hertz (Hz): a 1 ps period, steps of 0.5 fs, beyond any device's dynamics."""
 
 DYNAMIC_MODELS = tuple(name for name, model in MODELS.items() if issubclass(model, Memristor))
 """Names of the models ``iv_sweep`` accepts."""
@@ -55,6 +67,9 @@ class IVSweep:
     """Largest |ngspice − SciPy| current relative to the largest |current|."""
     spice_seconds: float
     """Wall time of the ngspice run (s)."""
+    spice_options: str
+    """The ngspice ``.options`` the run succeeded with: :data:`~memxbar.iv.netlist.OPTIONS`, or
+    the first of :data:`~memxbar.iv.netlist.LOOSER_OPTIONS` that worked."""
     numpy_seconds: float
     """Wall time of the SciPy integration (s)."""
 
@@ -109,9 +124,12 @@ def iv_sweep(
         The :class:`IVSweep`.
 
     Raises:
-        InputError: For a static model, per-device parameter arrays or a bad stimulus.
-        memxbar.spice.ngspice.NgspiceError: If ngspice is missing or fails.
+        InputError: For a static model, per-device parameter arrays or a bad stimulus (more than
+            :data:`MAX_STEPS` time steps, or above :data:`MAX_FREQUENCY`).
+        memxbar.spice.ngspice.NgspiceError: If ngspice is missing or fails at every tolerance.
     """
+    from memxbar.iv.integrate import integrate_states
+
     model = _sweep_model(device)
     if (amplitude is None and model.sweep_amplitude is None) or (frequency is None and model.sweep_frequency is None):
         raise InputError(f"device model {model.name} has no default sweep: give the amplitude and the frequency "
@@ -122,13 +140,28 @@ def iv_sweep(
         cycles=float(cycles),
         waveform=waveform,
     )
+    steps = stimulus.cycles * STEPS_PER_PERIOD
+    if steps > MAX_STEPS:
+        raise InputError(
+            f"cycles {stimulus.cycles:g} would need {steps:.3g} time steps ({STEPS_PER_PERIOD} per period); "
+            f"at most {MAX_STEPS:.0e} ({MAX_STEPS // STEPS_PER_PERIOD} cycles) are allowed"
+        )
+    if stimulus.frequency > MAX_FREQUENCY:
+        raise InputError(
+            f"frequency {stimulus.frequency:g} Hz would need time steps of {stimulus.period / STEPS_PER_PERIOD:.3g} s; "
+            f"at most {MAX_FREQUENCY:g} Hz is allowed"
+        )
     initial = model.initial_state().reshape(-1)
 
     start = time.perf_counter()
-    vectors = run_transient(
-        transient_netlist(model, stimulus, initial),
-        ["time", NODE, f"{SOURCE.lower()}#branch", *state_nodes(model)],
-    )
+    names = ["time", NODE, f"{SOURCE.lower()}#branch", *state_nodes(model)]
+    for options in (OPTIONS, *LOOSER_OPTIONS):
+        try:
+            vectors = run_transient(transient_netlist(model, stimulus, initial, options), names)
+            break
+        except NgspiceError as exc:
+            if "timestep too small" not in str(exc).lower() or options == LOOSER_OPTIONS[-1]:
+                raise
     spice_seconds = time.perf_counter() - start
     t, voltage, source_current, state_spice = vectors[0], vectors[1], vectors[2], vectors[3:]
 
@@ -153,6 +186,7 @@ def iv_sweep(
         current_difference=float(np.abs(current_spice - current_numpy).max() / np.abs(current_numpy).max()),
         spice_seconds=spice_seconds,
         numpy_seconds=numpy_seconds,
+        spice_options=options,
     )
 
 
@@ -177,6 +211,9 @@ def osdi_current_difference(
         frequency=model.sweep_frequency if frequency is None else float(frequency),
         cycles=float(cycles),
     )
+    from memxbar.osdi.compiler import compile_verilog_a
+    from memxbar.spice.osdi import load_osdi
+
     load_osdi(compile_verilog_a(model.verilog_a_path()))
     branch = f"{SOURCE.lower()}#branch"
     osdi = run_transient(osdi_transient_netlist(model, stimulus), ["time", branch])

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import math
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -12,11 +14,19 @@ from memxbar.errors import InputError
 from memxbar.sweeps import store
 from memxbar.sweeps.execute import Rows, dask_client, run_distributed, run_here, worker_count
 from memxbar.sweeps.grid import expand, grid_axes
-from memxbar.sweeps.runner import ERROR_COLUMN, ID_COLUMN, columns
+from memxbar.sweeps.runner import ERROR_COLUMN, ID_COLUMN, build_parameters, columns
 from memxbar.sweeps.spec import Experiment, check_parameters
 from memxbar.sweeps.tasks import plan_tasks
 
+_UNDONE = {ERROR_COLUMN: "not run"}
+
 RESTART_HINT = "write to another file, or start afresh with --force (the old file is kept as a backup)"
+
+MAX_POINTS = 100_000
+"""Most points a sweep may have (before seeds are multiplied in): a larger grid is refused before it is expanded."""
+
+SIZE_FIELDS = ("rows", "cols", "batch", "seed")
+"""Parameters that change a point's size or random draw only, not whether it can be built."""
 
 
 @dataclass(frozen=True)
@@ -31,6 +41,8 @@ class Plan:
     """The results file, or None to keep the rows in memory only."""
     backup: Path | None
     """Where an existing results file will be moved before starting afresh (``force``), else None."""
+    origin: Mapping[str, Any] | None = None
+    """A provenance record written at the top of a new results file (see :func:`memxbar.report.provenance`)."""
 
 
 def plan_sweep(
@@ -58,12 +70,20 @@ def plan_sweep(
             another sweep or another file format.
     """
     values = base.flat() if isinstance(base, Experiment) else check_parameters(base or {}, "base")
-    points = tuple(expand(values, grid_axes(grid or {}, seeds)))
+    axes = grid_axes(grid or {}, seeds)
+    count = math.prod(len(axis.steps) for axis in axes)
+    if count > MAX_POINTS:
+        sizes = " x ".join(f"{axis.name} {len(axis.steps)}" for axis in axes)
+        raise InputError(f"the grid has {count:,} points ({sizes}); at most {MAX_POINTS:,}: sweep fewer values")
+    points = tuple(expand(values, axes))
+    check_buildable(points)
     if out is None:
         return Plan(points, points, None, None)
     path = Path(out)
     if path.is_dir() or not path.parent.is_dir():
         raise InputError(f"{path}: need a file in an existing folder")
+    if not os.access(path.parent, os.W_OK | os.X_OK):
+        raise InputError(f"{path}: folder {path.parent} is not writable; choose another folder")
     if not path.exists():
         return Plan(points, points, path, None)
     if force:
@@ -72,8 +92,32 @@ def plan_sweep(
     foreign = rows.keys() - {point.point_id for point in points}
     if foreign:
         raise InputError(f"{path} holds {len(foreign)} point(s) that are not part of this sweep; {RESTART_HINT}")
-    done = {point_id for point_id, row in rows.items() if row[ERROR_COLUMN] == ""}
+    done = {point_id for point_id, row in rows.items() if store.finished(row)}
     return Plan(points, tuple(p for p in points if p.point_id not in done), path, None)
+
+
+def check_buildable(points: Sequence[Experiment]) -> None:
+    """Build (without solving) one 1×1 crossbar of every kind of point, so that an inconsistent
+    sweep (``g_min > g_max`` …) is refused before it runs; points that differ only in size, batch
+    or seed are one kind.
+
+    Raises:
+        InputError: Naming the first point that cannot be built and why.
+    """
+    from memxbar.build import build
+
+    seen = set()
+    for point in points:
+        params = build_parameters(point)
+        kind = tuple((name, value) for name, value in params.items() if name not in SIZE_FIELDS)
+        if kind in seen:
+            continue
+        seen.add(kind)
+        try:
+            build({**params, "rows": 1, "cols": 1, "batch": 1})
+        except InputError as exc:
+            described = ", ".join(f"{name}={value!r}" for name, value in kind if name != "device_params")
+            raise InputError(f"a point of the sweep cannot be built ({described}): {exc}") from None
 
 
 def _prepare_file(plan: Plan) -> None:
@@ -82,7 +126,13 @@ def _prepare_file(plan: Plan) -> None:
     if plan.out.exists():
         store.repair(plan.out)
     else:
-        store.start(plan.out, columns())
+        store.start(plan.out, columns(), plan.origin)
+
+
+def _repeated_failure(row: dict[str, Any], earlier: Mapping[str, dict[str, str]]) -> bool:
+    """Whether a failed row repeats the error the file already holds for its point (not written again)."""
+    before = earlier.get(row[ID_COLUMN])
+    return bool(row[ERROR_COLUMN]) and before is not None and before[ERROR_COLUMN] == row[ERROR_COLUMN]
 
 
 def _record(plan: Plan, execute: Callable[[Callable[[Rows], None]], None], progress: bool) -> Rows:
@@ -93,8 +143,10 @@ def _record(plan: Plan, execute: Callable[[Callable[[Rows], None]], None], progr
     """
     from tqdm import tqdm
 
+    earlier: dict[str, dict[str, str]] = {}
     if plan.out is not None:
         _prepare_file(plan)
+        earlier = store.latest_rows(plan.out, columns())
     names = columns()
     collected: Rows = []
     failed = 0
@@ -105,7 +157,7 @@ def _record(plan: Plan, execute: Callable[[Callable[[Rows], None]], None], progr
             if plan.out is None:
                 collected.extend(rows)
             else:
-                store.append_rows(plan.out, rows, names)
+                store.append_rows(plan.out, [row for row in rows if not _repeated_failure(row, earlier)], names)
             failed += sum(1 for row in rows if row[ERROR_COLUMN])
             bar.update(len(rows))
             if failed:
@@ -142,12 +194,17 @@ def run_sweep(
     if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 0):
         raise InputError(f"workers must be a whole number >= 0, got {workers!r}")
     collected: list[dict[str, Any]] = []
-    if plan.todo and workers == 0:
-        collected = _record(plan, lambda record: run_here(plan_tasks(plan.todo, 1, task_seconds), record), progress)
-    elif plan.todo:
-        with dask_client(workers, scheduler) as client:
-            tasks = plan_tasks(plan.todo, worker_count(client), task_seconds)
-            collected = _record(plan, lambda record: run_distributed(client, tasks, record), progress)
+    with store.locked(plan.out) if plan.out is not None else contextlib.nullcontext():
+        if plan.out is not None and plan.backup is None and plan.out.exists():
+            rows = store.latest_rows(plan.out, columns())
+            plan = replace(plan, todo=tuple(p for p in plan.todo if not store.finished(rows.get(p.point_id, _UNDONE))))
+        if plan.todo and workers == 0:
+            todo = plan_tasks(plan.todo, 1, task_seconds)
+            collected = _record(plan, lambda record: run_here(todo, record), progress)
+        elif plan.todo:
+            with dask_client(workers, scheduler) as client:
+                tasks = plan_tasks(plan.todo, worker_count(client), task_seconds)
+                collected = _record(plan, lambda record: run_distributed(client, tasks, record), progress)
     frame = store.read_results(plan.out) if plan.out is not None else pd.DataFrame(collected, columns=columns())
     order = [point.point_id for point in plan.points]
     return frame.set_index(ID_COLUMN).loc[order].reset_index()

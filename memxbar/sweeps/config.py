@@ -72,11 +72,10 @@ def load_config(path: str | Path) -> SweepConfig:
     Raises:
         InputError: If the file is missing, not TOML, or its content is invalid (naming the key path).
     """
+    from memxbar.io import read_text
+
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf8")
-    except OSError as exc:
-        raise InputError(f"cannot read sweep configuration {p}: {exc.strerror or exc}") from None
+    text = read_text(p, "sweep configuration")
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -60,7 +61,10 @@ def dask_client(workers: int | None, scheduler: Any) -> Iterator[Any]:
             yield client
     else:
         try:
-            with _signals_ignored_by_children():
+            # Without a dashboard the scheduler still serves its HTTP health routes, by default on
+            # the dashboard's port 8787, and warns when another Dask holds that port: not our concern.
+            with _signals_ignored_by_children(), warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message="Port .* is already in use", category=UserWarning)
                 cluster = LocalCluster(
                     n_workers=workers or os.cpu_count() or 1,
                     threads_per_worker=1,

@@ -1,7 +1,8 @@
 """The figures of merit of one sweep point, computed from its solution(s).
 
 Every figure covers all B input vectors of the point, each of which is one vector-matrix
-multiplication (VMM). Deviations are taken against the ideal product Gᵀ·V; the IR drop of a device
+multiplication (VMM). Deviations are taken against the ideal product Gᵀ·V, and against the same
+devices with ideal wires (see :mod:`memxbar.reference`); the IR drop of a device
 is how much of its ideal voltage V_i it loses to the line, driver and sense resistances.
 """
 
@@ -10,10 +11,15 @@ from __future__ import annotations
 import numpy as np
 
 from memxbar.compare import Comparison
+from memxbar.reference import ideal_wire_currents, relative_to
 from memxbar.solution import Solution
 
 METRICS: dict[str, str] = {
     "error_max_rel": "max over vectors of max_j |I_j − (GᵀV)_j| / max_j |(GᵀV)_j|",
+    "error_wires_max_rel": "max over vectors of max_j |I_j − W_j| / max_j |W_j|, W = Σ_i I(V_i, G_ij): the same "
+    "devices with ideal wires (the error due to the wires alone)",
+    "error_devices_max_rel": "max over vectors of max_j |W_j − (GᵀV)_j| / max_j |(GᵀV)_j|: ideal wires against GᵀV "
+    "(the error due to device nonlinearity alone; 0 for ohmic devices)",
     "error_rms_rel": "RMS of I − GᵀV over all outputs and vectors, divided by the RMS of GᵀV",
     "error_max_A": "largest |I_j − (GᵀV)_j| over all outputs and vectors, in A",
     "error_rms_A": "RMS of I − GᵀV over all outputs and vectors, in A",
@@ -56,8 +62,11 @@ def solution_metrics(solution: Solution, read_time: float) -> dict[str, float]:
         error_rms_rel = _rms(deviation) / rms_ideal if rms_ideal > 0 else np.nan
     power = float(np.mean(solution.power_total))
     parasitic = solution.power_word_lines + solution.power_bit_lines + solution.power_drivers + solution.power_sense
+    wires = ideal_wire_currents(solution.crossbar, v)
     return {
         "error_max_rel": _nanmax(solution.relative_deviation),
+        "error_wires_max_rel": _nanmax(relative_to(solution.output_currents, wires)),
+        "error_devices_max_rel": _nanmax(relative_to(wires, ideal)),
         "error_rms_rel": error_rms_rel,
         "error_max_A": float(np.abs(deviation).max()),
         "error_rms_A": _rms(deviation),

@@ -30,9 +30,11 @@ def _unit(name: str, before: str = "") -> str:
     return f"{before}{unit}" if unit else ""
 
 
-def _label(name: str) -> str:
+def _label(name: str, tied: Sequence[str] = ()) -> str:
+    """``name`` (and the parameters tied to it: ``r_wl = r_bl``) with its unit."""
     unit = _unit(name)
-    return f"{name} ({unit})" if unit else name
+    names = " = ".join([name, *tied])
+    return f"{names} ({unit})" if unit else names
 
 
 def _check_columns(frame: Any, names: Sequence[str], what: str, known: Sequence[str]) -> None:
@@ -109,8 +111,48 @@ def _prepare(frame: Any, metric: str, plotted: Sequence[str], where: Mapping[str
     rows = select(frame, where)
     if rows.empty:
         raise InputError("the results hold no successful point to plot")
+    if rows[metric].isna().all():
+        raise InputError(
+            f"metric {metric} has no value in the {len(rows)} point(s) to plot ({METRICS[metric]}); choose another"
+        )
     _check_fixed(rows, plotted)
     return rows
+
+
+def _fixed_text(frame: Any, rows: Any, plotted: Sequence[str]) -> str:
+    """The parameters that are fixed in the plotted rows but varied in the sweep, or differ from their
+    defaults, as ``name = value unit`` (for the title)."""
+    from memxbar.sweeps.spec import FIELDS
+
+    parts = []
+    for name in PARAMETERS:
+        if name in plotted or name == "seed" or name not in rows.columns:
+            continue
+        values = rows[name].dropna().unique()
+        if len(values) != 1:
+            continue
+        value = values[0]
+        default = FIELDS[name].default if name in FIELDS else None
+        if frame[name].nunique() > 1 or (default is not None and value != default):
+            parts.append(f"{name} = {_value_text(value)}{_unit(name, ' ')}")
+    return ", ".join(parts)
+
+
+def _tied(rows: Any, name: str, plotted: Sequence[str]) -> list[str]:
+    """Parameters that always equal ``name`` in the plotted rows (a group stepping with it, e.g. r_bl with r_wl)."""
+    tied = []
+    for other in PARAMETERS:
+        if other == name or other in plotted or other not in rows.columns or rows[other].nunique() < 2:
+            continue
+        if (rows[other] == rows[name]).all():
+            tied.append(other)
+    return tied
+
+
+def _wrap(text: str, width: int = 90) -> str:
+    import textwrap
+
+    return "\n".join(textwrap.wrap(text, width))
 
 
 def plot_lines(
@@ -122,6 +164,7 @@ def plot_lines(
     where: Mapping[str, str] | None = None,
     xscale: str = "auto",
     yscale: str = "auto",
+    origin: Mapping[str, Any] | None = None,
 ) -> None:
     """Draw a metric against one parameter, one line per combination of the series parameters.
 
@@ -134,32 +177,58 @@ def plot_lines(
         where: Parameter name → value (text) that the plotted rows must have.
         xscale: ``"auto"`` (log when positive and spanning two decades), ``"linear"`` or ``"log"``.
         yscale: The same, for the metric.
+        origin: A provenance record for the image's metadata (see :func:`memxbar.plotting.save_figure`).
     """
     from matplotlib.figure import Figure
+    from matplotlib.ticker import NullLocator
+
+    from memxbar.plotting import save_figure
 
     series = list(series)
     rows = _prepare(frame, metric, [x, *series], where or {})
+    categorical = parameter_kind(x) is str
     stats = rows.groupby([*series, x])[metric].agg(["mean", "min", "max", "count"]).reset_index()
-    fig = Figure(figsize=(7, 5), layout="constrained")
+    categories = sorted(rows[x].unique()) if categorical else []
+    fig = Figure(figsize=(7.5, 5.2), layout="constrained")
     ax = fig.subplots()
     groups = stats.groupby(series) if series else [((), stats)]
+    tied = {name: _tied(rows, name, [x, *series]) for name in series}
     for key, group in groups:
         key = key if isinstance(key, tuple) else (key,)
         pairs = zip(series, key, strict=True)
-        label = ", ".join(f"{name} = {_value_text(value)}{_unit(name, ' ')}" for name, value in pairs) or metric
-        (line,) = ax.plot(group[x], group["mean"], "o-", ms=4, label=label)
+        label = ", ".join(
+            " = ".join([name, *tied[name]]) + f" = {_value_text(value)}{_unit(name, ' ')}" for name, value in pairs
+        ) or metric
+        positions = [categories.index(v) for v in group[x]] if categorical else group[x]
+        (line,) = ax.plot(positions, group["mean"], "o" if categorical else "o-", ms=5, label=label)
         if (group["count"] > 1).any():
-            ax.fill_between(group[x], group["min"], group["max"], color=line.get_color(), alpha=0.2, lw=0)
-    ax.set_xscale(_axis_scale(rows[x].to_numpy(dtype=float), xscale))
+            if categorical:
+                low, high = group["mean"] - group["min"], group["max"] - group["mean"]
+                ax.errorbar(positions, group["mean"], yerr=[low, high], fmt="none", color=line.get_color(), capsize=3)
+            else:
+                ax.fill_between(positions, group["min"], group["max"], color=line.get_color(), alpha=0.2, lw=0)
+    if categorical:
+        ax.set_xticks(range(len(categories)), [str(c) for c in categories])
+        ax.set_xlim(-0.5, len(categories) - 0.5)
+    else:
+        ax.set_xscale(_axis_scale(rows[x].to_numpy(dtype=float), xscale))
+        if ax.get_xscale() == "log":
+            steps = np.unique(rows[x].to_numpy(dtype=float))
+            if steps.size <= 12:
+                ax.set_xticks(steps, [_value_text(float(v)) for v in steps])
+                ax.xaxis.set_minor_locator(NullLocator())
     ax.set_yscale(_scale(rows[metric].to_numpy(dtype=float), yscale))
-    ax.set_xlabel(_label(x))
+    ax.set_xlabel(_label(x, _tied(rows, x, [x, *series])))
     ax.set_ylabel(_label(metric))
     seeds = rows["seed"].nunique()
-    ax.set_title(f"{metric} vs {x}" + (f" (mean of {seeds} seeds, band: min to max)" if seeds > 1 else ""))
-    ax.grid(True, which="both", alpha=0.3)
+    band = "error bars" if categorical else "band"
+    title = f"{metric} vs {x}" + (f" (mean of {seeds} seeds, {band}: min to max)" if seeds > 1 else "")
+    fixed = _fixed_text(frame, rows, [x, *series, *(t for name in series for t in tied[name])])
+    ax.set_title(title + ("\n" + _wrap(fixed) if fixed else ""), fontsize=10)
+    ax.grid(True, which="major", alpha=0.3)
     if series:
-        ax.legend()
-    fig.savefig(path, dpi=120)
+        ax.legend(fontsize=8, loc="best", title=None)
+    save_figure(fig, path, origin, dpi=120)
 
 
 def plot_heatmap(
@@ -170,6 +239,7 @@ def plot_heatmap(
     path: str | Path,
     where: Mapping[str, str] | None = None,
     scale: str = "auto",
+    origin: Mapping[str, Any] | None = None,
 ) -> None:
     """Draw a metric (mean over seeds) as a heatmap over two parameters.
 
@@ -181,9 +251,12 @@ def plot_heatmap(
         path: Image file to write.
         where: Parameter name → value (text) that the plotted rows must have.
         scale: Colour scale: ``"auto"``, ``"linear"`` or ``"log"``.
+        origin: A provenance record for the image's metadata (see :func:`memxbar.plotting.save_figure`).
     """
     from matplotlib.colors import LogNorm, Normalize
     from matplotlib.figure import Figure
+
+    from memxbar.plotting import save_figure
 
     rows = _prepare(frame, metric, [x, y], where or {})
     table = rows.groupby([y, x])[metric].mean().unstack(x)
@@ -201,9 +274,11 @@ def plot_heatmap(
             if np.isfinite(value):
                 shade = "black" if norm(value) > 0.6 else "white"
                 ax.text(j, i, f"{value:.2g}", ha="center", va="center", fontsize=8, color=shade)
-    ax.set_xlabel(_label(x))
-    ax.set_ylabel(_label(y))
+    ax.set_xlabel(_label(x, _tied(rows, x, [x, y])))
+    ax.set_ylabel(_label(y, _tied(rows, y, [x, y])))
     seeds = rows["seed"].nunique()
-    ax.set_title(f"{metric}" + (f" (mean of {seeds} seeds)" if seeds > 1 else ""))
+    fixed = _fixed_text(frame, rows, [x, y, *_tied(rows, x, [x, y]), *_tied(rows, y, [x, y])])
+    title = f"{metric}" + (f" (mean of {seeds} seeds)" if seeds > 1 else "")
+    ax.set_title(title + ("\n" + _wrap(fixed, 60) if fixed else ""), fontsize=10)
     fig.colorbar(image, ax=ax, label=_label(metric))
-    fig.savefig(path, dpi=120)
+    save_figure(fig, path, origin, dpi=120)

@@ -10,9 +10,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from memxbar.crossbar import Crossbar
-from memxbar.devices import get_model
-from memxbar.generate import random_conductances, random_inputs
+from memxbar.build import build
 from memxbar.simulate import simulate
 from memxbar.sweeps.metrics import METRICS, point_metrics
 from memxbar.sweeps.spec import BOTH, COMPARED, Experiment
@@ -36,6 +34,16 @@ def failure_row(experiment: Experiment, error: str, seconds: float = float("nan"
     }
 
 
+BUILD_FIELDS = ("rows", "cols", "g_min", "g_max", "seed", "r_wl", "r_bl", "r_driver", "r_sense", "device",
+                "device_params", "v_max", "batch")
+"""Fields of :class:`Experiment` that :func:`memxbar.build.build` turns into the crossbar and inputs."""
+
+
+def build_parameters(experiment: Experiment) -> dict[str, Any]:
+    """The parameters of :func:`memxbar.build.build` for a point."""
+    return {name: getattr(experiment, name) for name in BUILD_FIELDS}
+
+
 def run_point(experiment: Experiment) -> dict[str, Any]:
     """Solve one point and return its row; any exception is recorded in the row, never raised.
 
@@ -49,15 +57,8 @@ def run_point(experiment: Experiment) -> dict[str, Any]:
     start = time.perf_counter()
     e = experiment
     try:
-        crossbar = Crossbar(
-            random_conductances(e.rows, e.cols, e.g_min, e.g_max, e.seed),
-            r_wl=e.r_wl,
-            r_bl=e.r_bl,
-            r_driver=e.r_driver,
-            r_sense=e.r_sense,
-            device=get_model(e.device, **dict(e.device_params)),
-        )
-        voltages = random_inputs(e.rows, e.batch, e.v_max, e.seed)
+        problem = build(build_parameters(e))
+        crossbar, voltages = problem.crossbar, problem.voltages.reshape(e.rows, e.batch)
         backends = COMPARED if e.backend == BOTH else (e.backend,)
         fast_options = {"method": e.method, "tol": e.tol}
         solutions = {name: simulate(crossbar, voltages, name, **(fast_options if name == "fast" else {}))

@@ -15,23 +15,54 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
-from collections.abc import Iterable, Sequence
+import socket
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from memxbar.errors import InputError
+from memxbar.sweeps.metrics import METRICS
 from memxbar.sweeps.runner import ERROR_COLUMN, ID_COLUMN
 from memxbar.sweeps.spec import DEVICE_PARAMS, DEVICE_PREFIX
+
+COMMENT = "#"
+"""Start of the provenance lines a results file may begin with (how the sweep was started)."""
 
 TEXT_COLUMNS = (ID_COLUMN, "backend", "method", "device", DEVICE_PARAMS, ERROR_COLUMN)
 """Columns read back as text (a point id made only of digits must stay a string)."""
 
 
 def _complete_text(path: Path) -> str:
-    """The file's text up to its last newline: a line torn by a kill is left out."""
-    text = path.read_text(encoding="utf8")
-    return text[: text.rfind("\n") + 1]
+    """The file's text up to its last newline: a line torn by a kill is left out.
+
+    Raises:
+        InputError: If the file is not UTF-8 text (not a results file).
+    """
+    try:
+        text = path.read_text(encoding="utf8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path} is not a results file: not UTF-8 text (byte {exc.start})") from None
+    text = text[: text.rfind("\n") + 1]
+    while text.startswith(COMMENT):  # provenance lines before the header
+        text = text[text.find("\n") + 1 :] if "\n" in text else ""
+    return text
+
+
+def _number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def finished(row: dict[str, str]) -> bool:
+    """Whether a results row (as text) is a finished point: no error, and every metric a number (or NaN)."""
+    return row[ERROR_COLUMN] == "" and all(_number(row[name]) for name in METRICS)
 
 
 def _encode(rows: Iterable[dict[str, Any]], columns: Sequence[str]) -> str:
@@ -85,10 +116,12 @@ def latest_rows(path: Path, columns: Sequence[str]) -> dict[str, dict[str, str]]
     return rows
 
 
-def start(path: Path, columns: Sequence[str]) -> None:
-    """Create a results file holding only the header (written aside, then renamed into place)."""
+def start(path: Path, columns: Sequence[str], origin: Mapping[str, Any] | None = None) -> None:
+    """Create a results file holding only the header (written aside, then renamed into place),
+    after ``origin`` (a provenance record), if given, as ``#`` comment lines."""
     partial = path.with_name(f".{path.name}.partial")
-    partial.write_text(_encode([dict(zip(columns, columns, strict=True))], columns), encoding="utf8")
+    comments = "".join(f"{COMMENT} {key}: {json.dumps(value)}\n" for key, value in (origin or {}).items())
+    partial.write_text(comments + _encode([dict(zip(columns, columns, strict=True))], columns), encoding="utf8")
     os.replace(partial, path)
 
 
@@ -146,6 +179,12 @@ def read_results(path: str | Path) -> Any:
     if ID_COLUMN not in frame.columns or ERROR_COLUMN not in frame.columns:
         raise InputError(f"{p} is not a sweep results file: it has no {ID_COLUMN} and {ERROR_COLUMN} columns")
     frame[ERROR_COLUMN] = frame[ERROR_COLUMN].fillna("")
+    for name in METRICS:
+        if name in frame.columns and not pd.api.types.is_numeric_dtype(frame[name]):
+            values = pd.to_numeric(frame[name], errors="coerce")
+            bad = values.isna() & frame[name].notna()
+            frame.loc[bad & (frame[ERROR_COLUMN] == ""), ERROR_COLUMN] = f"results file: {name} is not a number"
+            frame[name] = values
     frame = frame.drop_duplicates(ID_COLUMN, keep="last").reset_index(drop=True)
     return _with_device_columns(frame)
 
@@ -166,3 +205,38 @@ def _with_device_columns(frame: Any) -> Any:
         if name not in frame.columns:
             frame[name] = [float(values[name]) if name in values else float("nan") for values in parsed]
     return frame
+
+
+LOCK_SUFFIX = ".lock"
+"""Suffix of the lock file next to a results file, held while a sweep writes to it."""
+
+
+@contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """Hold the lock of a results file (``NAME.lock``, with the holder's process in ``NAME.lock.owner``).
+
+    Raises:
+        InputError: If another process holds it, naming that process.
+    """
+    from filelock import FileLock, Timeout
+
+    lock_path = path.with_name(path.name + LOCK_SUFFIX)
+    owner = lock_path.with_name(lock_path.name + ".owner")
+    lock = FileLock(str(lock_path))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        try:
+            holder = owner.read_text(encoding="utf8").strip()
+        except OSError:
+            holder = "another process"
+        raise InputError(
+            f"{path} is being written by {holder}; wait for it to finish, or write to another file"
+        ) from None
+    try:
+        owner.write_text(f"process {os.getpid()} on {socket.gethostname()} (since {time.strftime('%H:%M:%S')})\n",
+                         encoding="utf8")
+        yield
+    finally:
+        owner.unlink(missing_ok=True)
+        lock.release()

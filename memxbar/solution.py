@@ -10,6 +10,7 @@ import numpy as np
 
 from memxbar.crossbar import Crossbar
 from memxbar.errors import NotComputedError
+from memxbar.solver.accuracy import check_finite_currents
 
 
 @dataclass(frozen=True, eq=False)
@@ -59,6 +60,10 @@ class Solution:
     """Wall time of each phase of the backend in seconds (s), where it reports them: the
     ngspice backend's ``netlist`` (writing it), ``load`` (handing it to ngspice), ``parse``
     (ngspice parsing it), ``run`` (ngspice's analyses) and ``read`` (reading results back)."""
+    kcl_residual: np.ndarray | float | None = None
+    """Achieved accuracy, per input vector: the largest Kirchhoff-current-law residual at any node,
+    recomputed branch by branch from the node voltages, relative to the largest current through
+    any node (dimensionless; see :mod:`memxbar.solver.accuracy`); None where not computed."""
 
     @property
     def outputs_only(self) -> bool:
@@ -84,6 +89,7 @@ class Solution:
         start: float,
         output_currents: np.ndarray | None = None,
         phase_times: dict[str, float] | None = None,
+        kcl_residual: np.ndarray | None = None,
     ) -> Solution:
         """Assemble a solution from solved node voltages, taking device currents from the device model.
 
@@ -98,8 +104,14 @@ class Solution:
             output_currents: (N, B) measured output currents (A); by default the column sums
                 of the device currents (Kirchhoff's current law at each sense node).
             phase_times: Wall time of each phase of the backend, in seconds (s).
+            kcl_residual: (B,) achieved relative KCL residual, if known.
+
+        Raises:
+            ConvergenceError: If a device current overflows double precision (names the device).
         """
-        i_dev = crossbar.device.current(wl_voltages - bl_voltages, crossbar.conductances)
+        with np.errstate(over="ignore", invalid="ignore"):
+            i_dev = crossbar.device.current(wl_voltages - bl_voltages, crossbar.conductances)
+        check_finite_currents(crossbar.device, crossbar.shape, wl_voltages - bl_voltages, i_dev)
         i_out = i_dev.sum(axis=0) if output_currents is None else output_currents
         arrays = {
             "voltages": voltages,
@@ -108,6 +120,8 @@ class Solution:
             "bl_voltages": bl_voltages,
             "device_currents": i_dev,
         }
+        if kcl_residual is not None:
+            arrays["kcl_residual"] = kcl_residual
         if not batched:
             arrays = {name: array[..., 0] for name, array in arrays.items()}
         return cls(crossbar=crossbar, backend=backend, wall_time=time.perf_counter() - start,

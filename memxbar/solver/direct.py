@@ -30,6 +30,7 @@ from memxbar.crossbar import Crossbar
 from memxbar.errors import ConvergenceError, InputError
 from memxbar.inputs import as_batch
 from memxbar.solution import Solution
+from memxbar.solver.accuracy import BranchMap, KclCheck, accuracy_hint, warn_if_inaccurate
 from memxbar.solver.iterative import DEFAULT_MAXITER, DEFAULT_TOL, solve_cg
 from memxbar.solver.linalg import factorize, pardiso_available, pardiso_worthwhile, reduced_couplings
 from memxbar.solver.nodal import NodalPattern
@@ -278,7 +279,7 @@ def _solve(system: CrossbarSystem, v: np.ndarray, batched: bool, outputs_only: b
     crossbar, topology = system.crossbar, system.topology
     i_out = np.empty((crossbar.cols, v.shape[1]))
     i_in = np.empty((crossbar.rows, v.shape[1]))
-    w = b = i_dev = None
+    w = b = i_dev = kcl = None
     if method == "weights":
         t, y = system.transfer()
         i_out, i_in = t @ v, y @ v
@@ -286,16 +287,27 @@ def _solve(system: CrossbarSystem, v: np.ndarray, batched: bool, outputs_only: b
         if not outputs_only:
             w = np.empty((*crossbar.shape, v.shape[1]))
             b = np.empty_like(w)
+        branches = BranchMap(topology)
+        kcl = KclCheck(np.empty(v.shape[1]), np.empty(v.shape[1]))
         for cols in _chunks(v.shape[1], system.n):
             vc = v[:, cols]
             refine = not outputs_only and v.shape[1] <= REFINE_UP_TO
             x = (system.node_voltages(vc, method, tol, maxiter, refine) if system.n
                  else np.zeros((0, vc.shape[1])))
             i_out[:, cols], i_in[:, cols] = system.ports.currents(x, vc)
+            nodes = node_voltages(topology, x, vc)
+            check = branches.check(nodes, crossbar.conductances[:, :, None] * (nodes[topology.device_w]
+                                                                              - nodes[topology.device_b]))
+            kcl.residual[cols], kcl.floor[cols] = check.residual, check.floor
             if not outputs_only:
-                nodes = node_voltages(topology, x, vc)
                 w[..., cols] = nodes[topology.device_w]
                 b[..., cols] = nodes[topology.device_b]
+        if method == "iterative" and (kcl.residual > tol).any():
+            raise ConvergenceError(
+                f"conjugate gradients stopped at a relative KCL residual of {kcl.residual.max():.2e}, above "
+                f"tol={tol:g}: {accuracy_hint(kcl, tol)}"
+            )
+        warn_if_inaccurate(kcl, tol)
         if not outputs_only:
             i_dev = crossbar.conductances[:, :, None] * (w - b)
     if not batched:
@@ -313,6 +325,7 @@ def _solve(system: CrossbarSystem, v: np.ndarray, batched: bool, outputs_only: b
         wall_time=time.perf_counter() - start,
         method=method,
         source_currents=i_in if outputs_only else None,
+        kcl_residual=None if kcl is None else (kcl.residual if batched else float(kcl.residual[0])),
     )
 
 

@@ -1,29 +1,42 @@
-"""Exact solution of crossbars with nonlinear devices: damped Newton–Raphson on the full nodal equations.
+"""Robust and batched Newton–Raphson for circuits of resistors and nonlinear two-terminal junctions.
 
-For unknown node voltages x (one column per input vector V), Kirchhoff's current law is
+The circuit is any :class:`NonlinearSystem`: unknown node voltages x (n, B), driven node
+voltages u (K, B) (one column per input vector), and D nonlinear junctions whose voltages
+are linear in x and u. Kirchhoff's current law F(x) = 0 is solved by:
 
-    F(x) = A₀·x + S₀·V + C·i(v) = 0,     v = device voltages W − B,
+1. **Newton with junction limiting** (the SPICE scheme; Nagel, *SPICE2*, UCB/ERL M520, 1975,
+   §5.3): every junction is linearised at its own voltage v̂ (its companion model
+   i(v̂) + g(v̂)·(v − v̂)); after each solve the new junction voltages are limited
+   (:func:`limit_by_current`, a generalised ``pnjlim``) before the devices are evaluated
+   again, so an exponential characteristic never sees the huge voltage a linear step
+   predicts. Started from the solution with every junction replaced by its conductance.
+2. If that stalls: **source stepping** (the driven voltages scaled from 0 to 1, the step
+   adapted), then **gmin stepping** (a conductance gmin from every node to ground, lowered
+   decade by decade to 0), as in SPICE's ``.op``.
 
-where A₀ and S₀ are the nodal matrices of the line resistors alone, i(v) the device currents
-of the model and C the incidence matrix of the devices (+1 at the word-line node, −1 at the
-bit-line node). Its Jacobian A₀ + C·diag(dI/dV)·Cᵀ is the nodal matrix with the devices'
-small-signal conductances, assembled by refilling the cached pattern of
-:class:`~memxbar.solver.nodal.NodalPattern` and factorised by
-:func:`~memxbar.solver.linalg.factorize`.
+A column has converged when its junctions were not limited in the last step and its KCL
+residual, relative to the largest current through any node, is at most ``tol`` (1e-10) after
+a step below :data:`STEP_TOLERANCE`, or is at the rounding level of the circuit
+(:mod:`memxbar.solver.accuracy`).
 
-Each input vector is iterated from the solution with every device replaced by its
-conductance G (exact for ohmic devices). A step is damped by backtracking: it is halved
-until the residual norm decreases sufficiently (Armijo), or the residual is at the level of
-rounding, so an overshoot into the steep part of an exponential characteristic is pulled back.
-Iteration stops once a full Newton step changes no node voltage by more than
-:data:`STEP_TOLERANCE` times the largest input voltage (Newton's quadratic convergence makes
-the remaining error far smaller still), or the residual is at the level of rounding.
+**Batches** (:func:`solve`, ``B`` ≥ :data:`BATCH_FROM`) are solved first all at once by
+inexact Newton–Krylov: each vector's Newton step by preconditioned conjugate gradients with
+its own Jacobian-vector products and the system's preconditioner (for a crossbar: line solves
+carrying the devices' slopes), everything vectorised over the batch and no sparse
+factorisation at all. Vectors that do not converge so (negative slopes, stalls) are solved
+again one by one by the robust method above, so every vector meets the same tolerance.
+
+A singular Jacobian counts as a stall (never a SciPy error); a junction current that is not a
+finite double is a :class:`~memxbar.errors.ConvergenceError` naming the junction and voltage.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
+from typing import Protocol
 
 import numpy as np
 import scipy.sparse as sp
@@ -32,26 +45,92 @@ from memxbar.crossbar import Crossbar
 from memxbar.errors import ConvergenceError
 from memxbar.inputs import as_batch
 from memxbar.solution import Solution
-from memxbar.solver.direct import node_voltages
+from memxbar.solver.accuracy import KclCheck, warn_if_inaccurate
 from memxbar.solver.linalg import factorize
-from memxbar.solver.nodal import NodalPattern
-from memxbar.topology import Topology, build_topology
 
-MAX_ITERATIONS = 50
-"""Newton iterations allowed per input vector before :class:`ConvergenceError` is raised."""
+MAX_ITERATIONS = 100
+"""Newton iterations allowed per input vector (SPICE's ``itl1``) before continuation is tried."""
+
+STEP_ITERATIONS = 30
+"""Newton iterations allowed at each point of source or gmin stepping."""
+
+TOL = 1e-10
+"""Default relative KCL residual (per input vector) a converged solution must meet."""
 
 STEP_TOLERANCE = 1e-10
-"""Convergence: largest node-voltage change of a full step, relative to the largest input voltage."""
+"""A step changing no node voltage by more than this fraction of the largest driven voltage is small."""
 
-ROUNDING_LEVEL = 64 * np.finfo(np.float64).eps
-"""A residual below this fraction of the sum of the magnitudes of the currents at its node is
-rounding noise (the summation error is a few machine epsilons of that sum)."""
+ROUNDING = 8.0
+"""A residual below this multiple of the rounding floor (ε times the size of the terms) is rounding noise."""
 
-ARMIJO = 1e-4
-"""Sufficient decrease of the residual norm required of a damped step: factor 1 − ARMIJO·α."""
+LIMIT_SLACK = 1.0
+"""A junction step is limited when the characteristic's current change exceeds its linear
+prediction by more than this fraction of the prediction."""
 
-MAX_HALVINGS = 40
-"""Most times a step is halved in one iteration."""
+LIMIT_BISECTIONS = 48
+"""Bisections (on a logarithmic scale of the step) that find a limited junction voltage."""
+
+MIN_SOURCE_STEP = 1e-4
+"""Smallest fraction of the inputs source stepping advances by before it gives up."""
+
+GMIN_DECADES = 12
+"""gmin stepping starts at 0.1 × the median diagonal of the Jacobian and stops this many decades lower."""
+
+BATCH_FROM = 4
+"""Batches from this many vectors are first solved by batched Newton–Krylov."""
+
+KRYLOV_NEWTON_ITERATIONS = 40
+"""Newton iterations of the batched method before the remaining vectors are solved one by one."""
+
+PCG_ITERATIONS = 200
+"""Conjugate-gradient iterations allowed per batched Newton step."""
+
+
+class NonlinearSystem(Protocol):
+    """The nonlinear nodal equations Newton's method solves (see the module docstring).
+
+    Shapes: x (n, B) unknown node voltages and u (K, B) driven node voltages in volts, one
+    column per input vector; junction quantities (D, B).
+    """
+
+    n: int
+    """Number of unknown node voltages."""
+
+    @property
+    def ordering(self) -> np.ndarray | None:
+        """(n,) fill-reducing elimination order of the Jacobian, or None."""
+
+    def initial(self, u: np.ndarray) -> np.ndarray:
+        """(n, B) starting node voltages (V) for driven voltages u: each junction replaced by a conductance."""
+
+    def junction_voltages(self, x: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """(D, B) junction voltages (V)."""
+
+    def junction_currents(self, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Junction currents (A) and slopes dI/dV (S), each (D, B), at junction voltages v (D, B)."""
+
+    def limit(self, v_new: np.ndarray, v_old: np.ndarray) -> np.ndarray:
+        """(D, B) junction voltages of a Newton step from v_old to v_new, limited per junction."""
+
+    def residual(self, x: np.ndarray, u: np.ndarray, i: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """KCL residual F (n, B) (A) with junction currents i (D, B); the largest current through
+        any node (B,) (A); the largest sum of magnitudes of the terms at any node (B,) (A)."""
+
+    def jacobian(self, slope: np.ndarray) -> tuple[sp.csc_matrix, bool]:
+        """(n, n) Jacobian (S) for junction slopes (D,) (S) of one vector; whether it is positive definite."""
+
+    def jvp(self, slope: np.ndarray, dx: np.ndarray) -> np.ndarray:
+        """(n, B) products J_k·dx_k (A), slopes (D, B) (S), dx (n, B) (V)."""
+
+    def preconditioner(self, slope: np.ndarray) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+        """An approximate inverse of each column's Jacobian (slopes (D, B)): ``apply(cols, r)``
+        applies those of columns ``cols`` to r (n, len(cols))."""
+
+    def describe(self, node: int) -> str:
+        """Name of an unknown node, for messages."""
+
+    def describe_junction(self, junction: int) -> str:
+        """Name of a junction, for messages."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -59,181 +138,411 @@ class NewtonResult:
     """Node voltages found by Newton's method, and how it got there."""
 
     unknown: np.ndarray
-    """(n_unknown, B) voltages of the unknown nodes in volts (V)."""
+    """(n, B) voltages of the unknown nodes in volts (V)."""
     iterations: np.ndarray
-    """(B,) Newton iterations (Jacobian factorisations) each input vector took."""
+    """(B,) Newton iterations each input vector took (all stages together)."""
     residual: np.ndarray
-    """(B,) largest absolute KCL residual at any node at the end, in amperes (A)."""
+    """(B,) KCL residual at the end, relative to the largest current through any node."""
+    floor: np.ndarray
+    """(B,) rounding floor of that relative residual (ε times the size of the terms)."""
+    method: np.ndarray
+    """(B,) how each vector converged: ``"batched"``, ``"newton"``, ``"source stepping"`` or ``"gmin stepping"``."""
 
 
-def node_label(topology: Topology, node: int) -> str:
-    """Human-readable name of an unknown node, e.g. ``W[3, 7]`` or ``sense node of bit line 2``."""
-    m = topology.n_sources
-    wl = np.argwhere(topology.wl_node == node)
-    if wl.size:
-        i, pos = wl[0]
-        return f"driver output of word line {i}" if pos == 1 else f"W[{i}, {pos - 2}]"
-    j, pos = np.argwhere(topology.bl_node == node)[0]
-    return f"B[{pos}, {j}]" if pos < m else f"sense node of bit line {j}"
+def limit_by_current(
+    current: Callable[[np.ndarray], np.ndarray],
+    slope: Callable[[np.ndarray], np.ndarray],
+    g_ref: np.ndarray,
+    v_new: np.ndarray,
+    v_old: np.ndarray,
+) -> np.ndarray:
+    """Limit junction voltage steps where the characteristic outruns its linearisation.
 
-
-class _System:
-    """The nodal equations of one crossbar with nonlinear devices."""
-
-    def __init__(self, crossbar: Crossbar, topology: Topology) -> None:
-        self.crossbar = crossbar
-        self.topology = topology
-        self.pattern = NodalPattern(topology)
-        self.a0, self.s0 = self.pattern.matrices(np.zeros(crossbar.shape))
-        n = topology.n_unknown
-        w, b = topology.device_w.ravel(), topology.device_b.ravel()
-        device = np.arange(w.size)
-        rows = np.concatenate([w, b])
-        cols = np.concatenate([device, device])
-        sign = np.concatenate([np.ones(w.size), -np.ones(b.size)])
-        keep = rows < n
-        self.incidence = sp.csr_matrix((sign[keep], (rows[keep], cols[keep])), shape=(n, w.size))
-        self.abs_a0, self.abs_s0, self.abs_incidence = abs(self.a0), abs(self.s0), abs(self.incidence)
-
-    def device_voltages(self, unknown: np.ndarray, voltages: np.ndarray) -> np.ndarray:
-        """(M, N, B) voltage across each device."""
-        nodes = node_voltages(self.topology, unknown, voltages)
-        return nodes[self.topology.device_w] - nodes[self.topology.device_b]
-
-    def residual(self, unknown: np.ndarray, voltages: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """KCL residual F (n, B) in amperes, and whether it is finite and at the level of rounding (B,)."""
-        m, n = self.crossbar.shape
-        with np.errstate(over="ignore", invalid="ignore"):
-            i_dev = self.crossbar.device.current(self.device_voltages(unknown, voltages), self.crossbar.conductances)
-        i_dev = i_dev.reshape(m * n, -1)
-        f = self.a0 @ unknown + self.s0 @ voltages + self.incidence @ i_dev
-        scale = self.abs_a0 @ np.abs(unknown) + self.abs_s0 @ np.abs(voltages) + self.abs_incidence @ np.abs(i_dev)
-        with np.errstate(invalid="ignore"):
-            rounding = np.all(np.abs(f) <= ROUNDING_LEVEL * scale, axis=0)
-        return f, rounding & np.isfinite(f).all(axis=0)
-
-    def step(self, unknown: np.ndarray, voltages: np.ndarray, f: np.ndarray) -> np.ndarray:
-        """Newton step −J⁻¹·F for one input vector (1-D arrays).
-
-        Raises:
-            ConvergenceError: If a device current or slope is not finite (overflow).
-        """
-        v_dev = self.device_voltages(unknown[:, None], voltages[:, None])[..., 0]
-        with np.errstate(over="ignore", invalid="ignore"):
-            slope = self.crossbar.device.slope(v_dev, self.crossbar.conductances)
-        if not (np.isfinite(slope).all() and np.isfinite(f).all()):
-            raise ConvergenceError(
-                f"Newton's method met device currents or slopes beyond floating point with device model "
-                f"{self.crossbar.device!r} (largest device voltage {np.abs(v_dev).max():.3g} V); "
-                "lower the input voltages"
-            )
-        # With no negative slope the Jacobian is the nodal matrix of passive devices (a zero slope
-        # is an open device), positive definite since every node reaches a source or the ground
-        # through line resistances.
-        jacobian = self.pattern.matrices(slope)[0]
-        return -factorize(jacobian, self.pattern.ordering, positive_definite=bool((slope >= 0).all()))(f)
-
-
-def _norms(f: np.ndarray) -> np.ndarray:
-    with np.errstate(over="ignore", invalid="ignore"):
-        norm = np.sqrt((f * f).sum(axis=0))
-    return np.where(np.isfinite(norm), norm, np.inf)
-
-
-def newton_solve(crossbar: Crossbar, voltages: np.ndarray, topology: Topology | None = None) -> NewtonResult:
-    """Solve the nodal equations of a crossbar with nonlinear static devices.
+    A generalised ``pnjlim`` (SPICE's junction limiting; Nagel 1975, §5.3.2): for a diode,
+    pnjlim's ``v_old + V_T·ln(1 + Δ/V_T)`` is the voltage at which the exponential carries the
+    current its tangent predicted, i(v_old) + g(v_old)·Δ. Here that is done for any
+    characteristic, with the slope taken as at least ``g_ref`` (so a power law, whose slope at
+    0 V is 0, still moves): where i(v_new) departs from the prediction by more than
+    :data:`LIMIT_SLACK` times the predicted change, the step is shortened to the voltage
+    carrying the predicted current (found by bisection on a logarithmic scale of the step).
 
     Args:
-        crossbar: The crossbar; its device model gives I(V) and dI/dV.
-        voltages: (M, B) input voltages in volts (V).
-        topology: The crossbar's topology, if already built.
+        current: i(v) (A) of (D, B) junction voltages.
+        slope: dI/dV (S) of (D, B) junction voltages.
+        g_ref: (D, 1) or (D, B) reference conductances (S), e.g. the programmed ones.
+        v_new: (D, B) junction voltages the Newton step predicts (V).
+        v_old: (D, B) junction voltages of the last linearisation (V).
+
+    Returns:
+        (D, B) limited junction voltages (V); v_new where no limiting was needed.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        step = v_new - v_old
+        i_old = current(v_old)
+        g_eff = np.maximum(slope(v_old), np.broadcast_to(g_ref, v_old.shape))
+        target = i_old + g_eff * step
+        i_new = current(v_new)
+        predicted = target - i_old
+        excess = (i_new - target) * np.sign(step)
+        limit = ~(excess <= LIMIT_SLACK * np.abs(predicted)) & (step != 0) & np.isfinite(target)
+    if not limit.any():
+        return v_new
+    # Parameters are per junction, so the characteristic is evaluated on whole columns: those
+    # with a limited junction.
+    cols = np.flatnonzero(limit.any(axis=0))
+    mask = limit[:, cols]
+    trial = v_new[:, cols].copy()
+    lo_v, dv, tgt, sgn = v_old[:, cols][mask], step[:, cols][mask], target[:, cols][mask], np.sign(step[:, cols][mask])
+    # f(t) = sgn·(i(v_old + t·Δ) − target) is < 0 near t = 0 and > 0 at t = 1: bisect log10(t).
+    lo, hi = np.full(lo_v.size, -15.0), np.zeros(lo_v.size)
+    for _ in range(LIMIT_BISECTIONS):
+        mid = 0.5 * (lo + hi)
+        trial[mask] = lo_v + 10.0**mid * dv
+        with np.errstate(over="ignore", invalid="ignore"):
+            f = sgn * (current(trial)[mask] - tgt)
+        above = ~(f <= 0)
+        hi = np.where(above, mid, hi)
+        lo = np.where(above, lo, mid)
+    trial[mask] = lo_v + 10.0**lo * dv
+    out = v_new.copy()
+    out[:, cols] = trial
+    return out
+
+
+def _overflow(system: NonlinearSystem, v: np.ndarray, i: np.ndarray, g: np.ndarray, columns: np.ndarray) -> None:
+    bad = ~(np.isfinite(i) & np.isfinite(g))
+    if bad.any():
+        junction, col = np.argwhere(bad)[0]
+        raise ConvergenceError(
+            f"{system.describe_junction(int(junction))} current overflows double precision (> 1.8e308 A) at "
+            f"{v[junction, col]:.6g} V (input vector {columns[col]}) in the {system!r}; the circuit's solution "
+            "is beyond floating point: lower the input voltages"
+        )
+
+
+def _relative(f: np.ndarray, through: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore", over="ignore"):
+        worst = np.abs(f).max(axis=0, initial=0.0)
+        rel = np.where(through > 0, worst / np.where(through > 0, through, 1.0), worst)
+    return np.where(np.isfinite(rel), rel, np.inf)
+
+
+@dataclass
+class _State:
+    """Columns being iterated: node voltages, linearisation points and bookkeeping."""
+
+    x: np.ndarray
+    v: np.ndarray
+    limited: np.ndarray
+    small: np.ndarray
+    iterations: np.ndarray
+    residual: np.ndarray
+    floor: np.ndarray
+    worst: np.ndarray
+
+    @classmethod
+    def start(cls, x: np.ndarray, v: np.ndarray) -> _State:
+        """Columns at node voltages x (n, B), junctions linearised at v (D, B), nothing known yet."""
+        batch = x.shape[1]
+        return cls(x, v, np.ones(batch, bool), np.zeros(batch, bool), np.zeros(batch, int), np.full(batch, np.inf),
+                   np.zeros(batch), np.zeros(batch, int))
+
+
+def _evaluate(system: NonlinearSystem, u: np.ndarray, state: _State, gmin: float, tol: float,
+              columns: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Residual of the linearised circuit, junction slopes, and which columns have converged."""
+    i, g = system.junction_currents(state.v)
+    _overflow(system, state.v, i, g, columns)
+    i_lin = i + g * (system.junction_voltages(state.x, u) - state.v)
+    f, through, terms = system.residual(state.x, u, i_lin)
+    if gmin:
+        f = f + gmin * state.x
+    state.residual = _relative(f, through)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        state.floor = np.where(through > 0, np.finfo(np.float64).eps * terms / np.where(through > 0, through, 1), 0)
+    state.worst = np.abs(f).argmax(axis=0) if f.shape[0] else np.zeros(f.shape[1], dtype=int)
+    rounding = state.residual <= ROUNDING * state.floor
+    done = ~state.limited & (rounding | ((state.residual <= tol) & state.small))
+    return f, g, done
+
+
+def _step(system: NonlinearSystem, u: np.ndarray, state: _State, dx: np.ndarray, cols: np.ndarray) -> None:
+    """Take the Newton steps dx of columns ``cols`` and limit their junction voltages."""
+    x_new = state.x[:, cols] + dx
+    v_new = system.junction_voltages(x_new, u[:, cols])
+    v_lim = system.limit(v_new, state.v[:, cols])
+    state.limited[cols] = np.any(v_lim != v_new, axis=0)
+    scale = np.maximum(np.abs(u[:, cols]).max(axis=0, initial=0.0), np.abs(x_new).max(axis=0, initial=0.0))
+    state.small[cols] = np.abs(dx).max(axis=0, initial=0.0) <= STEP_TOLERANCE * scale
+    state.x[:, cols] = x_new
+    state.v[:, cols] = v_lim
+    state.iterations[cols] += 1
+
+
+def _newton(system: NonlinearSystem, u: np.ndarray, x: np.ndarray, v: np.ndarray, gmin: float,
+            max_iterations: int, tol: float, columns: np.ndarray) -> tuple[_State, np.ndarray]:
+    """Limited Newton with one sparse factorisation per vector and iteration.
+
+    Returns:
+        The final state and which columns converged (a column whose Jacobian is singular or
+        whose step is not finite stops, unconverged).
+    """
+    batch = x.shape[1]
+    state = _State.start(x.copy(), v.copy())
+    # The first linearisation point is the start itself, taken as a step from 0 V.
+    state.v = system.limit(state.v, np.zeros_like(state.v))
+    stalled = np.zeros(batch, bool)
+    identity = sp.identity(system.n, format="csc") * gmin
+    while True:
+        f, g, done = _evaluate(system, u, state, gmin, tol, columns)
+        active = np.flatnonzero(~done & ~stalled & (state.iterations < max_iterations))
+        if active.size == 0:
+            return state, done
+        dx = np.zeros((system.n, active.size))
+        for col, k in enumerate(active):
+            try:
+                jacobian, positive_definite = system.jacobian(g[:, k])
+                step = -factorize(jacobian + identity, system.ordering,
+                                  positive_definite=positive_definite and gmin >= 0)(f[:, k])
+            except (RuntimeError, ValueError, np.linalg.LinAlgError, ArithmeticError):
+                step = np.full(system.n, np.nan)  # a singular Jacobian: this column has stalled
+            dx[:, col] = step
+        finite = np.isfinite(dx).all(axis=0)
+        stalled[active[~finite]] = True
+        _step(system, u, state, dx[:, finite], active[finite])
+
+
+def _pcg(apply: Callable[[np.ndarray, np.ndarray], np.ndarray], precondition: Callable[[np.ndarray, np.ndarray],
+         np.ndarray], rhs: np.ndarray, rtol: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Preconditioned conjugate gradients for B systems at once, each with its own operator.
+
+    ``apply(cols, p)`` and ``precondition(cols, r)`` act on the columns ``cols`` of the batch.
+    Stops a column when its residual 2-norm is below rtol times that of its right-hand side.
+
+    Returns:
+        (n, B) solutions and which columns reached their tolerance.
+    """
+    batch = rhs.shape[1]
+    out = np.zeros_like(rhs)
+    ok = np.zeros(batch, bool)
+    cols = np.arange(batch)
+    x = np.zeros_like(rhs)
+    r = rhs.copy()
+    target = rtol * np.sqrt((rhs * rhs).sum(axis=0))
+    z = precondition(cols, r)
+    p = z.copy()
+    rz = np.einsum("ij,ij->j", r, z)
+    for _ in range(PCG_ITERATIONS):
+        q = apply(cols, p)
+        pq = np.einsum("ij,ij->j", p, q)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            alpha = np.where(pq > 0, rz / pq, 0.0)
+        x += alpha * p
+        r -= alpha * q
+        norm = np.sqrt((r * r).sum(axis=0))
+        finished = (norm <= target) | (pq <= 0)
+        if finished.any():
+            out[:, cols[finished]] = x[:, finished]
+            ok[cols[finished]] = norm[finished] <= target[finished]
+            keep = ~finished
+            cols, x, r, p, rz, target = cols[keep], x[:, keep], r[:, keep], p[:, keep], rz[keep], target[keep]
+            if cols.size == 0:
+                break
+        z = precondition(cols, r)
+        rz_new = np.einsum("ij,ij->j", r, z)
+        p = z + (rz_new / np.where(rz != 0, rz, 1.0)) * p
+        rz = rz_new
+    return out, ok
+
+
+def _batched(system: NonlinearSystem, u: np.ndarray, tol: float) -> tuple[_State, np.ndarray]:
+    """Inexact Newton–Krylov for the whole batch (see the module docstring).
+
+    Returns:
+        The final state and which columns converged.
+    """
+    batch = u.shape[1]
+    x = system.initial(u)
+    v = system.junction_voltages(x, u)
+    state = _State.start(x, system.limit(v, np.zeros_like(v)))
+    failed = np.zeros(batch, bool)
+    columns = np.arange(batch)
+    for _ in range(KRYLOV_NEWTON_ITERATIONS):
+        try:
+            f, g, done = _evaluate(system, u, state, 0.0, tol, columns)
+        except ConvergenceError:
+            return state, np.zeros(batch, bool)  # the robust method finds and names the junction
+        failed |= (g < 0).any(axis=0)
+        active = np.flatnonzero(~done & ~failed)
+        if active.size == 0:
+            return state, done
+        slope = g[:, active]
+        try:
+            inverse = system.preconditioner(slope)
+        except (np.linalg.LinAlgError, RuntimeError):
+            return state, done
+        rtol = np.clip(state.residual[active], 1e-12, 1e-2)
+        dx, ok = _pcg(partial(_jvp_of, system, slope), inverse, -f[:, active], rtol)
+        failed[active[~ok]] = True
+        _step(system, u, state, dx[:, ok], active[ok])
+    f, g, done = _evaluate(system, u, state, 0.0, tol, columns)
+    return state, done & ~failed
+
+
+def _jvp_of(system: NonlinearSystem, slope: np.ndarray, cols: np.ndarray, p: np.ndarray) -> np.ndarray:
+    return system.jvp(slope[:, cols], p)
+
+
+def _continuation(system: NonlinearSystem, u: np.ndarray, tol: float, column: int) -> tuple[_State, str]:
+    """Source stepping, then gmin stepping, for one vector u (K, 1).
+
+    Raises:
+        ConvergenceError: Saying what was tried, if neither reaches the solution.
+    """
+    cols = np.array([column])
+    x = system.initial(0.0 * u)
+    v = system.junction_voltages(x, 0.0 * u)
+    reached, step = 0.0, 0.25
+    while reached < 1.0 and step >= MIN_SOURCE_STEP:
+        trial = min(1.0, reached + step)
+        state, done = _newton(system, trial * u, x, v, 0.0, STEP_ITERATIONS, tol, cols)
+        if done[0]:
+            reached, x, v, step = trial, state.x, state.v, 2.0 * step
+        else:
+            step /= 4.0
+    if reached == 1.0:
+        return state, "source stepping"
+
+    x0 = system.initial(u)
+    jacobian, _ = system.jacobian(system.junction_currents(system.junction_voltages(x0, u))[1][:, 0])
+    diagonal = np.abs(jacobian.diagonal())
+    gmin = 0.1 * float(np.median(diagonal[diagonal > 0])) if (diagonal > 0).any() else 1.0
+    stop = gmin * 10.0**-GMIN_DECADES
+    x, v = x0, system.junction_voltages(x0, u)
+    factor = 10.0
+    while gmin >= stop:
+        state, done = _newton(system, u, x, v, gmin, STEP_ITERATIONS, tol, cols)
+        if done[0]:
+            x, v = state.x, state.v
+            gmin /= factor
+        elif factor > 1.5 and x is not x0:
+            gmin *= factor
+            factor = np.sqrt(factor)
+            gmin /= factor
+        else:
+            break
+    if gmin < stop:
+        state, done = _newton(system, u, x, v, 0.0, MAX_ITERATIONS, tol, cols)
+        if done[0]:
+            return state, "gmin stepping"
+    node = system.describe(int(state.worst[0])) if system.n else "none"
+    raise ConvergenceError(
+        f"Newton's method did not converge for input vector {column} of the {system!r}: limited Newton stalled "
+        f"after {MAX_ITERATIONS} iterations; source stepping reached {reached:.3g} of the inputs; gmin stepping "
+        f"stopped at gmin = {gmin:.3g} S; relative KCL residual left {state.residual[0]:.3e} at node {node}; "
+        "lower the input voltages or the line resistances, or check the device parameters"
+    )
+
+
+def solve(system: NonlinearSystem, u: np.ndarray, *, tol: float = TOL, batched: bool | None = None) -> NewtonResult:
+    """Solve the nonlinear nodal equations for every column of driven voltages u.
+
+    Args:
+        system: The circuit's equations.
+        u: (K, B) driven node voltages in volts (V).
+        tol: Relative KCL residual each vector must reach (see the module docstring).
+        batched: Whether to try batched Newton–Krylov first; by default for B ≥ :data:`BATCH_FROM`.
 
     Returns:
         The :class:`NewtonResult`.
 
     Raises:
-        ConvergenceError: If an input vector has not converged after :data:`MAX_ITERATIONS`, or the
-            device currents overflow.
+        ConvergenceError: If a vector converges neither by Newton's method nor by source or gmin
+            stepping (the message says what was tried and where the residual is largest), or
+            a junction current overflows double precision (the message names the junction and
+            its voltage).
     """
-    topology = topology or build_topology(crossbar)
-    system = _System(crossbar, topology)
-    batch = voltages.shape[1]
-    if topology.n_unknown == 0:
-        return NewtonResult(np.zeros((0, batch)), np.zeros(batch, dtype=int), np.zeros(batch))
+    batch = u.shape[1]
+    if system.n == 0:
+        zeros = np.zeros(batch)
+        return NewtonResult(np.zeros((0, batch)), np.zeros(batch, int), zeros, zeros, np.full(batch, "newton"))
+    columns = np.arange(batch)
+    method = np.full(batch, "batched", dtype=object)
+    if batched if batched is not None else batch >= BATCH_FROM:
+        state, done = _batched(system, u, tol)
+    else:
+        done = np.zeros(batch, bool)
+        x = system.initial(u)
+        state = _State.start(x, system.junction_voltages(x, u))
+    rest = np.flatnonzero(~done)
+    if rest.size:
+        x = system.initial(u[:, rest])
+        newton, ok = _newton(system, u[:, rest], x, system.junction_voltages(x, u[:, rest]), 0.0, MAX_ITERATIONS,
+                             tol, columns[rest])
+        _merge(state, newton, rest, np.ones(rest.size, bool))
+        method[rest] = "newton"
+        for k in rest[~ok]:
+            stepped, how = _continuation(system, u[:, [k]], tol, int(k))
+            stepped.iterations += state.iterations[k]
+            _merge(state, stepped, np.array([k]), np.ones(1, bool))
+            method[k] = how
+    return NewtonResult(state.x, state.iterations, state.residual, state.floor, method.astype(str))
 
-    a, s = system.pattern.matrices(crossbar.conductances)
-    x = factorize(a, system.pattern.ordering, positive_definite=True)(-(s @ voltages))
-    f, done = system.residual(x, voltages)
-    tolerance = STEP_TOLERANCE * np.abs(voltages).max(axis=0)
-    iterations = np.zeros(batch, dtype=int)
-    while not done.all():
-        active = np.flatnonzero(~done)
-        if iterations[active].max() >= MAX_ITERATIONS:
-            _fail(system, f, active)
-        dx = np.zeros((x.shape[0], active.size))
-        for col, k in enumerate(active):
-            dx[:, col] = system.step(x[:, k], voltages[:, k], f[:, k])
-        iterations[active] += 1
-        small = np.abs(dx).max(axis=0) <= tolerance[active]
-        x[:, active], f[:, active], rounding = _damped_update(
-            system, x[:, active], voltages[:, active], f[:, active], dx, small
-        )
-        done[active] = small | rounding
-    return NewtonResult(x, iterations, np.abs(f).max(axis=0))
+
+def _merge(state: _State, part: _State, cols: np.ndarray, keep: np.ndarray) -> None:
+    for name in ("x", "v"):
+        getattr(state, name)[:, cols[keep]] = getattr(part, name)[:, keep]
+    for name in ("iterations", "residual", "floor", "worst"):
+        target = getattr(state, name)
+        target[cols[keep]] = getattr(part, name)[keep] + (target[cols[keep]] if name == "iterations" else 0)
 
 
-def _damped_update(
-    system: _System, x: np.ndarray, v: np.ndarray, f: np.ndarray, dx: np.ndarray, small: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Take the longest step α·dx, α = 1, 1/2, 1/4 …, that reduces the residual enough.
+def newton_solve(crossbar: Crossbar, voltages: np.ndarray, topology: object = None, *, tol: float = TOL,
+                 batched: bool | None = None) -> NewtonResult:
+    """Solve the nodal equations of a crossbar with nonlinear static devices (see :func:`solve`).
 
-    A step already below the convergence tolerance (``small``) is taken in full.
+    Args:
+        crossbar: The crossbar; its device model gives I(V) and dI/dV.
+        voltages: (M, B) input voltages in volts (V).
+        topology: The crossbar's :class:`~memxbar.topology.Topology`, if already built.
+        tol: Relative KCL residual to reach.
+        batched: See :func:`solve`.
 
     Returns:
-        The new unknowns, their residual, and whether it is at the level of rounding.
+        The :class:`NewtonResult`.
+
+    Raises:
+        ConvergenceError: See :func:`solve`.
     """
-    norm = _norms(f)
-    alpha = np.ones(x.shape[1])
-    for _ in range(MAX_HALVINGS):
-        trial = x + alpha * dx
-        f_trial, rounding = system.residual(trial, v)
-        accept = small | rounding | (_norms(f_trial) <= (1.0 - ARMIJO * alpha) * norm)
-        if accept.all():
-            break
-        alpha = np.where(accept, alpha, 0.5 * alpha)
-    return trial, f_trial, rounding
+    from memxbar.solver.crossbar_system import CrossbarNonlinearSystem
+
+    return solve(CrossbarNonlinearSystem(crossbar, topology), voltages, tol=tol, batched=batched)
 
 
-def _fail(system: _System, f: np.ndarray, active: np.ndarray) -> None:
-    residual = np.abs(f[:, active])
-    worst_node, worst_col = np.unravel_index(np.argmax(residual), residual.shape)
-    raise ConvergenceError(
-        f"Newton's method did not converge in {MAX_ITERATIONS} iterations for {active.size} input vector(s) "
-        f"with device model {system.crossbar.device!r}: largest KCL residual {residual.max():.3e} A at node "
-        f"{node_label(system.topology, int(worst_node))} (input vector {active[worst_col]}); "
-        "lower the input voltages or the line resistances, or check the device parameters"
-    )
-
-
-def solve_newton(crossbar: Crossbar, voltages: np.ndarray) -> Solution:
+def solve_newton(crossbar: Crossbar, voltages: np.ndarray, *, tol: float = TOL) -> Solution:
     """Solve a crossbar of nonlinear devices exactly, with line resistance, by Newton's method.
 
     Args:
         crossbar: The crossbar specification.
         voltages: (M,) or (M, B) input voltages in volts (V).
+        tol: Relative KCL residual each input vector must reach.
 
     Returns:
-        The :class:`Solution`, with ``backend="fast"``. Device currents are the model's I(V)
-        at the solved device voltages; output currents are their column sums.
+        The :class:`Solution`, with ``backend="fast"`` and its ``kcl_residual``. Device
+        currents are the model's I(V) at the solved device voltages; output currents are
+        their column sums.
 
     Raises:
-        ConvergenceError: If Newton's method does not converge.
+        ConvergenceError: If Newton's method does not converge, or a device current overflows.
     """
+    from memxbar.solver.crossbar_system import CrossbarNonlinearSystem
+
     start = time.perf_counter()
     v, batched = as_batch(voltages, crossbar.rows)
-    topology = build_topology(crossbar)
-    result = newton_solve(crossbar, v, topology)
-    nodes = node_voltages(topology, result.unknown, v)
-    return Solution.from_node_voltages(
-        crossbar, v, batched, nodes[topology.device_w], nodes[topology.device_b], "fast", start
-    )
+    system = CrossbarNonlinearSystem(crossbar)
+    result = solve(system, v, tol=tol)
+    warn_if_inaccurate(KclCheck(result.residual, result.floor), tol)
+    nodes = system.nodes(result.unknown, v)
+    topology = system.topology
+    return Solution.from_node_voltages(crossbar, v, batched, nodes[topology.device_w], nodes[topology.device_b],
+                                       "fast", start, kcl_residual=result.residual)

@@ -10,6 +10,7 @@ from memxbar.crossbar import Crossbar
 from memxbar.inputs import as_batch
 from memxbar.netlist.writer import crossbar_netlist
 from memxbar.solution import Solution
+from memxbar.solver.accuracy import kcl_residual
 from memxbar.spice.ngspice import session
 
 
@@ -56,8 +57,11 @@ def solve_spice(crossbar: Crossbar, voltages: np.ndarray) -> Solution:
         ng.destroy(plot)
         tick = _lap(phases, "read", tick)
     w, b = results[netlist.point_node]
+    with np.errstate(over="ignore", invalid="ignore"):
+        i_dev = crossbar.device.current(w - b, crossbar.conductances)
+    residual = kcl_residual(crossbar, v, w, b, i_dev).residual if np.isfinite(i_dev).all() else None
     return Solution.from_node_voltages(crossbar, v, batched, w, b, "spice", start, output_currents=results[n_nodes:],
-                                       phase_times=phases)
+                                       phase_times=phases, kcl_residual=residual)
 
 
 def _lap(phases: dict[str, float], name: str, since: float) -> float:

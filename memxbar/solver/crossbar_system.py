@@ -15,6 +15,7 @@ with each device replaced by its slope dI/dV, assembled by refilling the cached 
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cached_property
 
 import numpy as np
 import scipy.sparse as sp
@@ -73,10 +74,18 @@ class CrossbarNonlinearSystem:
             out = getattr(self.crossbar.device, what)(v.reshape(m, n, batch), self.crossbar.conductances)
         return np.broadcast_to(out, (m, n, batch)).reshape(m * n, batch)
 
+    @cached_property
+    def _linear(self) -> tuple[Callable[[np.ndarray], np.ndarray], sp.csc_matrix]:
+        """Solver of the nodal matrix with every device replaced by its conductance G, and the source coupling."""
+        a, s = self.pattern.matrices(self.crossbar.conductances)
+        return factorize(a, self.ordering, positive_definite=True), s
+
     def initial(self, u: np.ndarray) -> np.ndarray:
         """(n, B) node voltages (V) with every device replaced by its conductance G, for inputs u (M, B)."""
-        a, s = self.pattern.matrices(self.crossbar.conductances)
-        return factorize(a, self.ordering, positive_definite=True)(-(s @ u)) if self.n else np.zeros((0, u.shape[1]))
+        if self.n == 0:
+            return np.zeros((0, u.shape[1]))
+        solve, s = self._linear
+        return solve(-(s @ u))
 
     def nodes(self, x: np.ndarray, u: np.ndarray) -> np.ndarray:
         """(n + M + 1, B) voltages of every node: unknown, sources, ground (V)."""
@@ -91,10 +100,9 @@ class CrossbarNonlinearSystem:
         """Device currents (A) and slopes dI/dV (S), each (M·N, B), at device voltages v (V)."""
         return self._model(v, "current"), self._model(v, "slope")
 
-    def limit(self, v_new: np.ndarray, v_old: np.ndarray) -> np.ndarray:
+    def limit(self, v_new: np.ndarray, v_old: np.ndarray, i_old: np.ndarray, g_old: np.ndarray) -> np.ndarray:
         """Device voltages of a Newton step, limited (see :func:`~memxbar.solver.newton.limit_by_current`)."""
-        return limit_by_current(lambda v: self._model(v, "current"), lambda v: self._model(v, "slope"),
-                                self._g, v_new, v_old)
+        return limit_by_current(lambda v: self._model(v, "current"), self._g, v_new, v_old, i_old, g_old)
 
     def residual(self, x: np.ndarray, u: np.ndarray, i: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """KCL residual with device currents i (M·N, B).
@@ -175,9 +183,11 @@ def _tridiagonal(d: np.ndarray, e: np.ndarray) -> tuple[np.ndarray, np.ndarray] 
 
 
 def _solve_columns(factors: list, rhs: np.ndarray) -> np.ndarray:
+    """Solve column k of rhs (size, B) with tridiagonal factor k."""
     if rhs.shape[0] == 0:
         return rhs
-    out = np.empty_like(rhs)
+    rows = np.array(rhs.T, order="C")  # a copy: dpttrs overwrites it
+    solve = lapack.dpttrs
     for k, (d, e) in enumerate(factors):
-        out[:, k] = lapack.dpttrs(d, e, rhs[:, k])[0]
-    return out
+        rows[k] = solve(d, e, rows[k], overwrite_b=True)[0]
+    return rows.T

@@ -25,20 +25,25 @@ def solve_fast(
     Args:
         crossbar: The crossbar specification.
         voltages: (M,) or (M, B) input voltages in volts (V).
-        outputs_only: Linear devices: keep only port currents (see :func:`solve_linear`).
-            Newton's method needs every node voltage, so nonlinear devices always keep them.
+        outputs_only: Keep only port currents, not node voltages (see :func:`solve_linear`
+            and :func:`solve_newton`).
         method: Linear devices: ``"auto"``, ``"direct"``, ``"weights"`` or ``"iterative"``.
-            Nonlinear devices: ``"auto"`` or ``"direct"`` (Newton's method, direct solves).
-        tol: Linear devices, iterative method: relative error at which it stops.
+            Nonlinear devices: ``"auto"`` or ``"direct"`` (Newton's method).
+        tol: Linear devices, iterative method: relative error at which it stops. Nonlinear
+            devices: relative KCL residual Newton's method must reach.
 
     Returns:
         The :class:`Solution`, with ``backend="fast"``.
     """
     if crossbar.device.linear:
         return solve_linear(crossbar, voltages, outputs_only=outputs_only, method=method, tol=tol)
-    if method not in ("auto", "direct") or tol != DEFAULT_TOL:
+    if method not in ("auto", "direct"):
         raise InputError(
-            f"method={method!r} and tol apply to linear (ohmic) devices; {crossbar.device.name} devices are "
-            "solved by Newton's method: leave method and tol at their defaults"
+            f"method={method!r} applies to linear (ohmic) devices; {crossbar.device.name} devices are "
+            "solved by Newton's method: leave method at 'auto'"
         )
-    return solve_newton(crossbar, voltages)
+    if not (isinstance(tol, (int, float)) and 0 < tol < 1):
+        raise InputError(f"tol must be a relative KCL residual between 0 and 1, e.g. 1e-10, got {tol!r}")
+    if not isinstance(outputs_only, (bool, np.bool_)):
+        raise InputError(f"outputs_only must be True or False, got {outputs_only!r}")
+    return solve_newton(crossbar, voltages, outputs_only=outputs_only, tol=tol)

@@ -32,6 +32,7 @@ finite double is a :class:`~memxbar.errors.ConvergenceError` naming the junction
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -45,7 +46,7 @@ from memxbar.crossbar import Crossbar
 from memxbar.errors import ConvergenceError
 from memxbar.inputs import as_batch
 from memxbar.solution import Solution
-from memxbar.solver.accuracy import KclCheck, warn_if_inaccurate
+from memxbar.solver.accuracy import KclCheck, check_finite_currents, warn_if_inaccurate
 from memxbar.solver.linalg import factorize
 
 MAX_ITERATIONS = 100
@@ -82,6 +83,9 @@ BATCH_FROM = 4
 KRYLOV_NEWTON_ITERATIONS = 40
 """Newton iterations of the batched method before the remaining vectors are solved one by one."""
 
+CHUNK_BYTES = 4 * 2**20
+"""Node voltages of one chunk of a batch, in bytes (see :func:`batch_chunk`): small enough to stay in cache."""
+
 PCG_ITERATIONS = 200
 """Conjugate-gradient iterations allowed per batched Newton step."""
 
@@ -109,8 +113,9 @@ class NonlinearSystem(Protocol):
     def junction_currents(self, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Junction currents (A) and slopes dI/dV (S), each (D, B), at junction voltages v (D, B)."""
 
-    def limit(self, v_new: np.ndarray, v_old: np.ndarray) -> np.ndarray:
-        """(D, B) junction voltages of a Newton step from v_old to v_new, limited per junction."""
+    def limit(self, v_new: np.ndarray, v_old: np.ndarray, i_old: np.ndarray, g_old: np.ndarray) -> np.ndarray:
+        """(D, B) junction voltages of a Newton step from v_old (where the currents are i_old and the
+        slopes g_old) to v_new, limited per junction."""
 
     def residual(self, x: np.ndarray, u: np.ndarray, i: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """KCL residual F (n, B) (A) with junction currents i (D, B); the largest current through
@@ -151,10 +156,11 @@ class NewtonResult:
 
 def limit_by_current(
     current: Callable[[np.ndarray], np.ndarray],
-    slope: Callable[[np.ndarray], np.ndarray],
     g_ref: np.ndarray,
     v_new: np.ndarray,
     v_old: np.ndarray,
+    i_old: np.ndarray,
+    g_old: np.ndarray,
 ) -> np.ndarray:
     """Limit junction voltage steps where the characteristic outruns its linearisation.
 
@@ -168,18 +174,18 @@ def limit_by_current(
 
     Args:
         current: i(v) (A) of (D, B) junction voltages.
-        slope: dI/dV (S) of (D, B) junction voltages.
         g_ref: (D, 1) or (D, B) reference conductances (S), e.g. the programmed ones.
         v_new: (D, B) junction voltages the Newton step predicts (V).
         v_old: (D, B) junction voltages of the last linearisation (V).
+        i_old: (D, B) currents at v_old (A).
+        g_old: (D, B) slopes dI/dV at v_old (S).
 
     Returns:
         (D, B) limited junction voltages (V); v_new where no limiting was needed.
     """
     with np.errstate(over="ignore", invalid="ignore"):
         step = v_new - v_old
-        i_old = current(v_old)
-        g_eff = np.maximum(slope(v_old), np.broadcast_to(g_ref, v_old.shape))
+        g_eff = np.maximum(g_old, np.broadcast_to(g_ref, v_old.shape))
         target = i_old + g_eff * step
         i_new = current(v_new)
         predicted = target - i_old
@@ -239,13 +245,19 @@ class _State:
     residual: np.ndarray
     floor: np.ndarray
     worst: np.ndarray
+    i: np.ndarray
+    g: np.ndarray
 
     @classmethod
-    def start(cls, x: np.ndarray, v: np.ndarray) -> _State:
-        """Columns at node voltages x (n, B), junctions linearised at v (D, B), nothing known yet."""
+    def start(cls, system: NonlinearSystem, x: np.ndarray, v: np.ndarray, limit: bool = True) -> _State:
+        """Columns at node voltages x (n, B), junctions at v (D, B) (limited as a step from 0 V if ``limit``)."""
         batch = x.shape[1]
+        if limit:
+            zero = np.zeros_like(v)
+            i0, g0 = system.junction_currents(zero)
+            v = system.limit(v, zero, i0, g0)
         return cls(x, v, np.ones(batch, bool), np.zeros(batch, bool), np.zeros(batch, int), np.full(batch, np.inf),
-                   np.zeros(batch), np.zeros(batch, int))
+                   np.zeros(batch), np.zeros(batch, int), np.zeros_like(v), np.zeros_like(v))
 
 
 def _evaluate(system: NonlinearSystem, u: np.ndarray, state: _State, gmin: float, tol: float,
@@ -253,6 +265,7 @@ def _evaluate(system: NonlinearSystem, u: np.ndarray, state: _State, gmin: float
     """Residual of the linearised circuit, junction slopes, and which columns have converged."""
     i, g = system.junction_currents(state.v)
     _overflow(system, state.v, i, g, columns)
+    state.i, state.g = i, g
     i_lin = i + g * (system.junction_voltages(state.x, u) - state.v)
     f, through, terms = system.residual(state.x, u, i_lin)
     if gmin:
@@ -270,7 +283,7 @@ def _step(system: NonlinearSystem, u: np.ndarray, state: _State, dx: np.ndarray,
     """Take the Newton steps dx of columns ``cols`` and limit their junction voltages."""
     x_new = state.x[:, cols] + dx
     v_new = system.junction_voltages(x_new, u[:, cols])
-    v_lim = system.limit(v_new, state.v[:, cols])
+    v_lim = system.limit(v_new, state.v[:, cols], state.i[:, cols], state.g[:, cols])
     state.limited[cols] = np.any(v_lim != v_new, axis=0)
     scale = np.maximum(np.abs(u[:, cols]).max(axis=0, initial=0.0), np.abs(x_new).max(axis=0, initial=0.0))
     state.small[cols] = np.abs(dx).max(axis=0, initial=0.0) <= STEP_TOLERANCE * scale
@@ -288,9 +301,8 @@ def _newton(system: NonlinearSystem, u: np.ndarray, x: np.ndarray, v: np.ndarray
         whose step is not finite stops, unconverged).
     """
     batch = x.shape[1]
-    state = _State.start(x.copy(), v.copy())
     # The first linearisation point is the start itself, taken as a step from 0 V.
-    state.v = system.limit(state.v, np.zeros_like(state.v))
+    state = _State.start(system, x.copy(), v.copy())
     stalled = np.zeros(batch, bool)
     identity = sp.identity(system.n, format="csc") * gmin
     while True:
@@ -363,8 +375,7 @@ def _batched(system: NonlinearSystem, u: np.ndarray, tol: float) -> tuple[_State
     """
     batch = u.shape[1]
     x = system.initial(u)
-    v = system.junction_voltages(x, u)
-    state = _State.start(x, system.limit(v, np.zeros_like(v)))
+    state = _State.start(system, x, system.junction_voltages(x, u))
     failed = np.zeros(batch, bool)
     columns = np.arange(batch)
     for _ in range(KRYLOV_NEWTON_ITERATIONS):
@@ -473,7 +484,7 @@ def solve(system: NonlinearSystem, u: np.ndarray, *, tol: float = TOL, batched: 
     else:
         done = np.zeros(batch, bool)
         x = system.initial(u)
-        state = _State.start(x, system.junction_voltages(x, u))
+        state = _State.start(system, x, system.junction_voltages(x, u), limit=False)
     rest = np.flatnonzero(~done)
     if rest.size:
         x = system.initial(u[:, rest])
@@ -519,18 +530,29 @@ def newton_solve(crossbar: Crossbar, voltages: np.ndarray, topology: object = No
     return solve(CrossbarNonlinearSystem(crossbar, topology), voltages, tol=tol, batched=batched)
 
 
-def solve_newton(crossbar: Crossbar, voltages: np.ndarray, *, tol: float = TOL) -> Solution:
+def batch_chunk(n: int) -> int:
+    """Input vectors solved together: node voltages of about :data:`CHUNK_BYTES`, at least 8, at most 512."""
+    return int(np.clip(CHUNK_BYTES // (8 * max(n, 1)), 8, 512))
+
+
+def solve_newton(crossbar: Crossbar, voltages: np.ndarray, *, outputs_only: bool = False, tol: float = TOL
+                 ) -> Solution:
     """Solve a crossbar of nonlinear devices exactly, with line resistance, by Newton's method.
+
+    Batches are solved in chunks of :func:`batch_chunk` vectors by batched Newton–Krylov
+    (see :func:`solve`).
 
     Args:
         crossbar: The crossbar specification.
         voltages: (M,) or (M, B) input voltages in volts (V).
+        outputs_only: Keep only output and input currents (the column and row sums of the
+            device currents), not node voltages: far less memory for large batches.
         tol: Relative KCL residual each input vector must reach.
 
     Returns:
-        The :class:`Solution`, with ``backend="fast"`` and its ``kcl_residual``. Device
-        currents are the model's I(V) at the solved device voltages; output currents are
-        their column sums.
+        The :class:`Solution`, with ``backend="fast"``, ``method="newton"`` and its
+        ``kcl_residual``. Device currents are the model's I(V) at the solved device voltages;
+        output currents are their column sums.
 
     Raises:
         ConvergenceError: If Newton's method does not converge, or a device current overflows.
@@ -540,9 +562,31 @@ def solve_newton(crossbar: Crossbar, voltages: np.ndarray, *, tol: float = TOL) 
     start = time.perf_counter()
     v, batched = as_batch(voltages, crossbar.rows)
     system = CrossbarNonlinearSystem(crossbar)
-    result = solve(system, v, tol=tol)
-    warn_if_inaccurate(KclCheck(result.residual, result.floor), tol)
-    nodes = system.nodes(result.unknown, v)
     topology = system.topology
-    return Solution.from_node_voltages(crossbar, v, batched, nodes[topology.device_w], nodes[topology.device_b],
-                                       "fast", start, kcl_residual=result.residual)
+    batch = v.shape[1]
+    residual, floor = np.empty(batch), np.empty(batch)
+    w = np.empty((*crossbar.shape, batch)) if not outputs_only else None
+    b = np.empty_like(w) if not outputs_only else None
+    i_out, i_in = np.empty((crossbar.cols, batch)), np.empty((crossbar.rows, batch))
+    step = batch_chunk(system.n)
+    for first in range(0, batch, step):
+        cols = slice(first, min(first + step, batch))
+        result = solve(system, v[:, cols], tol=tol)
+        residual[cols], floor[cols] = result.residual, result.floor
+        nodes = system.nodes(result.unknown, v[:, cols])
+        w_c, b_c = nodes[topology.device_w], nodes[topology.device_b]
+        if outputs_only:
+            with np.errstate(over="ignore", invalid="ignore"):
+                i_dev = crossbar.device.current(w_c - b_c, crossbar.conductances)
+            check_finite_currents(crossbar.device, crossbar.shape, w_c - b_c, i_dev)
+            i_out[:, cols], i_in[:, cols] = i_dev.sum(axis=0), i_dev.sum(axis=1)
+        else:
+            w[..., cols], b[..., cols] = w_c, b_c
+    warn_if_inaccurate(KclCheck(residual, floor), tol)
+    if not outputs_only:
+        solution = Solution.from_node_voltages(crossbar, v, batched, w, b, "fast", start, kcl_residual=residual)
+        return dataclasses.replace(solution, method="newton")
+    pick = (lambda a: a) if batched else (lambda a: a[..., 0])
+    return Solution(crossbar=crossbar, voltages=pick(v), output_currents=pick(i_out), wl_voltages=None,
+                    bl_voltages=None, device_currents=None, backend="fast", wall_time=time.perf_counter() - start,
+                    method="newton", source_currents=pick(i_in), kcl_residual=pick(residual))

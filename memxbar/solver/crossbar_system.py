@@ -51,7 +51,7 @@ class CrossbarNonlinearSystem:
         self.branches = BranchMap(self.topology)
         self.n = self.topology.n_unknown
         """Number of unknown node voltages."""
-        self.a0 = self.pattern.matrices(np.zeros(crossbar.shape))[0]
+        self.a0, self.s0 = self.pattern.matrices(np.zeros(crossbar.shape))
         self._g = np.asarray(crossbar.conductances, dtype=np.float64).reshape(-1, 1)
         n = self.n
         w, b = self.topology.device_w.ravel(), self.topology.device_b.ravel()
@@ -59,6 +59,13 @@ class CrossbarNonlinearSystem:
         self._w_in = sp.csr_matrix((np.ones(int((w < n).sum())), (w[w < n], device[w < n])), shape=(n, w.size))
         self._b_in = sp.csr_matrix((np.ones(int((b < n).sum())), (b[b < n], device[b < n])), shape=(n, w.size))
         self.incidence = (self._w_in - self._b_in).tocsr()
+        m = crossbar.rows
+        w_src, b_src = (w >= n) & (w < n + m), (b >= n) & (b < n + m)
+        self._driven = sp.csr_matrix(
+            (np.concatenate([np.ones(int(w_src.sum())), -np.ones(int(b_src.sum()))]),
+             (np.concatenate([device[w_src], device[b_src]]), np.concatenate([w[w_src], b[b_src]]) - n)),
+            shape=(w.size, m))
+        self._incidence_t = self.incidence.T.tocsr()
         self._touches = (self._w_in + self._b_in).tocsr()
         self.n_word = int(self.topology.wl_node[self.topology.wl_node < n].max(initial=-1)) + 1
 
@@ -72,7 +79,9 @@ class CrossbarNonlinearSystem:
         batch = v.shape[1]
         with np.errstate(over="ignore", invalid="ignore"):
             out = getattr(self.crossbar.device, what)(v.reshape(m, n, batch), self.crossbar.conductances)
-        return np.broadcast_to(out, (m, n, batch)).reshape(m * n, batch)
+        if out.shape != (m, n, batch):
+            out = np.broadcast_to(out, (m, n, batch)).copy()
+        return out.reshape(m * n, batch)
 
     @cached_property
     def _linear(self) -> tuple[Callable[[np.ndarray], np.ndarray], sp.csc_matrix]:
@@ -93,25 +102,34 @@ class CrossbarNonlinearSystem:
 
     def junction_voltages(self, x: np.ndarray, u: np.ndarray) -> np.ndarray:
         """(M·N, B) device voltages W − B (V)."""
-        nodes = self.nodes(x, u)
-        return nodes[self.topology.device_w.ravel()] - nodes[self.topology.device_b.ravel()]
+        return self._incidence_t @ x + self._driven @ u
 
     def junction_currents(self, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Device currents (A) and slopes dI/dV (S), each (M·N, B), at device voltages v (V)."""
         return self._model(v, "current"), self._model(v, "slope")
 
-    def limit(self, v_new: np.ndarray, v_old: np.ndarray, i_old: np.ndarray, g_old: np.ndarray) -> np.ndarray:
-        """Device voltages of a Newton step, limited (see :func:`~memxbar.solver.newton.limit_by_current`)."""
+    def junction_slopes(self, v: np.ndarray) -> np.ndarray:
+        """Device slopes dI/dV (S), (M·N, B), at device voltages v (V)."""
+        return self._model(v, "slope")
+
+    def limit(self, v_new: np.ndarray, v_old: np.ndarray, i_old: np.ndarray, g_old: np.ndarray
+              ) -> tuple[np.ndarray, np.ndarray]:
+        """Device voltages of a Newton step, limited, and the device currents there
+        (see :func:`~memxbar.solver.newton.limit_by_current`)."""
         return limit_by_current(lambda v: self._model(v, "current"), self._g, v_new, v_old, i_old, g_old)
 
-    def residual(self, x: np.ndarray, u: np.ndarray, i: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def residual(self, x: np.ndarray, u: np.ndarray, i: np.ndarray, scale: bool = True
+                 ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
         """KCL residual with device currents i (M·N, B).
 
         Returns:
-            F (n, B) in amperes (net current leaving each unknown node), the largest current
-            through any node (B,) in amperes and the largest sum of the magnitudes of the terms
-            at any node (B,) in amperes (for the rounding level).
+            F (n, B) in amperes (net current leaving each unknown node); if ``scale``, the
+            largest current through any node (B,) in amperes and the largest sum of the
+            magnitudes of the terms at any node (B,) in amperes (for the rounding level), with
+            F summed branch by branch; else None, None and F from the nodal matrices (cheaper).
         """
+        if not scale:
+            return self.a0 @ x + self.s0 @ u + self.incidence @ i, None, None
         t = self.topology
         nodes = self.nodes(x, u)
         g = t.line_g[:, None]
@@ -135,7 +153,7 @@ class CrossbarNonlinearSystem:
 
     def jvp(self, slope: np.ndarray, dx: np.ndarray) -> np.ndarray:
         """Jacobian–vector products J_k·dx_k (A) for each column k of slopes (M·N, B) and dx (n, B) (V)."""
-        return self.a0 @ dx + self.incidence @ (slope * (self.incidence.T @ dx))
+        return self.a0 @ dx + self.incidence @ (slope * (self._incidence_t @ dx))
 
     def preconditioner(self, slope: np.ndarray) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
         """Approximate inverse of each column's Jacobian: one symmetric block Gauss–Seidel sweep
@@ -190,4 +208,4 @@ def _solve_columns(factors: list, rhs: np.ndarray) -> np.ndarray:
     solve = lapack.dpttrs
     for k, (d, e) in enumerate(factors):
         rows[k] = solve(d, e, rows[k], overwrite_b=True)[0]
-    return rows.T
+    return np.ascontiguousarray(rows.T)

@@ -61,6 +61,15 @@ TOL = 1e-10
 STEP_TOLERANCE = 1e-10
 """A step changing no node voltage by more than this fraction of the largest driven voltage is small."""
 
+EPS = np.finfo(np.float64).eps
+"""Unit roundoff of double precision."""
+
+SURE = 1e-2
+"""A residual below SURE·tol ends the iteration without waiting for a small step."""
+
+CLOSE = 1e4
+"""Columns whose cheap residual is within this factor of ``tol`` get the accurate, branch-by-branch one."""
+
 ROUNDING = 8.0
 """A residual below this multiple of the rounding floor (ε times the size of the terms) is rounding noise."""
 
@@ -83,7 +92,7 @@ BATCH_FROM = 4
 KRYLOV_NEWTON_ITERATIONS = 40
 """Newton iterations of the batched method before the remaining vectors are solved one by one."""
 
-CHUNK_BYTES = 4 * 2**20
+CHUNK_BYTES = 2**20
 """Node voltages of one chunk of a batch, in bytes (see :func:`batch_chunk`): small enough to stay in cache."""
 
 PCG_ITERATIONS = 200
@@ -113,13 +122,19 @@ class NonlinearSystem(Protocol):
     def junction_currents(self, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Junction currents (A) and slopes dI/dV (S), each (D, B), at junction voltages v (D, B)."""
 
-    def limit(self, v_new: np.ndarray, v_old: np.ndarray, i_old: np.ndarray, g_old: np.ndarray) -> np.ndarray:
-        """(D, B) junction voltages of a Newton step from v_old (where the currents are i_old and the
-        slopes g_old) to v_new, limited per junction."""
+    def junction_slopes(self, v: np.ndarray) -> np.ndarray:
+        """Junction slopes dI/dV (S), (D, B), at junction voltages v (D, B)."""
 
-    def residual(self, x: np.ndarray, u: np.ndarray, i: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """KCL residual F (n, B) (A) with junction currents i (D, B); the largest current through
-        any node (B,) (A); the largest sum of magnitudes of the terms at any node (B,) (A)."""
+    def limit(self, v_new: np.ndarray, v_old: np.ndarray, i_old: np.ndarray, g_old: np.ndarray
+              ) -> tuple[np.ndarray, np.ndarray]:
+        """(D, B) junction voltages of a Newton step from v_old (where the currents are i_old and the
+        slopes g_old) to v_new, limited per junction, and the junction currents there (D, B)."""
+
+    def residual(self, x: np.ndarray, u: np.ndarray, i: np.ndarray, scale: bool = True
+                 ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+        """KCL residual F (n, B) (A) with junction currents i (D, B); if ``scale``, also the largest
+        current through any node (B,) (A) and the largest sum of magnitudes of the terms at any
+        node (B,) (A), and F summed branch by branch (accurately); else None, None and a cheaper F."""
 
     def jacobian(self, slope: np.ndarray) -> tuple[sp.csc_matrix, bool]:
         """(n, n) Jacobian (S) for junction slopes (D,) (S) of one vector; whether it is positive definite."""
@@ -161,7 +176,7 @@ def limit_by_current(
     v_old: np.ndarray,
     i_old: np.ndarray,
     g_old: np.ndarray,
-) -> np.ndarray:
+) -> tuple[np.ndarray, np.ndarray]:
     """Limit junction voltage steps where the characteristic outruns its linearisation.
 
     A generalised ``pnjlim`` (SPICE's junction limiting; Nagel 1975, §5.3.2): for a diode,
@@ -181,7 +196,8 @@ def limit_by_current(
         g_old: (D, B) slopes dI/dV at v_old (S).
 
     Returns:
-        (D, B) limited junction voltages (V); v_new where no limiting was needed.
+        (D, B) limited junction voltages (V), v_new where no limiting was needed, and the
+        currents there (A).
     """
     with np.errstate(over="ignore", invalid="ignore"):
         step = v_new - v_old
@@ -192,7 +208,7 @@ def limit_by_current(
         excess = (i_new - target) * np.sign(step)
         limit = ~(excess <= LIMIT_SLACK * np.abs(predicted)) & (step != 0) & np.isfinite(target)
     if not limit.any():
-        return v_new
+        return v_new, i_new
     # Parameters are per junction, so the characteristic is evaluated on whole columns: those
     # with a limited junction.
     cols = np.flatnonzero(limit.any(axis=0))
@@ -210,9 +226,10 @@ def limit_by_current(
         hi = np.where(above, mid, hi)
         lo = np.where(above, lo, mid)
     trial[mask] = lo_v + 10.0**lo * dv
-    out = v_new.copy()
+    out, out_i = v_new.copy(), i_new.copy()
     out[:, cols] = trial
-    return out
+    out_i[:, cols] = current(trial)
+    return out, out_i
 
 
 def _overflow(system: NonlinearSystem, v: np.ndarray, i: np.ndarray, g: np.ndarray, columns: np.ndarray) -> None:
@@ -227,10 +244,10 @@ def _overflow(system: NonlinearSystem, v: np.ndarray, i: np.ndarray, g: np.ndarr
 
 
 def _relative(f: np.ndarray, through: np.ndarray) -> np.ndarray:
+    """Largest |F| per column relative to the largest node current; NaN where that is unknown (NaN)."""
     with np.errstate(invalid="ignore", over="ignore"):
-        worst = np.abs(f).max(axis=0, initial=0.0)
-        rel = np.where(through > 0, worst / np.where(through > 0, through, 1.0), worst)
-    return np.where(np.isfinite(rel), rel, np.inf)
+        rel = np.abs(f).max(axis=0, initial=0.0) / np.where(through > 0, through, 1.0)
+    return np.where(np.isnan(through), np.nan, np.where(np.isfinite(rel), rel, np.inf))
 
 
 @dataclass
@@ -246,7 +263,11 @@ class _State:
     floor: np.ndarray
     worst: np.ndarray
     i: np.ndarray
+    """(D, B) junction currents at v (A)."""
     g: np.ndarray
+    """(D, B) junction slopes at v (S), from the last evaluation."""
+    through: np.ndarray
+    """(B,) largest current through a node (A); NaN until known."""
 
     @classmethod
     def start(cls, system: NonlinearSystem, x: np.ndarray, v: np.ndarray, limit: bool = True) -> _State:
@@ -255,27 +276,36 @@ class _State:
         if limit:
             zero = np.zeros_like(v)
             i0, g0 = system.junction_currents(zero)
-            v = system.limit(v, zero, i0, g0)
+            v, i = system.limit(v, zero, i0, g0)
+        else:
+            i = system.junction_currents(v)[0]
         return cls(x, v, np.ones(batch, bool), np.zeros(batch, bool), np.zeros(batch, int), np.full(batch, np.inf),
-                   np.zeros(batch), np.zeros(batch, int), np.zeros_like(v), np.zeros_like(v))
+                   np.zeros(batch), np.zeros(batch, int), i, np.zeros_like(v), np.full(batch, np.nan))
 
 
 def _evaluate(system: NonlinearSystem, u: np.ndarray, state: _State, gmin: float, tol: float,
               columns: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Residual of the linearised circuit, junction slopes, and which columns have converged."""
-    i, g = system.junction_currents(state.v)
+    i, g = state.i, system.junction_slopes(state.v)
     _overflow(system, state.v, i, g, columns)
-    state.i, state.g = i, g
+    state.g = g
     i_lin = i + g * (system.junction_voltages(state.x, u) - state.v)
-    f, through, terms = system.residual(state.x, u, i_lin)
+    # The cheap residual first; the scale and the accurate, branch-by-branch residual for columns
+    # without a scale yet or close to convergence.
+    f = system.residual(state.x, u, i_lin, scale=False)[0]
+    close = np.flatnonzero(~(_relative(f, state.through) > CLOSE * tol))
+    if close.size:
+        f_close, through, terms = system.residual(state.x[:, close], u[:, close], i_lin[:, close])
+        f[:, close] = f_close
+        state.through[close] = through
+        with np.errstate(invalid="ignore", divide="ignore"):
+            state.floor[close] = np.where(through > 0, EPS * terms / np.where(through > 0, through, 1), 0)
     if gmin:
         f = f + gmin * state.x
-    state.residual = _relative(f, through)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        state.floor = np.where(through > 0, np.finfo(np.float64).eps * terms / np.where(through > 0, through, 1), 0)
+    state.residual = _relative(f, state.through)
     state.worst = np.abs(f).argmax(axis=0) if f.shape[0] else np.zeros(f.shape[1], dtype=int)
     rounding = state.residual <= ROUNDING * state.floor
-    done = ~state.limited & (rounding | ((state.residual <= tol) & state.small))
+    done = ~state.limited & (rounding | (state.residual <= tol) & (state.small | (state.residual <= SURE * tol)))
     return f, g, done
 
 
@@ -283,7 +313,8 @@ def _step(system: NonlinearSystem, u: np.ndarray, state: _State, dx: np.ndarray,
     """Take the Newton steps dx of columns ``cols`` and limit their junction voltages."""
     x_new = state.x[:, cols] + dx
     v_new = system.junction_voltages(x_new, u[:, cols])
-    v_lim = system.limit(v_new, state.v[:, cols], state.i[:, cols], state.g[:, cols])
+    v_lim, i_lim = system.limit(v_new, state.v[:, cols], state.i[:, cols], state.g[:, cols])
+    state.i[:, cols] = i_lim
     state.limited[cols] = np.any(v_lim != v_new, axis=0)
     scale = np.maximum(np.abs(u[:, cols]).max(axis=0, initial=0.0), np.abs(x_new).max(axis=0, initial=0.0))
     state.small[cols] = np.abs(dx).max(axis=0, initial=0.0) <= STEP_TOLERANCE * scale
@@ -353,7 +384,8 @@ def _pcg(apply: Callable[[np.ndarray, np.ndarray], np.ndarray], precondition: Ca
         r -= alpha * q
         norm = np.sqrt((r * r).sum(axis=0))
         finished = (norm <= target) | (pq <= 0)
-        if finished.any():
+        # Finished columns are dropped once they are many (dropping copies the work arrays).
+        if finished.all() or finished.sum() * 2 >= finished.size:
             out[:, cols[finished]] = x[:, finished]
             ok[cols[finished]] = norm[finished] <= target[finished]
             keep = ~finished
@@ -392,7 +424,11 @@ def _batched(system: NonlinearSystem, u: np.ndarray, tol: float) -> tuple[_State
             inverse = system.preconditioner(slope)
         except (np.linalg.LinAlgError, RuntimeError):
             return state, done
-        rtol = np.clip(state.residual[active], 1e-12, 1e-2)
+        # Forcing term: no more accurate than the quadratic term leaves (~residual²), nor than
+        # SURE·tol needs (Eisenstat & Walker, SIAM J. Sci. Comput. 17, 16–32, 1996, in spirit).
+        rel = state.residual[active]
+        with np.errstate(divide="ignore"):
+            rtol = np.clip(np.maximum(rel, SURE * tol / rel), 1e-12, 1e-2)
         dx, ok = _pcg(partial(_jvp_of, system, slope), inverse, -f[:, active], rtol)
         failed[active[~ok]] = True
         _step(system, u, state, dx[:, ok], active[ok])

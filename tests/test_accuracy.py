@@ -68,7 +68,7 @@ def test_conditioning_that_leaves_few_digits_is_said_not_hidden():
     xbar = ill_conditioned()
     v = np.random.default_rng(6).uniform(0, 1, 6)
     exact = exact_outputs(xbar, v)
-    with pytest.warns(AccuracyWarning, match=r"leaves about \d correct digits .* set resistances far below"):
+    with pytest.warns(AccuracyWarning, match=r"leave only about \d correct digits .* set resistances far below"):
         fast = memxbar.simulate(xbar, v)
     error = np.abs(fast.output_currents - exact).max() / np.abs(exact).max()
     assert error > 1e-6  # the reason for the warning: the answer really is off

@@ -62,7 +62,7 @@ def test_strong_sinh_in_the_cli_prints_the_current(tmp_path):
 
 def test_source_stepping_rescues_a_stalled_newton(monkeypatch):
     monkeypatch.setattr(newton, "MAX_ITERATIONS", 3)
-    result = newton.newton_solve(STRONG, np.array([[5.0]]))
+    result = newton.newton_solve(STRONG, np.array([[5.0]]), batched=False)
     assert result.method[0] == "source stepping"
     assert result.unknown.shape == (2, 1)
     current, _ = sinh_series_current(5.0, 2.0, 1e-4, 0.1)

@@ -19,8 +19,9 @@ residual, relative to the largest current through any node, is at most ``tol`` (
 a step below :data:`STEP_TOLERANCE`, or is at the rounding level of the circuit
 (:mod:`memxbar.solver.accuracy`).
 
-**Batches** (:func:`solve`, ``B`` ≥ :data:`BATCH_FROM`) are solved first all at once by
-inexact Newton–Krylov: each vector's Newton step by preconditioned conjugate gradients with
+Every batch, even of one vector, is solved first all at once by inexact Newton–Krylov
+(:func:`solve`; 2–3× faster than factorising per iteration even for one vector, measured at
+32×32 and 128×128): each vector's Newton step by preconditioned conjugate gradients with
 its own Jacobian-vector products and the system's preconditioner (for a crossbar: line solves
 carrying the devices' slopes), everything vectorised over the batch and no sparse
 factorisation at all. Vectors that do not converge so (negative slopes, stalls) are solved
@@ -37,7 +38,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import scipy.sparse as sp
@@ -48,6 +49,9 @@ from memxbar.inputs import as_batch
 from memxbar.solution import Solution
 from memxbar.solver.accuracy import KclCheck, check_finite_currents, warn_if_inaccurate
 from memxbar.solver.linalg import factorize
+
+if TYPE_CHECKING:
+    from memxbar.topology import Topology
 
 MAX_ITERATIONS = 100
 """Newton iterations allowed per input vector (SPICE's ``itl1``) before continuation is tried."""
@@ -85,9 +89,6 @@ MIN_SOURCE_STEP = 1e-4
 
 GMIN_DECADES = 12
 """gmin stepping starts at 0.1 × the median diagonal of the Jacobian and stops this many decades lower."""
-
-BATCH_FROM = 4
-"""Batches from this many vectors are first solved by batched Newton–Krylov."""
 
 KRYLOV_NEWTON_ITERATIONS = 40
 """Newton iterations of the batched method before the remaining vectors are solved one by one."""
@@ -496,14 +497,14 @@ def _continuation(system: NonlinearSystem, u: np.ndarray, tol: float, column: in
     )
 
 
-def solve(system: NonlinearSystem, u: np.ndarray, *, tol: float = TOL, batched: bool | None = None) -> NewtonResult:
+def solve(system: NonlinearSystem, u: np.ndarray, *, tol: float = TOL, batched: bool = True) -> NewtonResult:
     """Solve the nonlinear nodal equations for every column of driven voltages u.
 
     Args:
         system: The circuit's equations.
         u: (K, B) driven node voltages in volts (V).
         tol: Relative KCL residual each vector must reach (see the module docstring).
-        batched: Whether to try batched Newton–Krylov first; by default for B ≥ :data:`BATCH_FROM`.
+        batched: Whether to try batched Newton–Krylov first (else factorise per vector and iteration).
 
     Returns:
         The :class:`NewtonResult`.
@@ -520,7 +521,7 @@ def solve(system: NonlinearSystem, u: np.ndarray, *, tol: float = TOL, batched: 
         return NewtonResult(np.zeros((0, batch)), np.zeros(batch, int), zeros, zeros, np.full(batch, "newton"))
     columns = np.arange(batch)
     method = np.full(batch, "batched", dtype=object)
-    if batched if batched is not None else batch >= BATCH_FROM:
+    if batched:
         state, done = _batched(system, u, tol)
     else:
         done = np.zeros(batch, bool)
@@ -531,26 +532,24 @@ def solve(system: NonlinearSystem, u: np.ndarray, *, tol: float = TOL, batched: 
         x = system.initial(u[:, rest])
         newton, ok = _newton(system, u[:, rest], x, system.junction_voltages(x, u[:, rest]), 0.0, MAX_ITERATIONS,
                              tol, columns[rest])
-        _merge(state, newton, rest, np.ones(rest.size, bool))
+        _merge(state, newton, rest)
         method[rest] = "newton"
         for k in rest[~ok]:
             stepped, how = _continuation(system, u[:, [k]], tol, int(k))
-            stepped.iterations += state.iterations[k]
-            _merge(state, stepped, np.array([k]), np.ones(1, bool))
+            _merge(state, stepped, np.array([k]))
             method[k] = how
     return NewtonResult(state.x, state.iterations, state.residual, state.floor, method.astype(str))
 
 
-def _merge(state: _State, part: _State, cols: np.ndarray, keep: np.ndarray) -> None:
-    for name in ("x", "v"):
-        getattr(state, name)[:, cols[keep]] = getattr(part, name)[:, keep]
-    for name in ("iterations", "residual", "floor", "worst"):
-        target = getattr(state, name)
-        target[cols[keep]] = getattr(part, name)[keep] + (target[cols[keep]] if name == "iterations" else 0)
+def _merge(state: _State, part: _State, cols: np.ndarray) -> None:
+    """Take the results of ``part`` for columns ``cols`` of ``state``, adding up the iterations."""
+    state.x[:, cols], state.v[:, cols] = part.x, part.v
+    state.iterations[cols] += part.iterations
+    state.residual[cols], state.floor[cols], state.worst[cols] = part.residual, part.floor, part.worst
 
 
-def newton_solve(crossbar: Crossbar, voltages: np.ndarray, topology: object = None, *, tol: float = TOL,
-                 batched: bool | None = None) -> NewtonResult:
+def newton_solve(crossbar: Crossbar, voltages: np.ndarray, topology: Topology | None = None, *, tol: float = TOL,
+                 batched: bool = True) -> NewtonResult:
     """Solve the nodal equations of a crossbar with nonlinear static devices (see :func:`solve`).
 
     Args:

@@ -68,7 +68,7 @@ STEP_TOLERANCE = 1e-10
 EPS = np.finfo(np.float64).eps
 """Unit roundoff of double precision."""
 
-SURE = 1e-2
+SURE = 0.1
 """A residual below SURE·tol ends the iteration without waiting for a small step."""
 
 CLOSE = 1e4

@@ -87,3 +87,19 @@ def test_well_conditioned_solutions_do_not_warn(rng):
         warnings.simplefilter("error", AccuracyWarning)
         memxbar.simulate(xbar, rng.uniform(0, 0.5, (16, 5)))
         memxbar.simulate(xbar.__class__(xbar.conductances, r_wl=1.0, r_bl=1.0), rng.uniform(0, 0.5, 16))
+
+
+def test_the_cli_says_how_many_digits_are_left_in_one_line(tmp_path):
+    from click.testing import CliRunner
+
+    from memxbar.cli import main
+
+    xbar = ill_conditioned()
+    np.save(tmp_path / "g.npy", xbar.conductances)
+    np.save(tmp_path / "rwl.npy", xbar.r_wl)
+    np.save(tmp_path / "rbl.npy", xbar.r_bl)
+    result = CliRunner().invoke(main, ["simulate", "--conductances", str(tmp_path / "g.npy"), "--r-wl",
+                                       str(tmp_path / "rwl.npy"), "--r-bl", str(tmp_path / "rbl.npy")])
+    assert result.exit_code == 0
+    lines = [line for line in result.output.splitlines() if line.startswith("Warning:")]
+    assert len(lines) == 1 and "correct digits" in lines[0]

@@ -352,8 +352,8 @@ def _newton(system: NonlinearSystem, u: np.ndarray, x: np.ndarray, v: np.ndarray
                 jacobian, positive_definite = system.jacobian(g[:, k])
                 step = -factorize(jacobian + identity, system.ordering,
                                   positive_definite=positive_definite and gmin >= 0)(f[:, k])
-            except (RuntimeError, ValueError, np.linalg.LinAlgError, ArithmeticError):
-                step = np.full(system.n, np.nan)  # a singular Jacobian: this column has stalled
+            except Exception:  # SuperLU's RuntimeError, PARDISO's PyPardisoError, ...: a singular Jacobian
+                step = np.full(system.n, np.nan)  # this column has stalled
             dx[:, col] = step
         finite = np.isfinite(dx).all(axis=0)
         stalled[active[~finite]] = True

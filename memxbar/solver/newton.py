@@ -16,8 +16,8 @@ are linear in x and u. Kirchhoff's current law F(x) = 0 is solved by:
 
 A column has converged when its junctions were not limited in the last step and its KCL
 residual, relative to the largest current through any node, is at most ``tol`` (1e-10) after
-a step below :data:`STEP_TOLERANCE`, or is at the rounding level of the circuit
-(:mod:`memxbar.solver.accuracy`).
+a step below :data:`STEP_TOLERANCE`, or at most :data:`SURE`·``tol`` after any step, or is at
+the rounding level of the circuit (:mod:`memxbar.solver.accuracy`).
 
 Every batch, even of one vector, is solved first all at once by inexact Newton–Krylov
 (:func:`solve`; 2–3× faster than factorising per iteration even for one vector, measured at

@@ -376,18 +376,21 @@ def _pcg(apply: Callable[[np.ndarray, np.ndarray], np.ndarray], precondition: Ca
     cols = np.arange(batch)
     x = np.zeros_like(rhs)
     r = rhs.copy()
-    target = rtol * np.sqrt((rhs * rhs).sum(axis=0))
+    target = rtol * np.sqrt(np.einsum("ij,ij->j", rhs, rhs))
+    norm = np.full(batch, np.inf)
     z = precondition(cols, r)
     p = z.copy()
     rz = np.einsum("ij,ij->j", r, z)
+    work = np.empty_like(rhs)
     for _ in range(PCG_ITERATIONS):
         q = apply(cols, p)
         pq = np.einsum("ij,ij->j", p, q)
         with np.errstate(divide="ignore", invalid="ignore"):
             alpha = np.where(pq > 0, rz / pq, 0.0)
-        x += alpha * p
-        r -= alpha * q
-        norm = np.sqrt((r * r).sum(axis=0))
+        tmp = work[:, : cols.size]
+        x += np.multiply(p, alpha, out=tmp)
+        r -= np.multiply(q, alpha, out=tmp)
+        norm = np.sqrt(np.einsum("ij,ij->j", r, r))
         finished = (norm <= target) | (pq <= 0)
         # Finished columns are dropped once they are many (dropping copies the work arrays).
         if finished.all() or finished.sum() * 2 >= finished.size:
@@ -395,12 +398,16 @@ def _pcg(apply: Callable[[np.ndarray, np.ndarray], np.ndarray], precondition: Ca
             ok[cols[finished]] = norm[finished] <= target[finished]
             keep = ~finished
             cols, x, r, p, rz, target = cols[keep], x[:, keep], r[:, keep], p[:, keep], rz[keep], target[keep]
+            norm = norm[keep]
             if cols.size == 0:
                 break
         z = precondition(cols, r)
         rz_new = np.einsum("ij,ij->j", r, z)
-        p = z + (rz_new / np.where(rz != 0, rz, 1.0)) * p
+        p *= rz_new / np.where(rz != 0, rz, 1.0)
+        p += z
         rz = rz_new
+    out[:, cols] = x
+    ok[cols] = norm <= target
     return out, ok
 
 

@@ -39,7 +39,7 @@ def measure(size: int, model: str, spice: bool) -> dict[str, object]:
     xbar = memxbar.Crossbar(g, r_wl=SEGMENT, r_bl=SEGMENT, device=model)
     linear = solve_linear(ohmic, v).wall_time
     start = time.perf_counter()
-    result = newton_solve(xbar, v[:, None])
+    result = newton_solve(xbar, v[:, None], batched=False)
     newton_seconds = time.perf_counter() - start
     fast = solve_newton(xbar, v)
     row: dict[str, object] = {
@@ -49,7 +49,7 @@ def measure(size: int, model: str, spice: bool) -> dict[str, object]:
         "newton_seconds": newton_seconds,
         "linear_seconds": linear,
         "newton_over_linear": newton_seconds / linear,
-        "final_residual_amperes": float(result.residual[0]),
+        "final_relative_kcl_residual": float(result.residual[0]),
     }
     if spice:
         reference = solve_spice(xbar, v)

@@ -16,6 +16,9 @@ RELATIVE_FLOOR = 1e-12
 compared against that floor instead of their own magnitude, so that an open column
 (0 A in both backends, up to rounding) does not produce a meaningless relative error."""
 
+INACCURATE = 1e-9
+"""Relative KCL residual above which :attr:`Comparison.inaccurate_backend` names a backend."""
+
 
 def relative_errors(value: np.ndarray, reference: np.ndarray) -> np.ndarray:
     """Element-wise |value − reference| / max(|reference|, floor), per input vector.
@@ -70,6 +73,17 @@ class Comparison:
                 np.abs(self.fast.bl_voltages - self.spice.bl_voltages).max(),
             )
         )
+
+    @property
+    def inaccurate_backend(self) -> str | None:
+        """The backend whose solution violates Kirchhoff's current law by more than
+        :data:`INACCURATE` (relative KCL residual) and more than the other's, or None."""
+        residuals = {s.backend: float(np.max(s.kcl_residual)) for s in (self.fast, self.spice)
+                     if s.kcl_residual is not None}
+        if not residuals:
+            return None
+        worst = max(residuals, key=residuals.get)
+        return worst if residuals[worst] > INACCURATE else None
 
     @property
     def fast_seconds(self) -> float:

@@ -12,3 +12,8 @@ class NotComputedError(InputError):
 
 class ConvergenceError(RuntimeError):
     """An iterative solver did not converge; the message gives the residual and where it is largest."""
+
+
+class AccuracyWarning(UserWarning):
+    """A solution is less accurate than asked, because of the circuit's conditioning; the
+    message says how many digits are left."""

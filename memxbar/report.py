@@ -128,6 +128,7 @@ def solution_record(solution: Solution) -> dict[str, Any]:
         "input_currents": solution.input_currents,
         "method": solution.method,
         "outputs_only": solution.outputs_only,
+        "kcl_residual": solution.kcl_residual,
     }
     device_voltages = _kept(solution, "device_voltages")
     record["max_device_voltage_volts"] = None if device_voltages is None else float(np.abs(device_voltages).max())
@@ -141,6 +142,7 @@ def comparison_record(comparison: Comparison) -> dict[str, Any]:
         "max_rel_error": comparison.max_rel_error,
         "max_abs_error_amperes": comparison.max_abs_error,
         "max_abs_error_volts": comparison.max_abs_error_volts,
+        "inaccurate_backend": comparison.inaccurate_backend,
         "fast_seconds": comparison.fast_seconds,
         "spice_seconds": comparison.spice_seconds,
         "fast": solution_record(comparison.fast),
@@ -223,6 +225,10 @@ def solution_summary(solution: Solution) -> str:
     return "\n".join(lines)
 
 
+def _residual(solution: Solution) -> str:
+    return "not computed" if solution.kcl_residual is None else f"{float(np.max(solution.kcl_residual)):.1e}"
+
+
 def comparison_summary(comparison: Comparison) -> str:
     """A few lines describing a comparison for the terminal."""
     m, n = comparison.fast.crossbar.shape
@@ -232,6 +238,8 @@ def comparison_summary(comparison: Comparison) -> str:
             f"max relative error of output currents: {comparison.max_rel_error:.3e}",
             f"max absolute error of output currents: {comparison.max_abs_error:.3e} A",
             f"max node voltage difference:           {comparison.max_abs_error_volts:.3e} V",
+            f"relative KCL residual: fast {_residual(comparison.fast)}, spice {_residual(comparison.spice)}"
+            + (f" ({comparison.inaccurate_backend} is inaccurate)" if comparison.inaccurate_backend else ""),
             f"fast backend:  {comparison.fast_seconds:.4g} s",
             f"spice backend: {comparison.spice_seconds:.4g} s",
         ]

@@ -33,21 +33,19 @@ def _solve_fast(crossbar: Crossbar, circuit: Circuit, bias: Bias, options: FastO
 
     if circuit.linear:
         return solve_linear_circuit(crossbar, circuit, bias, options)
-    if options.method not in ("auto", "direct") or options.outputs_only or options != FastOptions(
-            method=options.method):
+    if options.method not in ("auto", "direct"):
         raise InputError(
-            f"method={options.method!r}, outputs_only and tol apply to linear (ohmic, 1r) crossbars; "
-            f"{crossbar.device.name} devices in {crossbar.cell.name} cells are solved by Newton's method: leave "
-            "them at their defaults"
+            f"method={options.method!r} applies to linear (ohmic, 1r) crossbars; {crossbar.device.name} devices in "
+            f"{crossbar.cell.name} cells are solved by Newton's method: leave method at 'auto'"
         )
-    return solve_newton(crossbar, bias, circuit)
+    return solve_newton(crossbar, bias, circuit, outputs_only=options.outputs_only, tol=options.tol)
 
 
 def _solve_spice(crossbar: Crossbar, circuit: Circuit, bias: Bias, options: SpiceOptions) -> Solution:
-    from memxbar.solver.newton import _gates
+    from memxbar.solver.newton import gate_voltages
     from memxbar.spice.backend import solve_spice_circuit
 
-    known = circuit.known_voltages(bias.wl_voltages, bias.bl_voltages, _gates(crossbar, bias))
+    known = circuit.known_voltages(bias.wl_voltages, bias.bl_voltages, gate_voltages(crossbar, bias))
     return solve_spice_circuit(crossbar, circuit, bias, known)
 
 

@@ -67,6 +67,10 @@ class Solution:
     """(n_nodes, B) voltage of every node of ``circuit`` in volts (V); None if outputs-only."""
     source_powers: np.ndarray | None = field(default=None, repr=False)
     """(B,) power delivered by all sources, Σ u·I, in watts (W)."""
+    kcl_residual: np.ndarray | float | None = None
+    """Achieved accuracy, per input vector: the largest Kirchhoff-current-law residual at any unknown
+    node, recomputed element by element from the node voltages, relative to the largest current
+    through any node (dimensionless; see :mod:`memxbar.solver.accuracy`); None where not computed."""
 
     @property
     def outputs_only(self) -> bool:
@@ -346,6 +350,7 @@ def assemble_solution(
     output_currents: np.ndarray | None = None,
     method: str | None = None,
     phase_times: dict[str, float] | None = None,
+    kcl_residual: np.ndarray | None = None,
 ) -> Solution:
     """Build a :class:`Solution` from solved node voltages and terminal currents, for any backend.
 
@@ -365,20 +370,32 @@ def assemble_solution(
         output_currents: (N, B) bit-line output currents (A, NaN where floating), likewise.
         method: How the fast backend solved, else None.
         phase_times: Wall time of each phase of the backend (s).
+        kcl_residual: (B,) achieved relative KCL residual (:mod:`memxbar.solver.accuracy`), if known.
 
     Returns:
         The solution; the batch axis is dropped if the caller gave one vector.
     """
-    if input_currents is None:
-        input_currents = np.where(circuit.driven_wl[:, None], _line_totals(circuit, circuit.wl_node, nodes), np.nan)
-    if output_currents is None:
-        output_currents = np.where(circuit.driven_bl[:, None], -_line_totals(circuit, circuit.bl_node, nodes), np.nan)
+    if input_currents is None or output_currents is None:
+        from_nodes = terminal_currents_from_nodes(circuit, nodes)
+        input_currents = from_nodes[0] if input_currents is None else input_currents
+        output_currents = from_nodes[1] if output_currents is None else output_currents
     arrays = {"voltages": bias.wl_voltages}
     arrays["input_currents"] = input_currents
     arrays["output_currents"] = output_currents
     total = source_power(bias, input_currents, output_currents)
+    if kcl_residual is not None:
+        arrays["kcl_residual"] = np.asarray(kcl_residual, dtype=np.float64)
     if not bias.batched:
         arrays = {name: a[..., 0] for name, a in arrays.items()}
+        if "kcl_residual" in arrays:
+            arrays["kcl_residual"] = float(arrays["kcl_residual"])
     return Solution(crossbar=crossbar, backend=backend, wall_time=time.perf_counter() - start, bias=bias,
                     method=method, phase_times=phase_times, circuit=circuit, node_voltages=nodes,
                     source_powers=total, **arrays)
+
+
+def terminal_currents_from_nodes(circuit: Circuit, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(M, B) input and (N, B) output currents (A, NaN where floating) from all node voltages (n_nodes, B),
+    by Kirchhoff's law along each line (:func:`_line_totals`)."""
+    return (np.where(circuit.driven_wl[:, None], _line_totals(circuit, circuit.wl_node, nodes), np.nan),
+            np.where(circuit.driven_bl[:, None], -_line_totals(circuit, circuit.bl_node, nodes), np.nan))

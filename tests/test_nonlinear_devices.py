@@ -109,14 +109,19 @@ def test_damping_handles_strong_nonlinearity_and_large_line_resistance(rng):
     assert memxbar.compare(xbar, v).max_rel_error <= AGREEMENT
 
 
-def test_non_convergence_names_the_residual_and_the_worst_node(rng, monkeypatch):
+def test_non_convergence_says_what_was_tried_and_names_the_worst_node(rng, monkeypatch):
     monkeypatch.setattr(newton, "MAX_ITERATIONS", 1)
+    monkeypatch.setattr(newton, "STEP_ITERATIONS", 1)
+    monkeypatch.setattr(newton, "KRYLOV_NEWTON_ITERATIONS", 1)
     xbar = memxbar.Crossbar(rng.uniform(1e-5, 1e-3, (6, 5)), r_wl=10.0, r_bl=10.0, device=get_model("sinh", v0=0.05))
-    with pytest.raises(ConvergenceError, match=r"did not converge in 1 iterations .* KCL residual .* A at node [WB]\["):
+    with pytest.raises(ConvergenceError, match=r"stalled after 1 iterations; source stepping reached .* gmin stepping "
+                       r"stopped at gmin = .* KCL residual left .* at node [WB]\["):
         memxbar.simulate(xbar, np.full(6, 1.0))
 
 
-def test_overflowing_device_currents_are_reported_not_returned():
+def test_a_finite_solution_beyond_the_linear_guess_is_found():
+    """The linear start puts ~100 V on each sinh device (sinh(400) overflows); the solution has ~4 V."""
     xbar = memxbar.Crossbar(np.full((3, 3), 1e-4), r_wl=1.0, r_bl=1.0, device="sinh")
-    with pytest.raises(ConvergenceError, match=r"beyond floating point .*largest device voltage 3.* V"):
-        memxbar.simulate(xbar, np.full(3, 300.0))
+    comparison = memxbar.compare(xbar, np.full(3, 300.0))
+    assert np.abs(comparison.fast.device_voltages).max() < 6.0
+    assert comparison.max_rel_error <= AGREEMENT

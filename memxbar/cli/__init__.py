@@ -9,6 +9,7 @@ unsuitable ngspice, or a solver that does not converge, with one line and exit c
 from __future__ import annotations
 
 import sys
+import warnings
 from typing import Any
 
 import click
@@ -25,7 +26,7 @@ from memxbar.cli.options import INTERRUPTED, invocation
 from memxbar.cli.simulate import simulate_command
 from memxbar.cli.sweep import plot_sweep_command, sweep_command
 from memxbar.cli.weights import weights_command
-from memxbar.errors import ConvergenceError, InputError
+from memxbar.errors import AccuracyWarning, ConvergenceError, InputError
 from memxbar.osdi.library import OsdiError
 from memxbar.spice.ngspice import NgspiceError
 from memxbar.vacask.engine import VacaskError
@@ -44,7 +45,10 @@ class _Group(click.Group):
     ) -> Any:
         invocation[:] = ["memxbar", *(sys.argv[1:] if args is None else args)]
         try:
-            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+            with warnings.catch_warnings():
+                warnings.simplefilter("always", AccuracyWarning)
+                warnings.showwarning = _warn
+                code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except click.ClickException as exc:
             code = _fail(exc.format_message(), exc.exit_code)
         except click.Abort:
@@ -56,6 +60,11 @@ class _Group(click.Group):
         if standalone_mode:
             sys.exit(code if isinstance(code, int) else 0)
         return code
+
+
+def _warn(message: Warning | str, category: type[Warning], *args: Any, **kwargs: Any) -> None:
+    """Show a warning (e.g. an :class:`AccuracyWarning`) as one line on standard error."""
+    click.echo(f"Warning: {' '.join(str(message).split())}", err=True)
 
 
 def _fail(message: str, code: int) -> int:

@@ -79,7 +79,7 @@ def check_fast_options(backend: str, method: str, outputs_only: bool, tol: float
     type=click.FloatRange(min=0.0, max=1.0, min_open=True, max_open=True),
     default=DEFAULT_TOL,
     show_default=True,
-    help="Fast backend, iterative method: relative error at which it stops.",
+    help="Fast backend: relative error at which the iterative method stops; relative KCL residual of Newton.",
 )
 @click.option("--json", "json_file", type=click.Path(dir_okay=False), help="Write every figure to this JSON file.")
 @click.option(

@@ -30,6 +30,7 @@ from memxbar.circuit.compile import Circuit, compile_circuit
 from memxbar.crossbar import Crossbar
 from memxbar.errors import ConvergenceError, InputError
 from memxbar.solution import Solution, assemble_solution, terminal_currents
+from memxbar.solver.accuracy import KclCheck, accuracy_hint, check, warn_if_inaccurate
 from memxbar.solver.iterative import DEFAULT_MAXITER, DEFAULT_TOL, solve_cg
 from memxbar.solver.linalg import Factorization, factorize, pardiso_available, pardiso_worthwhile, reduced_couplings
 from memxbar.solver.nodal import NodalPattern
@@ -295,7 +296,7 @@ def _solve(system: CrossbarSystem, bias: Bias, u: np.ndarray, options: FastOptio
     batch = u.shape[1]
     k = circuit.n_known
     source = np.empty((k, batch))
-    nodes = None
+    nodes = kcl = None
     if method == "weights":
         columns = np.flatnonzero(np.any(u != 0, axis=1))
         t, y = system.transfer(columns)
@@ -307,21 +308,31 @@ def _solve(system: CrossbarSystem, bias: Bias, u: np.ndarray, options: FastOptio
         i_in = np.empty((system.ports.in_x.shape[0], batch))
         if not options.outputs_only:
             nodes = np.empty((circuit.n_nodes, batch))
+        kcl = KclCheck(np.empty(batch), np.empty(batch))
         for cols in _chunks(batch, system.n):
             uc = u[:, cols]
             refine = not options.outputs_only and batch <= REFINE_UP_TO
             x = (system.node_voltages(uc, method, options.tol, options.maxiter, refine) if system.n
                  else np.zeros((0, uc.shape[1])))
             i_out[:, cols], i_in[:, cols] = system.ports.currents(x, uc)
+            chunk = np.concatenate([x, uc])
+            part = check(circuit, chunk)
+            kcl.residual[cols], kcl.floor[cols] = part.residual, part.floor
             if nodes is not None:
-                nodes[:, cols] = np.concatenate([x, uc])
+                nodes[:, cols] = chunk
+        if method == "iterative" and (kcl.residual > options.tol).any():
+            raise ConvergenceError(
+                f"conjugate gradients stopped at a relative KCL residual of {kcl.residual.max():.2e}, above "
+                f"tol={options.tol:g}: {accuracy_hint(kcl, options.tol)}"
+            )
+        warn_if_inaccurate(kcl, options.tol)
     md = i_in.shape[0]
     source[:md] = i_in
     source[md:md + i_out.shape[0]] = -i_out
     source[md + i_out.shape[0]:] = 0.0
     wl_in, bl_out = terminal_currents(circuit, source) if nodes is None else (None, None)
     return assemble_solution(system.crossbar, circuit, bias, "fast", start, nodes=nodes, input_currents=wl_in,
-                             output_currents=bl_out, method=method)
+                             output_currents=bl_out, method=method, kcl_residual=None if kcl is None else kcl.residual)
 
 
 def effective_weights(crossbar: Crossbar) -> np.ndarray:

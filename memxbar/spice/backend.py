@@ -11,6 +11,7 @@ from memxbar.circuit.compile import Circuit
 from memxbar.crossbar import Crossbar
 from memxbar.netlist.writer import circuit_netlist
 from memxbar.solution import Solution, assemble_solution, terminal_currents
+from memxbar.solver.accuracy import check
 from memxbar.spice.ngspice import session
 
 
@@ -67,8 +68,10 @@ def solve_spice_circuit(crossbar: Crossbar, circuit: Circuit, bias: Bias, known:
     delivered = np.zeros((circuit.n_known, batch))
     delivered[: terminal.size] = -results[n_unknown:]
     _, i_out = terminal_currents(circuit, delivered)
+    with np.errstate(over="ignore", invalid="ignore"):
+        kcl = check(circuit, nodes)
     return assemble_solution(crossbar, circuit, bias, "spice", start, nodes=nodes, output_currents=i_out,
-                             phase_times=phases)
+                             phase_times=phases, kcl_residual=kcl.residual)
 
 
 def _lap(phases: dict[str, float], name: str, since: float) -> float:

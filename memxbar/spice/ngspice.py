@@ -34,6 +34,10 @@ _LIBRARY_GLOBS = (
 )
 
 
+_ABORTED = re.compile(r"simulation\(s\) aborted|could not be simulated", re.IGNORECASE)
+"""What ngspice writes to stderr when an analysis fails (as opposed to warnings and notes)."""
+
+
 class NgspiceError(RuntimeError):
     """ngspice is missing, unsuitable, or failed to simulate a circuit."""
 
@@ -160,11 +164,17 @@ class NgspiceSession:
         return parse
 
     def run(self) -> str:
-        """Run the analysis of the loaded circuit; return the name of the new plot."""
-        self.command("run")
+        """Run the analysis of the loaded circuit; return the name of the new plot.
+
+        A run that ngspice finished is read back even if it wrote warnings or notes to
+        stderr (as it does after gmin or source stepping, which PySpice takes for failure);
+        only an aborted run raises, with ngspice's own reason.
+        """
+        self._ng.clear_output()
+        rc = self._ng._ngspice_shared.ngSpice_Command(b"run")
         plot = self._ng.last_plot
-        if plot == "const":
-            raise NgspiceError(f"ngspice produced no results: {self._messages()}")
+        if rc or plot == "const" or any(_ABORTED.search(line) for line in self._ng._stderr):
+            raise NgspiceError(f"ngspice could not solve the circuit: {self._messages()}")
         return plot
 
     def alter(self, names: Sequence[str], values: np.ndarray) -> None:

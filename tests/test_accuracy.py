@@ -1,0 +1,103 @@
+"""Achieved accuracy (relative KCL residual) on every solution, honest warnings, batched = per-vector Newton."""
+
+from __future__ import annotations
+
+import warnings
+
+import mpmath
+import numpy as np
+import pytest
+
+import memxbar
+from memxbar.devices import get_model
+from memxbar.errors import AccuracyWarning, ConvergenceError
+from memxbar.solver import newton
+from memxbar.solver.direct import CrossbarSystem
+
+
+@pytest.mark.parametrize("device", [get_model("sinh", v0=0.1), get_model("power-law", n=3.0)], ids=repr)
+def test_batched_newton_krylov_equals_per_vector_newton(rng, device):
+    xbar = memxbar.Crossbar(rng.uniform(1e-6, 1e-4, (12, 9)), r_wl=2.0, r_bl=3.0, r_driver=1.0, device=device)
+    v = rng.uniform(-0.6, 0.6, (12, 7))
+    v[:, 3] = 0.0
+    batched = newton.newton_solve(xbar, v, batched=True)
+    single = newton.newton_solve(xbar, v, batched=False)
+    assert set(batched.method) == {"batched"} and set(single.method) == {"newton"}
+    assert np.all(batched.residual <= newton.TOL) and np.all(single.residual <= newton.TOL)
+    np.testing.assert_allclose(batched.unknown, single.unknown, rtol=0, atol=1e-12)
+    outputs = memxbar.simulate(xbar, v, outputs_only=True)
+    full = memxbar.simulate(xbar, v)
+    assert outputs.wl_voltages is None and outputs.method == "newton"
+    np.testing.assert_allclose(outputs.output_currents, full.output_currents, rtol=1e-11, atol=1e-18)
+    np.testing.assert_allclose(outputs.input_currents, full.input_currents, rtol=1e-11, atol=1e-18)
+
+
+def test_every_solution_carries_its_kcl_residual(rng):
+    xbar = memxbar.Crossbar(rng.uniform(1e-6, 1e-4, (10, 8)), r_wl=2.5, r_bl=2.5, r_driver=4.0, r_sense=3.0)
+    v = rng.uniform(0, 0.5, (10, 3))
+    for options in ({}, {"method": "iterative"}, {"outputs_only": True}):
+        assert np.all(memxbar.simulate(xbar, v, **options).kcl_residual < 1e-11)
+    spice = memxbar.simulate(xbar, v[:, 0], "spice")
+    assert 0 < spice.kcl_residual < 1e-8
+    assert memxbar.simulate(xbar, v, outputs_only=True, method="weights").kcl_residual is None
+
+
+def ill_conditioned() -> memxbar.Crossbar:
+    rng = np.random.default_rng(5)
+    r_wl = np.where(rng.random((6, 6)) < 0.5, 1e-9, 1e6)
+    r_bl = np.where(rng.random((6, 6)) < 0.5, 1e-9, 1e6)
+    return memxbar.Crossbar(rng.uniform(1e-6, 1e-4, (6, 6)), r_wl=r_wl, r_bl=r_bl)
+
+
+def exact_outputs(xbar: memxbar.Crossbar, v: np.ndarray) -> np.ndarray:
+    """Output currents from the nodal equations solved in 50-digit arithmetic."""
+    mpmath.mp.dps = 50
+    system = CrossbarSystem.build(xbar)
+    u = system.circuit.known_voltages(v[:, None], np.zeros((xbar.cols, 1)), None)[:, 0]
+    a, s = system.a, system.s
+    x = mpmath.lu_solve(mpmath.matrix(a.toarray().tolist()), mpmath.matrix((-(s @ u)).tolist()))
+    out_x, out_v = system.ports.out_x.toarray(), system.ports.out_v.toarray()
+    return np.array([float(sum(mpmath.mpf(out_x[j, k]) * x[k] for k in range(len(x)))
+                           + sum(mpmath.mpf(out_v[j, i]) * mpmath.mpf(u[i]) for i in range(len(u))))
+                     for j in range(out_x.shape[0])])
+
+
+def test_conditioning_that_leaves_few_digits_is_said_not_hidden():
+    xbar = ill_conditioned()
+    v = np.random.default_rng(6).uniform(0, 1, 6)
+    exact = exact_outputs(xbar, v)
+    with pytest.warns(AccuracyWarning, match=r"leave only about \d correct digits .* set resistances far below"):
+        fast = memxbar.simulate(xbar, v)
+    error = np.abs(fast.output_currents - exact).max() / np.abs(exact).max()
+    assert error > 1e-6  # the reason for the warning: the answer really is off
+    assert fast.kcl_residual > 1e-6  # and the solution's own figure says so
+    with pytest.raises(ConvergenceError, match=r"relative KCL residual of .* above tol=1e-10"):
+        memxbar.simulate(xbar, v, method="iterative")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", AccuracyWarning)
+        comparison = memxbar.compare(xbar, v)
+    assert comparison.inaccurate_backend in ("fast", "spice")
+
+
+def test_well_conditioned_solutions_do_not_warn(rng):
+    xbar = memxbar.Crossbar(rng.uniform(1e-6, 1e-4, (16, 16)), r_wl=1.0, r_bl=1.0, device="sinh")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", AccuracyWarning)
+        memxbar.simulate(xbar, rng.uniform(0, 0.5, (16, 5)))
+        memxbar.simulate(xbar.__class__(xbar.conductances, r_wl=1.0, r_bl=1.0), rng.uniform(0, 0.5, 16))
+
+
+def test_the_cli_says_how_many_digits_are_left_in_one_line(tmp_path):
+    from click.testing import CliRunner
+
+    from memxbar.cli import main
+
+    xbar = ill_conditioned()
+    np.save(tmp_path / "g.npy", xbar.conductances)
+    np.save(tmp_path / "rwl.npy", xbar.r_wl)
+    np.save(tmp_path / "rbl.npy", xbar.r_bl)
+    result = CliRunner().invoke(main, ["simulate", "--conductances", str(tmp_path / "g.npy"), "--r-wl",
+                                       str(tmp_path / "rwl.npy"), "--r-bl", str(tmp_path / "rbl.npy")])
+    assert result.exit_code == 0
+    lines = [line for line in result.output.splitlines() if line.startswith("Warning:")]
+    assert len(lines) == 1 and "correct digits" in lines[0]

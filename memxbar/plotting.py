@@ -100,8 +100,6 @@ def plot_solution(
     """
     from matplotlib.figure import Figure
 
-    from memxbar.reference import ideal_wire_currents
-
     b = solution.batched
     crossbar = solution.crossbar
     v = _vector(solution.voltages, b, vector)
@@ -123,7 +121,7 @@ def plot_solution(
     columns = np.arange(ideal.size)
     curves = [(ideal, "o-", "ideal $G^T V$")]
     if not crossbar.device.linear:
-        curves.append((ideal_wire_currents(crossbar, v), "^-", "same devices, ideal wires"))
+        curves.append((_vector(solution.ideal_wire_currents, b, vector), "^-", "same devices, ideal wires"))
     curves.append((actual, "s-", f"{solution.backend} backend"))
     ax = axes["outputs"]
     _outputs(ax, columns, curves, crossbar.cols > WIDE)

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from memxbar.circuit.bias import Bias, make_bias
+from memxbar.circuit.bias import Bias, check_gates, make_bias
 from memxbar.circuit.compile import Circuit, compile_circuit
 from memxbar.crossbar import Crossbar
 from memxbar.errors import InputError
@@ -139,8 +139,7 @@ def simulate(
     if not isinstance(crossbar, Crossbar):
         raise InputError(f"crossbar must be a memxbar.Crossbar, got {type(crossbar).__name__}")
     chosen = backend_options(backend, options)
-    if gate_voltages is not None and not crossbar.cell.gated:
-        raise InputError(f"gate_voltages apply to cells with an access transistor; cell {crossbar.cell.name} has none")
+    check_gates(crossbar.cell.gated, crossbar.cell.name, gate_voltages)
     from memxbar.memory import check_memory
 
     bias = make_bias(crossbar.shape, voltages, bl_voltages, floating_wl, floating_bl, gate_voltages)

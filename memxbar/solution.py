@@ -130,8 +130,20 @@ class Solution:
 
     @cached_property
     def ideal_currents(self) -> np.ndarray:
-        """(N,) or (N, B) ideal output currents Gᵀ·V in amperes (A), without line resistance."""
-        return self.crossbar.ideal_currents(self.voltages)
+        """(N,) or (N, B) ideal output currents Gᵀ·V in amperes (A): linear devices, ideal wires, each device
+        at its word line's terminal voltage minus its bit line's; NaN for floating bit lines (floating word
+        lines carry no current in this reference)."""
+        from memxbar.reference import ideal_wire_currents
+
+        return ideal_wire_currents(self.crossbar, self.voltages, self.bias, linear=True)
+
+    @cached_property
+    def ideal_wire_currents(self) -> np.ndarray:
+        """(N,) or (N, B) output currents of the same devices with ideal wires (A): the reference that separates
+        IR drop from device nonlinearity (see :func:`memxbar.reference.ideal_wire_currents`)."""
+        from memxbar.reference import ideal_wire_currents
+
+        return ideal_wire_currents(self.crossbar, self.voltages, self.bias)
 
     @cached_property
     def deviation(self) -> np.ndarray:
@@ -144,10 +156,9 @@ class Solution:
 
         NaN for an input vector whose ideal currents are all zero.
         """
-        dev = np.nan_to_num(np.abs(self._batched(self.deviation)), nan=0.0).max(axis=0)
-        ref = np.abs(self._batched(self.ideal_currents)).max(axis=0)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return self._per_vector(np.where(ref > 0, dev / np.where(ref > 0, ref, 1.0), np.nan))
+        from memxbar.reference import relative_to
+
+        return relative_to(self.output_currents, self.ideal_currents)
 
     @cached_property
     def element_powers(self) -> dict[str, np.ndarray]:

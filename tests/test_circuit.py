@@ -223,3 +223,72 @@ def test_cli_bias_mistakes_give_one_line(args: list[str], message: str) -> None:
     result = CliRunner().invoke(main, ["simulate", "--rows", "4", "--cols", "4", *args])
     assert result.exit_code == 2, result.output
     assert re.search(message, result.output) and len(result.output.strip().splitlines()) == 1
+
+
+def test_effective_weights_refuse_cells_with_access_devices() -> None:
+    with pytest.raises(InputError, match="effective weights need a passive 1r crossbar"):
+        memxbar.effective_weights(memxbar.Crossbar(np.full((3, 3), 1e-5), cell="1t1r"))
+
+
+def test_ideal_references_follow_the_bit_line_voltages(rng) -> None:
+    import warnings
+
+    xbar = memxbar.Crossbar(rng.uniform(1e-6, 1e-4, (5, 6)))
+    bias = scheme_bias(xbar.shape, "v2", (2, 3), 0.9)
+    sol = memxbar.simulate(xbar, bias.voltages, bl_voltages=bias.bl_voltages)
+    # Ideal wires: the circuit is its own ideal reference, whatever the bit-line voltages.
+    assert sol.relative_deviation < 1e-12
+    expected = xbar.conductances.T @ bias.voltages - xbar.conductances.sum(axis=0) * bias.bl_voltages
+    np.testing.assert_allclose(sol.ideal_currents, expected, rtol=1e-12)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        some = memxbar.simulate(xbar, np.r_[1.0, np.zeros(4)], floating_bl=np.arange(6) > 0)
+        assert np.isfinite(some.relative_deviation) and np.isnan(some.ideal_currents[1:]).all()
+        every = memxbar.simulate(xbar, np.ones(5), floating_bl=np.ones(6, dtype=bool))
+        assert np.isnan(every.relative_deviation)
+
+
+def test_a_number_for_bit_lines_applies_to_the_driven_ones_and_huge_values_are_refused() -> None:
+    xbar = memxbar.Crossbar(np.full((2, 3), 1e-4))
+    sol = memxbar.simulate(xbar, [0.0, 0.0], bl_voltages=0.5, floating_bl=np.array([False, True, False]))
+    # Word lines at 0 V through ideal wires: each device of a driven bit line carries 0.5 V · 1e-4 S back.
+    assert np.isnan(sol.output_currents[1]) and sol.output_currents[0] == pytest.approx(-2 * 0.5e-4, rel=1e-12)
+    with pytest.raises(InputError, match="bl_voltages reaches 1e\\+200 V"):
+        memxbar.simulate(xbar, [0.0, 0.0], bl_voltages=1e200)
+    with pytest.raises(InputError, match="bl_voltages must be a number.*got None"):
+        memxbar.simulate(xbar, [0.0, 0.0], bl_voltages=None)
+
+
+@pytest.mark.parametrize(
+    ("command", "args", "message"),
+    [
+        ("netlist", ["--gate-voltages", "1.0"], "gate_voltages apply to cells with an access transistor"),
+        ("simulate", ["--floating-wl", "1,1"], "word line 1 is listed twice"),
+        ("simulate", ["--scheme", "v2", "--select", "1,1", "--v-write", "1", "--v-max", "0.2"],
+         "drop --inputs/--batch/--v-max"),
+        ("simulate", ["--cell", "1t1r", "--cell-param", "vto=abc"], "cell parameter vto of cell 1t1r"),
+        ("simulate", ["--scheme", "v3", "--select", "1,1", "--v-write", "1e300"], "v_write is 1e\\+300 V"),
+    ],
+)
+def test_more_cli_bias_mistakes_give_one_line(command: str, args: list[str], message: str) -> None:
+    import re
+
+    from click.testing import CliRunner
+
+    from memxbar.cli import main
+
+    result = CliRunner().invoke(main, [command, "--rows", "4", "--cols", "4", *args])
+    assert result.exit_code == 2, result.output
+    assert re.search(message, result.output) and len(result.output.strip().splitlines()) == 1
+
+
+def test_cli_inputs_file_with_a_voltage_on_a_floating_line_is_refused(tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from memxbar.cli import main
+
+    inputs = tmp_path / "v.csv"
+    inputs.write_text("0.1\n0.2\n0.3\n")
+    result = CliRunner().invoke(main, ["simulate", "--rows", "3", "--cols", "2", "--inputs", str(inputs),
+                                       "--floating-wl", "1"])
+    assert result.exit_code == 2 and "gives word line 1 a voltage" in result.output

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from memxbar.errors import InputError
-from memxbar.inputs import as_batch
+from memxbar.inputs import MAX_VOLTS, as_batch
 from memxbar.validation import as_finite_array
 
 SCHEMES = ("read", "v2", "v3")
@@ -66,11 +66,23 @@ def _mask(value: object, size: int, name: str, lines: str) -> np.ndarray:
     return array.copy()
 
 
-def _per_line(value: object, size: int, batch: int, name: str, lines: str) -> np.ndarray:
-    """A scalar, (size,) or (size, batch) array as (size, batch)."""
+def _per_line(value: object, size: int, batch: int, name: str, lines: str,
+              floating: np.ndarray | None = None) -> np.ndarray:
+    """A scalar (applied to every line that is not ``floating``), (size,) or (size, batch) array as (size, batch)
+    in volts, at most :data:`~memxbar.inputs.MAX_VOLTS` in magnitude."""
+    if value is None:
+        raise InputError(f"{name} must be a number, ({size},) (one per {lines}) or ({size}, {batch}), got None")
     array = as_finite_array(value, name)
+    if array.size and np.abs(array).max() > MAX_VOLTS:
+        raise InputError(
+            f"{name} reaches {np.abs(array).max():.3g} V, above {MAX_VOLTS:.0e} V; voltages are in volts: "
+            "check the units"
+        )
     if array.ndim == 0:
-        return np.full((size, batch), float(array))
+        full = np.full((size, batch), float(array))
+        if floating is not None:
+            full[floating] = 0.0
+        return full
     if array.ndim == 1 and array.shape[0] == size:
         return np.repeat(array[:, None], batch, axis=1)
     if array.ndim == 2 and array.shape == (size, batch):
@@ -88,6 +100,16 @@ def _check_floating(values: np.ndarray, floating: np.ndarray, name: str, mask_na
         )
 
 
+def check_gates(gated: bool, cell: str, gate_voltages: object) -> None:
+    """Refuse select-line voltages for a cell without an access transistor.
+
+    Raises:
+        InputError: If ``gate_voltages`` is given but the cell has no gate.
+    """
+    if gate_voltages is not None and not gated:
+        raise InputError(f"gate_voltages apply to cells with an access transistor; cell {cell} has none")
+
+
 def make_bias(
     shape: tuple[int, int],
     voltages: object,
@@ -101,7 +123,7 @@ def make_bias(
     Args:
         shape: (M, N) of the crossbar.
         voltages: (M,) or (M, B) word-line terminal voltages in volts (V); entries of floating lines must be 0.
-        bl_voltages: Bit-line terminal voltages (V): a number, (N,) or (N, B).
+        bl_voltages: Bit-line terminal voltages (V): a number (for every driven bit line), (N,) or (N, B).
         floating_wl: (M,) boolean mask of word lines whose terminal is left open, or None.
         floating_bl: (N,) boolean mask of bit lines whose terminal is left open, or None.
         gate_voltages: Select-line voltages (V) of 1T1R cells: a number, (M,) or (M, B); None for none.
@@ -116,9 +138,9 @@ def make_bias(
     m, n = shape
     v, batched = as_batch(voltages, m)
     batch = v.shape[1]
-    bl = _per_line(bl_voltages, n, batch, "bl_voltages", "bit line")
     fw = _mask(floating_wl, m, "floating_wl", "word line")
     fb = _mask(floating_bl, n, "floating_bl", "bit line")
+    bl = _per_line(bl_voltages, n, batch, "bl_voltages", "bit line", fb)
     _check_floating(v, fw, "voltages", "floating_wl", "word line")
     _check_floating(bl, fb, "bl_voltages", "floating_bl", "bit line")
     gates = None if gate_voltages is None else _per_line(gate_voltages, m, batch, "gate_voltages", "row")
@@ -161,6 +183,8 @@ def scheme_bias(shape: tuple[int, int], scheme: str, select: tuple[int, int], v_
     if not (0 <= i < m and 0 <= j < n):
         raise InputError(f"select ({i}, {j}) is outside the {m}x{n} array; rows 0..{m - 1}, columns 0..{n - 1}")
     v = float(as_finite_array(v_write, "v_write"))
+    if abs(v) > MAX_VOLTS:
+        raise InputError(f"v_write is {v:.3g} V, above {MAX_VOLTS:.0e} V; voltages are in volts: check the units")
     wl, bl = np.zeros(m), np.zeros(n)
     if scheme == "v2":
         wl[:], bl[:] = v / 2, v / 2

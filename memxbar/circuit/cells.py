@@ -71,7 +71,8 @@ class Cell(ABC):
             listing = ", ".join(sorted(known)) or "none"
             raise InputError(f"{unknown[0]!r} is not a parameter of cell {self.name}; its parameters are: {listing}")
         self.values = MappingProxyType({
-            p.name: float(p.validate(values.get(p.name, p.default), f"cell {self.name}")) for p in self.parameters
+            p.name: float(p.validate(values.get(p.name, p.default), self.name, "cell parameter", "cell"))
+            for p in self.parameters
         })
 
     def __repr__(self) -> str:

@@ -82,6 +82,8 @@ class CircuitSetup:
     """The selected cell of a ``--scheme``, else None."""
     given: dict[str, Any]
     """The circuit options the user gave (for the provenance of output files)."""
+    scheme: str | None
+    """The biasing scheme, else None."""
 
 
 def _describe(value: Any) -> Any:
@@ -97,20 +99,24 @@ def _mask(indices: tuple[int, ...] | None, size: int, option: str, lines: str) -
     bad = [k for k in indices if not 0 <= k < size]
     if bad:
         raise InputError(f"{option}: {lines} {bad[0]} does not exist; indices run from 0 to {size - 1}")
+    if len(set(indices)) != len(indices):
+        raise InputError(f"{option}: {lines} {max(indices, key=indices.count)} is listed twice; list each once")
     mask = np.zeros(size, dtype=bool)
     mask[list(indices)] = True
     return mask
 
 
 def circuit_setup(crossbar: Crossbar, voltages: np.ndarray, options: dict[str, Any],
-                  inputs_given: bool) -> CircuitSetup:
+                  inputs_given: bool, inputs_from_file: bool = False) -> CircuitSetup:
     """Apply the :data:`circuit_options` to a crossbar and its inputs.
 
     Args:
         crossbar: The crossbar from the crossbar options (a 1r cell).
         voltages: Its inputs from the input options (V).
         options: The values of :data:`CIRCUIT_ARGUMENTS`.
-        inputs_given: Whether ``--inputs`` or ``--batch`` chose the inputs (they conflict with ``--scheme``).
+        inputs_given: Whether ``--inputs``, ``--batch`` or ``--v-max`` chose the inputs (they conflict with
+            ``--scheme``).
+        inputs_from_file: Whether ``--inputs`` gave them (then a floating line's entry must be 0 already).
 
     Raises:
         InputError: If an option is invalid or conflicts with another.
@@ -137,26 +143,28 @@ def circuit_setup(crossbar: Crossbar, voltages: np.ndarray, options: dict[str, A
             raise InputError("--select and --v-write belong to --scheme; add --scheme read|v2|v3 or drop them")
         if options["bl_voltages"] is not None:
             bias["bl_voltages"] = options["bl_voltages"]
-        if floating_wl is not None:
+        if floating_wl is not None and not inputs_from_file:
+            # Random inputs: a floating line takes none.
             voltages = np.where(floating_wl[:, None] if voltages.ndim == 2 else floating_wl, 0.0, voltages)
-        return CircuitSetup(crossbar, voltages, bias, None, given)
+        return CircuitSetup(crossbar, voltages, bias, None, given, None)
     if select is None or len(select) != 2 or v_write is None:
         raise InputError("--scheme needs --select I,J (the selected cell) and --v-write V")
-    for option, conflicting in (("--inputs/--batch", inputs_given),
+    for option, conflicting in (("--inputs/--batch/--v-max", inputs_given),
                                 ("--bl-voltages", options["bl_voltages"] is not None),
                                 ("--floating-wl", floating_wl is not None), ("--floating-bl", floating_bl is not None)):
         if conflicting:
             raise InputError(f"--scheme sets every terminal itself; drop {option}")
     plan = scheme_bias(crossbar.shape, scheme, (select[0], select[1]), v_write)
     bias["bl_voltages"] = plan.bl_voltages
-    return CircuitSetup(crossbar, plan.voltages, bias, (select[0], select[1]), given)
+    return CircuitSetup(crossbar, plan.voltages, bias, (select[0], select[1]), given, scheme)
 
 
 def scheme_figures(solution: Solution, select: tuple[int, int]) -> dict[str, Any]:
     """The selected device's voltage and current, and the worst half-selected device's (SI units).
 
-    Half-selected devices share the selected cell's word line or bit line; the worst is the one with
-    the largest |voltage|. For a batch, vector 0.
+    Half-selected devices share the selected cell's word line or bit line (in a read, those on the
+    selected word line see the full voltage); the worst is the one with the largest |voltage|. For a
+    batch, vector 0.
     """
     v = solution.device_voltages if not solution.batched else solution.device_voltages[..., 0]
     i = solution.device_currents if not solution.batched else solution.device_currents[..., 0]
@@ -180,13 +188,15 @@ def scheme_figures(solution: Solution, select: tuple[int, int]) -> dict[str, Any
     return figures
 
 
-def scheme_summary(figures: dict[str, Any]) -> str:
+def scheme_summary(figures: dict[str, Any], scheme: str = "v2") -> str:
     """The figures of :func:`scheme_figures` as terminal lines."""
     row, col = figures["selected"]
     lines = [f"selected device [{row}, {col}]: {figures['selected_voltage_V']:.6g} V, "
              f"{figures['selected_current_A']:.6g} A"]
     if "worst_half_selected" in figures:
         i, j = figures["worst_half_selected"]
-        lines.append(f"worst half-selected device [{i}, {j}]: {figures['worst_half_selected_voltage_V']:.6g} V, "
+        # In a read, every device of the selected word line sees the full voltage: they are not half-selected.
+        label = "worst other device on the selected lines" if scheme == "read" else "worst half-selected device"
+        lines.append(f"{label} [{i}, {j}]: {figures['worst_half_selected_voltage_V']:.6g} V, "
                      f"{figures['worst_half_selected_current_A']:.6g} A")
     return "\n".join(lines)

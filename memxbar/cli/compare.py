@@ -53,9 +53,10 @@ def compare_command(json_file: str | None, plot_file: str | None, engines: str, 
                                  "--cell, --bl-voltages, --floating-* and --scheme, or vacask", param_hint="--engines")
     json_path, plot_path = output_paths(force, {"--json": json_file, "--plot": plot_file}, images=("--plot",))
     circuit = {name: kwargs.pop(name) for name in CIRCUIT_ARGUMENTS}
-    inputs_given = kwargs.get("inputs") is not None or kwargs.get("batch", 1) != 1
+    inputs_from_file = kwargs.get("inputs") is not None
+    inputs_given = inputs_from_file or kwargs.get("batch", 1) != 1 or kwargs.get("v_max", 0.5) != 0.5
     problem, params = problem_from_options(kwargs, backend="spice")
-    setup = circuit_setup(problem.crossbar, problem.voltages, circuit, inputs_given)
+    setup = circuit_setup(problem.crossbar, problem.voltages, circuit, inputs_given, inputs_from_file)
     warn_read_disturb(setup.crossbar, setup.voltages)
     with Spinner(f"solving {setup.crossbar.rows}x{setup.crossbar.cols} in both backends"):
         comparison = compare(setup.crossbar, setup.voltages, **setup.bias)
@@ -65,7 +66,7 @@ def compare_command(json_file: str | None, plot_file: str | None, engines: str, 
     if setup.select is not None:
         record["scheme"] = {backend: scheme_figures(getattr(comparison, backend), setup.select)
                             for backend in ("fast", "spice")}
-        click.echo(scheme_summary(record["scheme"]["fast"]))
+        click.echo(scheme_summary(record["scheme"]["fast"], setup.scheme))
     if "vacask" in chosen:
         from memxbar.compare import relative_errors
         from memxbar.vacask.engine import solve_vacask

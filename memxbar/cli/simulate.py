@@ -122,9 +122,10 @@ def simulate_command(
     circuit = {name: kwargs.pop(name) for name in CIRCUIT_ARGUMENTS}
     linear = kwargs.get("device_file") is None and MODELS[device].linear and circuit["cell"] == "1r"
     check_fast_options(backend, method, outputs_only, tol, linear, device)
-    inputs_given = kwargs.get("inputs") is not None or kwargs.get("batch", 1) != 1
+    inputs_from_file = kwargs.get("inputs") is not None
+    inputs_given = inputs_from_file or kwargs.get("batch", 1) != 1 or kwargs.get("v_max", 0.5) != 0.5
     problem, params = problem_from_options(kwargs, backend, outputs_only, method)
-    setup = circuit_setup(problem.crossbar, problem.voltages, circuit, inputs_given)
+    setup = circuit_setup(problem.crossbar, problem.voltages, circuit, inputs_given, inputs_from_file)
     crossbar = setup.crossbar
     warn_read_disturb(crossbar, setup.voltages)
     with Spinner(f"solving {crossbar.rows}x{crossbar.cols} ({backend} backend)"):
@@ -139,7 +140,7 @@ def simulate_command(
     record = {"provenance": origin, **solution_record(solution)}
     if setup.select is not None:
         record["scheme"] = scheme_figures(solution, setup.select)
-        click.echo(scheme_summary(record["scheme"]))
+        click.echo(scheme_summary(record["scheme"], setup.scheme))
     if json_path:
         write_json(record, json_path)
     if npz_path:

@@ -163,17 +163,19 @@ class Parameter:
         high = ")" if self.maximum_open or math.isinf(self.maximum) else "]"
         return f"{low}{self.minimum:g}, {self.maximum:g}{high}"
 
-    def validate(self, value: object, model: str) -> np.ndarray:
+    def validate(self, value: object, model: str, kind: str = "device parameter", owner: str = "model") -> np.ndarray:
         """Check a value against this parameter and return it as a read-only float64 array.
 
         Args:
             value: A scalar or, if ``per_device``, an array.
-            model: Name of the model, for the error message.
+            model: Name of the model (or cell), for the error message.
+            kind: What the parameter is, for the message (``"device parameter"``, ``"cell parameter"``).
+            owner: What ``model`` names, for the message (``"model"``, ``"cell"``).
 
         Raises:
             InputError: If the value is not finite, has the wrong dimension or is out of range.
         """
-        label = f"device parameter {self.name} of model {model}"
+        label = f"{kind} {self.name} of {owner} {model}"
         unit = "" if self.unit == "1" else f" {self.unit}"
         array = as_finite_array(value, label)
         if array.ndim and not self.per_device:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from memxbar.cards import join, numbers
-from memxbar.circuit.bias import make_bias
+from memxbar.circuit.bias import check_gates, make_bias
 from memxbar.circuit.compile import Circuit, Sources, compile_circuit
 from memxbar.crossbar import Crossbar
 from memxbar.errors import InputError
@@ -153,6 +153,7 @@ def crossbar_netlist(
     v = np.asarray(voltages, dtype=np.float64)
     if v.shape != (m,):
         raise InputError(f"voltages must have shape ({m},) for a netlist, got {v.shape}")
+    check_gates(crossbar.cell.gated, crossbar.cell.name, gate_voltages)
     if gate_voltages is None and crossbar.cell.gated:
         gate_voltages = crossbar.cell.default_gate_voltage
     bias = make_bias(crossbar.shape, v, bl_voltages, floating_wl, floating_bl, gate_voltages)

@@ -354,6 +354,11 @@ def effective_weights(crossbar: Crossbar) -> np.ndarray:
     """
     if not isinstance(crossbar, Crossbar):
         raise InputError(f"crossbar must be a memxbar.Crossbar, got {type(crossbar).__name__}")
+    if crossbar.cell.internal_nodes:
+        raise InputError(
+            f"crossbar: effective weights need a passive 1r crossbar; the access devices of {crossbar.cell.name} "
+            "cells make the output currents a nonlinear function of the inputs"
+        )
     if not crossbar.device.linear:
         raise InputError(
             f"crossbar: effective weights need linear (ohmic) devices; {crossbar.device.name} devices make the "

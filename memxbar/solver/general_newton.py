@@ -169,7 +169,7 @@ def _fail(system: CircuitEquations, f: np.ndarray, active: np.ndarray, label: st
         f"Newton's method did not converge in {MAX_ITERATIONS} iterations for {active.size} input vector(s) "
         f"with {label}: largest KCL residual {residual.max():.3e} A at node "
         f"{system.circuit.describe(int(worst_node))} (input vector {active[worst_col]}); "
-        "lower the input voltages or the line resistances, or check the device parameters"
+        "lower the input voltages or the line resistances, or check the device and cell parameters"
     )
 
 

@@ -627,7 +627,8 @@ def solve_newton(crossbar: Crossbar, bias: Bias, circuit: Circuit, *, outputs_on
         from memxbar.solver.equations import CircuitEquations
         from memxbar.solver.general_newton import solve_circuit
 
-        result = solve_circuit(CircuitEquations(circuit), u, f"device model {crossbar.device!r}")
+        result = solve_circuit(CircuitEquations(circuit), u,
+                               f"device model {crossbar.device!r} in {crossbar.cell!r} cells")
         nodes = np.concatenate([result.unknown, u])
         kcl = check(circuit, nodes)
         warn_if_inaccurate(kcl, tol)

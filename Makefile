@@ -60,7 +60,7 @@ system:
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev,speed]'
+	$(BIN)/python -m pip install -q -e '.[dev,speed,nn]'
 	touch $(STAMP)
 
 # The whole benchmark takes about 20 minutes; pass options with e.g. BENCH_ARGS=--quick.

@@ -91,7 +91,7 @@ def cross_entropy(scores: Any, labels: Any) -> Any:
     return jnp.mean(optax.softmax_cross_entropy_with_integer_labels(scores, labels))
 
 
-def _ideal_wire_currents(hardware: Hardware) -> Callable[[Any, Any, Any], Any]:
+def ideal_wire_currents(hardware: Hardware) -> Callable[[Any, Any, Any], Any]:
     """Column currents with ideal wires: Σ_i I(V_i; G_ij, n_ij), the power law of the device set."""
     devices = hardware.devices
     if devices.linear:
@@ -105,7 +105,7 @@ def _ideal_wire_currents(hardware: Hardware) -> Callable[[Any, Any, Any], Any]:
     return currents
 
 
-def _draws(weights: Sequence[Any], hardware: Hardware, batch: int, rng: np.random.Generator) -> list[list[tuple]]:
+def sample_draws(weights: Sequence[Any], hardware: Hardware, batch: int, rng: np.random.Generator) -> list[list[tuple]]:
     """Per layer and tile: (programming draws, per-device n, read draws) for one forward pass."""
     out = []
     for w in weights:
@@ -160,7 +160,7 @@ def _compiled_epoch(kind: str, hardware: Hardware | None, learning_rate: float
         def loss(params: Any, batch: Any, draws: Any) -> Any:
             return cross_entropy(digital_forward(params, batch[0], jnp), batch[1])
     else:
-        ideal = _ideal_wire_currents(hardware)
+        ideal = ideal_wire_currents(hardware)
 
         def loss(params: Any, batch: Any, draws: Any) -> Any:
             return cross_entropy(hardware_scores(params, batch[0], draws, hardware, ideal), batch[1])
@@ -224,7 +224,7 @@ def train(dataset: Dataset, training: str, hardware: Hardware | None, options: T
 
     def epoch_with_draws() -> tuple[Any, Any]:
         batches = _epoch(dataset, options.batch_size, rng)
-        return batches, _stack([_draws(params, hardware, batches[1].shape[1], rng) for _ in batches[1]])
+        return batches, _stack([sample_draws(params, hardware, batches[1].shape[1], rng) for _ in batches[1]])
 
     if training == "aware-ideal" or initial is None:
         epochs = (epoch_with_draws() for _ in range(options.epochs))
@@ -244,6 +244,6 @@ def train(dataset: Dataset, training: str, hardware: Hardware | None, options: T
     while done < options.circuit_steps:
         xs, ys = _epoch(dataset, options.circuit_batch, rng)
         for x, y in list(zip(xs, ys, strict=True))[: options.circuit_steps - done]:
-            carry, _ = step(carry, ((x, y), _draws(carry[0], hardware, len(y), rng)))
+            carry, _ = step(carry, ((x, y), sample_draws(carry[0], hardware, len(y), rng)))
             done += 1
     return [np.asarray(w) for w in carry[0]]

@@ -12,7 +12,10 @@ from memxbar.cli.options import force_option, output_path
 from memxbar.errors import InputError
 
 QUICK = {"seeds": 2, "epochs": 8, "circuit_steps": 2, "circuit_batch": 16, "test_samples": 40}
-"""Settings of ``--quick`` (about a minute on 2 cores)."""
+"""Settings of ``--quick`` (about a minute of processor time)."""
+
+FULL = {"seeds": 3, "epochs": 30, "circuit_steps": 10, "circuit_batch": 16, "test_samples": 150}
+"""Default settings (about half an hour on a busy 2-core machine; nonlinear circuit solves dominate)."""
 
 
 def _device_set(text: str) -> Any:
@@ -67,8 +70,8 @@ def _nonidealities(options: dict[str, Any]) -> tuple[Any, ...]:
               type=click.Choice(["plain", "aware-ideal", "aware-circuit"]), help="Trainings to compare (default all).")
 @click.option("--seeds", type=int, help="Number of seeds [default: 3; --quick 2].")
 @click.option("--epochs", type=int, help="Training epochs [default: 30; --quick 8].")
-@click.option("--circuit-steps", type=int, help="Aware-circuit fine-tuning minibatches [default: 20; --quick 2].")
-@click.option("--test-samples", type=int, help="Test inputs run through the circuits [default: all; --quick 40].")
+@click.option("--circuit-steps", type=int, help="Aware-circuit fine-tuning minibatches [default: 10; --quick 2].")
+@click.option("--test-samples", type=int, help="Test inputs run through the circuits [default: 150; --quick 40].")
 @click.option("--hidden", type=int, default=25, show_default=True, help="Hidden-layer size.")
 @click.option("--scheme", type=click.Choice(["differential", "offset"]), default="differential", show_default=True)
 @click.option("--tile-rows", type=int, default=128, show_default=True, help="Word lines per crossbar tile.")
@@ -116,8 +119,7 @@ def nn_command(quick: bool, dataset: str, data_path: str | None, device_sets: tu
         raise InputError(f"memxbar nn needs the nn extra (JAX, optax, scikit-learn): "
                          f"pip install 'memxbar[nn]' ({exc})") from None
 
-    defaults = QUICK if quick else {"seeds": 3, "epochs": 30, "circuit_steps": 20, "circuit_batch": 32,
-                                    "test_samples": None}
+    defaults = QUICK if quick else FULL
     pick = {"seeds": seeds, "epochs": epochs, "circuit_steps": circuit_steps, "test_samples": test_samples}
     settings = {**defaults, **{k: v for k, v in pick.items() if v is not None}}
     training = TrainingOptions(hidden=(hidden,), epochs=settings["epochs"], circuit_steps=settings["circuit_steps"],

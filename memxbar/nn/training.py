@@ -54,17 +54,17 @@ class TrainingOptions:
 
     hidden: tuple[int, ...] = (25,)
     """Sizes of the hidden layers (sigmoid)."""
-    epochs: int = 60
+    epochs: int = 30
     """Passes over the training set (plain and aware-ideal training)."""
     batch_size: int = 32
     """Minibatch size."""
     learning_rate: float = 0.005
     """Adam step size."""
-    circuit_steps: int = 20
+    circuit_steps: int = 10
     """Minibatches of fine-tuning through the circuit (aware-circuit training)."""
-    circuit_batch: int = 32
+    circuit_batch: int = 16
     """Minibatch size of the fine-tuning through the circuit."""
-    circuit_learning_rate: float = 0.002
+    circuit_learning_rate: float = 0.01
     """Adam step size of the fine-tuning through the circuit."""
 
     def __post_init__(self) -> None:

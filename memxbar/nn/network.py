@@ -67,9 +67,8 @@ def digital_forward(weights: Sequence[Any], x: Any, xp: Any = np) -> Any:
     return x
 
 
-def layer_outputs(x: Any, conductances: Sequence[Any], k_g: Any, layer_tiles: Sequence[Tile], n_out: int,
-                  hardware: Hardware, currents: CurrentsFn, read_draws: Sequence[Sequence[Any]],
-                  ops: Ops = NUMPY_OPS) -> Any:
+def layer_outputs(x: Any, conductances: Sequence[Any], k_g: Any, layer_tiles: Sequence[Tile], hardware: Hardware,
+                  currents: CurrentsFn, read_draws: Sequence[Sequence[Any]], ops: Ops = NUMPY_OPS) -> Any:
     """Outputs (B, N) of one layer on crossbars.
 
     Args:
@@ -77,15 +76,15 @@ def layer_outputs(x: Any, conductances: Sequence[Any], k_g: Any, layer_tiles: Se
         conductances: Per tile, its (rows, cols) conductances (S) after programming.
         k_g: Conductance per unit weight (S).
         layer_tiles: The layer's tiles (:func:`memxbar.nn.mapping.tiles`).
-        n_out: Number of outputs N.
         hardware: The hardware.
         currents: Column currents of a tile (the circuit solve).
         read_draws: Per tile, the draws of the currents-stage nonidealities.
         ops: Array operations.
     """
     xp, mapping = ops.xp, hardware.mapping
-    x = nid.apply_stage(with_bias(x, xp), hardware.nonidealities, "inputs", [None] * len(
-        nid.of_stage(hardware.nonidealities, "inputs")), Context(hardware.devices, mapping), ops)
+    converters = nid.of_stage(hardware.nonidealities, "inputs")
+    x = nid.apply_stage(with_bias(x, xp), converters, "inputs", [None] * len(converters),
+                        Context(hardware.devices, mapping), ops)
     v = mapping.v_read * x
     blocks: dict[int, Any] = {}
     for index, tile in enumerate(layer_tiles):
@@ -97,10 +96,7 @@ def layer_outputs(x: Any, conductances: Sequence[Any], k_g: Any, layer_tiles: Se
         y = currents_to_outputs(i, k_g, mapping.v_read, mapping.scheme)
         start = tile.neurons.start
         blocks[start] = y if start not in blocks else blocks[start] + y
-    out = xp.concatenate([blocks[start] for start in sorted(blocks)], axis=1)
-    if out.shape[1] != n_out:
-        raise AssertionError(f"tiles cover {out.shape[1]} of {n_out} outputs")
-    return out
+    return xp.concatenate([blocks[start] for start in sorted(blocks)], axis=1)
 
 
 def map_layer(w: Any, hardware: Hardware, xp: Any = np) -> tuple[list[Tile], Any, list[Any]]:
@@ -208,7 +204,7 @@ class ProgrammedNetwork:
             draws = [nid.sample_stage(self.hardware.nonidealities, "currents", (x.shape[0], xbar.cols), rng)
                      for xbar in layer.crossbars]
             y = layer_outputs(x, [xbar.conductances for xbar in layer.crossbars], layer.k_g, layer.tiles,
-                              layer.shape[1], self.hardware, currents, draws)
+                              self.hardware, currents, draws)
             x = sigmoid(y) if k < len(self.layers) - 1 else y
             energies.append(float(energy.mean()))
             ops += operations(*layer.shape)

@@ -134,7 +134,7 @@ def hardware_scores(weights: Sequence[Any], x: Any, draws: Sequence[Sequence[tup
         def tile_currents(index: int, g: Any, v: Any, layer: int = k) -> Any:
             return currents(g, v, draws[layer][index][1])
 
-        z = layer_outputs(x, programmed, k_g, layer_tiles, w.shape[1], hardware, tile_currents,
+        z = layer_outputs(x, programmed, k_g, layer_tiles, hardware, tile_currents,
                           [d[2] for d in draws[k]], JAX_OPS)
         x = sigmoid(z, jnp) if k < len(weights) - 1 else z
     return x

@@ -78,7 +78,8 @@ class StudyResult:
     rows: list[dict[str, Any]]
     """One row per (device set, line resistance, training)."""
     digital: dict[str, Any]
-    """Accuracy of the plain networks in floating point (software), mean and std over seeds."""
+    """Accuracy of the plain networks in floating point (software) on the same test inputs, mean and
+    std over seeds."""
     runs: list[dict[str, Any]]
     """One row per seed of every configuration."""
     wall_time: float
@@ -150,7 +151,7 @@ def run_study(dataset: Dataset, options: StudyOptions,
     digital = []
     for seed in range(options.seeds):
         plain = train(dataset, "plain", None, training, seed)
-        digital.append(float(np.mean(np.argmax(digital_forward(plain, dataset.x_test), axis=1) == dataset.y_test)))
+        digital.append(float(np.mean(np.argmax(digital_forward(plain, x_test), axis=1) == y_test)))
         say(f"seed {seed}: plain training, digital accuracy {100 * digital[-1]:.1f} %")
         for devices in options.devices:
             base = Hardware(devices, 0.0, options.mapping, tuple(options.nonidealities), options.energy)
@@ -189,7 +190,7 @@ def run_study(dataset: Dataset, options: StudyOptions,
     accuracy = np.array(digital)
     summary = {"accuracy_mean": float(accuracy.mean()),
                "accuracy_std": float(accuracy.std(ddof=1)) if len(accuracy) > 1 else 0.0,
-               "accuracies": accuracy.tolist(), "test_samples": len(dataset.y_test)}
+               "accuracies": accuracy.tolist(), "test_samples": len(y_test)}
     return StudyResult(rows, summary, runs, time.perf_counter() - start)
 
 

@@ -217,3 +217,29 @@ def test_bad_input_names_the_parameter(rng):
         net.infer(np.ones((2, 5)))
     with pytest.raises(InputError, match="rng is needed"):
         net.infer(np.ones((2, 12)))
+
+
+def _write_idx(path, array):
+    header = bytes([0, 0, 0x08, array.ndim]) + np.array(array.shape, dtype=">u4").tobytes()
+    path.write_bytes(header + array.astype(np.uint8).tobytes())
+
+
+def test_mnist_from_the_users_idx_files_and_npz(tmp_path, rng):
+    from memxbar.nn.data import MNIST_FILES, load_mnist
+
+    images = rng.integers(0, 256, (5, 28, 28))
+    labels = rng.integers(0, 10, 5)
+    arrays = {"x_train": images, "y_train": labels, "x_test": images[:2], "y_test": labels[:2]}
+    for key, stem in MNIST_FILES.items():
+        _write_idx(tmp_path / stem, arrays[key])
+    data = load_mnist(tmp_path)
+    assert data.x_train.shape == (5, 784) and data.features == 784
+    np.testing.assert_allclose(data.x_train[1], images[1].ravel() / 255.0)
+    np.testing.assert_array_equal(data.y_test, labels[:2])
+    np.savez(tmp_path / "mnist.npz", **arrays)
+    np.testing.assert_allclose(load_mnist(tmp_path / "mnist.npz").x_test, data.x_test)
+    (tmp_path / MNIST_FILES["y_test"]).write_bytes(b"\x00\x00\x0d\x01")
+    with pytest.raises(InputError, match="not an IDX file"):
+        load_mnist(tmp_path)
+    with pytest.raises(InputError, match="directory of MNIST IDX files"):
+        load_mnist(tmp_path / "missing")

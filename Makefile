@@ -61,7 +61,7 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@echo "setup: installing memxbar and its dependencies into $(VENV) (1-3 minutes on a fresh machine)"
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev,speed,verilog-a]'
+	$(BIN)/python -m pip install -q -e '.[dev,speed,verilog-a,nn]'
 	touch $(STAMP)
 
 # The whole benchmark takes about 20 minutes; pass options with e.g. BENCH_ARGS=--quick.

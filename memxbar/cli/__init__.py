@@ -22,6 +22,7 @@ from memxbar.cli.doctor import doctor_command
 from memxbar.cli.iv import iv_command
 from memxbar.cli.models import models_command
 from memxbar.cli.netlist import netlist_command
+from memxbar.cli.nn import nn_command
 from memxbar.cli.options import INTERRUPTED, invocation
 from memxbar.cli.simulate import simulate_command
 from memxbar.cli.sweep import plot_sweep_command, sweep_command
@@ -90,6 +91,7 @@ COMMANDS: list[click.Command] = [
     plot_sweep_command,
     bench_command,
     weights_command,
+    nn_command,
 ]
 """Sub-commands, each defined in its own module of ``memxbar.cli``."""
 

@@ -337,3 +337,17 @@ def test_done_when_sinh_file_32x32_compare(tmp_path):
     assert result.exit_code == 0, result.output
     record = json.loads(out.read_text())
     assert record["max_rel_error"] <= 1e-9 and "memxbar_sinh" in record["spice"]["device"]
+
+
+def test_a_sweep_point_runs_a_verilog_a_file_like_the_built_in_model():
+    from memxbar.sweeps.runner import run_point
+    from memxbar.sweeps.spec import Experiment
+
+    common = {"rows": 4, "cols": 5, "r_wl": 1.0, "r_bl": 2.0, "seed": 3}
+    compiled = run_point(Experiment(**common, device_file=str(VERILOG_A_DIRECTORY / "sinh.va"), backend="both"))
+    built_in = run_point(Experiment(**common, device="sinh"))
+    assert compiled["error"] == "" and built_in["error"] == ""
+    assert compiled["spice_vs_fast_max_rel"] <= 1e-9
+    assert compiled["error_max_rel"] == pytest.approx(built_in["error_max_rel"], rel=1e-9)
+    with pytest.raises(InputError, match="device_file: expected the path of an existing file"):
+        Experiment(**common, device_file="missing.va")

@@ -57,7 +57,7 @@ class _SweepCommand(click.Command):
         rows = []
         for name, item in FIELDS.items():
             unit = item.metadata["unit"]
-            others = item.metadata.get("choices", ())[1:]
+            others = (item.metadata.get("choices") or ())[1:]
             choices = f" (or {', '.join(map(repr, others))})" if others else ""
             rows.append((name, f"{item.default!r}{' ' + unit if unit else ''}{choices}"))
         with formatter.section("Parameters (keys of [base] and [grid])"):

@@ -41,7 +41,10 @@ BUILD_FIELDS = ("rows", "cols", "g_min", "g_max", "seed", "r_wl", "r_bl", "r_dri
 
 def build_parameters(experiment: Experiment) -> dict[str, Any]:
     """The parameters of :func:`memxbar.build.build` for a point."""
-    return {name: getattr(experiment, name) for name in BUILD_FIELDS}
+    params = {name: getattr(experiment, name) for name in BUILD_FIELDS}
+    if experiment.device_file:
+        params |= {"device": None, "device_file": experiment.device_file}
+    return params
 
 
 def run_point(experiment: Experiment) -> dict[str, Any]:

@@ -16,6 +16,7 @@ import math
 import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -94,6 +95,8 @@ class Experiment:
     device_params: tuple[tuple[str, float], ...] = ()
     """(name, value) of every parameter of the device model, in the model's order, in SI units.
     Given as a mapping or pairs, possibly partial: missing parameters take the model's defaults."""
+    device_file: str = field(default="", metadata={"kind": str, "choices": None, "unit": ""})
+    """A Verilog-A device model (.va path), compiled to OSDI, instead of ``device`` ("" for none)."""
     backend: str = field(default="fast", metadata=_choice(BACKEND_CHOICES))
     """``"fast"``, ``"spice"``, or ``"both"`` (both backends; metrics from ngspice, plus their disagreement)."""
     method: str = field(default="auto", metadata=_choice(FAST_METHODS))
@@ -115,7 +118,15 @@ class Experiment:
         for name, value in given.items():
             if np.ndim(value) != 0:
                 raise InputError(f"device_params: {name} must be a single number in an experiment")
-        model = get_model(self.device, **given)
+        if self.device_file:
+            if self.device != "ohmic":
+                raise InputError(f"device {self.device!r} and device_file {self.device_file!r} both choose the "
+                                 "device model; give one")
+            from memxbar.devices.verilog_a import from_verilog_a
+
+            model = from_verilog_a(self.device_file, **given)
+        else:
+            model = get_model(self.device, **given)
         values = tuple((p.name, float(model.values[p.name])) for p in model.parameters)
         object.__setattr__(self, DEVICE_PARAMS, values)
 
@@ -202,6 +213,10 @@ def check_parameter(name: str, value: object) -> Any:
         return _check_device_parameter(name, value)
     rule = FIELDS[name].metadata
     kind = rule["kind"]
+    if kind is str and rule["choices"] is None:
+        if not isinstance(value, str) or (value and not Path(value).is_file()):
+            raise InputError(f"expected the path of an existing file (or \"\"), got {_describe(value)}")
+        return value
     if kind is str:
         if value not in rule["choices"]:
             raise InputError(f"expected one of {', '.join(map(repr, rule['choices']))}, got {_describe(value)}")

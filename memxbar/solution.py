@@ -67,15 +67,28 @@ class Solution:
     """(n_nodes, B) voltage of every node of ``circuit`` in volts (V); None if outputs-only."""
     source_powers: np.ndarray | None = field(default=None, repr=False)
     """(B,) power delivered by all sources, Σ u·I, in watts (W)."""
-    kcl_residual: np.ndarray | float | None = None
-    """Achieved accuracy, per input vector: the largest Kirchhoff-current-law residual at any unknown
-    node, recomputed element by element from the node voltages, relative to the largest current
-    through any node (dimensionless; see :mod:`memxbar.solver.accuracy`); None where not computed."""
+    accuracy: np.ndarray | float | None = None
+    """The achieved relative KCL residual per input vector where the backend computed it while solving
+    (see :attr:`kcl_residual`), else None."""
 
     @property
     def outputs_only(self) -> bool:
         """Whether this solution keeps only terminal currents, no node voltages."""
         return self.node_voltages is None
+
+    @cached_property
+    def kcl_residual(self) -> np.ndarray | float | None:
+        """Achieved accuracy, per input vector: the largest Kirchhoff-current-law residual at any unknown
+        node, recomputed element by element from the node voltages, relative to the largest current
+        through any node (dimensionless; see :mod:`memxbar.solver.accuracy`). Computed while solving, or
+        from the node voltages when first asked for; None for an outputs-only solution whose solver did
+        not compute it (the effective weights)."""
+        if self.accuracy is not None or self.outputs_only:
+            return self.accuracy
+        from memxbar.solver.accuracy import check
+
+        residual = check(self.circuit, self.node_voltages).residual
+        return residual if self.batched else float(residual[0])
 
     @property
     def batched(self) -> bool:
@@ -395,11 +408,11 @@ def assemble_solution(
     arrays["output_currents"] = output_currents
     total = source_power(bias, input_currents, output_currents)
     if kcl_residual is not None:
-        arrays["kcl_residual"] = np.asarray(kcl_residual, dtype=np.float64)
+        arrays["accuracy"] = np.asarray(kcl_residual, dtype=np.float64)
     if not bias.batched:
         arrays = {name: a[..., 0] for name, a in arrays.items()}
-        if "kcl_residual" in arrays:
-            arrays["kcl_residual"] = float(arrays["kcl_residual"])
+        if "accuracy" in arrays:
+            arrays["accuracy"] = float(arrays["accuracy"])
     return Solution(crossbar=crossbar, backend=backend, wall_time=time.perf_counter() - start, bias=bias,
                     method=method, phase_times=phase_times, circuit=circuit, node_voltages=nodes,
                     source_powers=total, **arrays)

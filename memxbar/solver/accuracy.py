@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from memxbar.circuit.compile import Circuit
+from memxbar.circuit.elements import ElementGroup
 from memxbar.errors import AccuracyWarning, ConvergenceError
 
 EPS = np.finfo(np.float64).eps
@@ -49,9 +50,20 @@ class KclCheck:
             return -np.log10(np.maximum(self.floor, EPS))
 
 
+def _branches(group: ElementGroup) -> tuple[np.ndarray, bool]:
+    """(K,) conductances of a two-terminal linear group (or an empty array), and whether it has two terminals."""
+    two = group.nodes.shape[1] == 2
+    if two and group.linear:
+        return group.conductance_stamps()[:, 0, 0], True
+    return np.zeros(0), two
+
+
 def check(circuit: Circuit, nodes: np.ndarray) -> KclCheck:
     """Check Kirchhoff's current law at the unknown nodes of ``circuit`` for node voltages ``nodes``
     (every node, (n_nodes, B), V), element by element; in batch chunks of bounded memory.
+
+    Two-terminal elements are evaluated as branches (one current each, counted +i where it leaves a
+    node and −i where it enters); other elements by their terminal currents.
 
     Returns:
         The :class:`KclCheck` per input vector.
@@ -63,28 +75,41 @@ def check(circuit: Circuit, nodes: np.ndarray) -> KclCheck:
     residual, floor = np.zeros(batch), np.zeros(batch)
     terminals = sum(group.nodes.size for group in circuit.groups)
     step = max(1, CHECK_BYTES // (8 * max(terminals, 1)))
-    incidence = {}
+    plans = []
     for group in circuit.groups:
-        flat = group.nodes.ravel()
-        incidence[id(group)] = sp.csr_matrix((np.ones(flat.size), (flat, np.arange(flat.size))),
-                                             shape=(size, flat.size))[:n]
+        g, two = _branches(group)
+        if two:
+            k = np.arange(group.size)
+            rows = np.concatenate([group.nodes[:, 0], group.nodes[:, 1]])
+            signs = np.concatenate([np.ones(group.size), -np.ones(group.size)])
+            keep = rows < n
+            signed = sp.csr_matrix((signs[keep], (rows[keep], np.concatenate([k, k])[keep])), shape=(n, group.size))
+        else:
+            flat = group.nodes.ravel()
+            keep = flat < n
+            signed = sp.csr_matrix((np.ones(int(keep.sum())), (flat[keep], np.flatnonzero(keep))),
+                                   shape=(n, flat.size))
+        plans.append((group, g, two, signed, abs(signed)))
     for start in range(0, batch, step):
         cols = slice(start, start + step)
         width = nodes[:, cols].shape[1]
         f, through, terms = np.zeros((n, width)), np.zeros((n, width)), np.zeros((n, width))
-        for group in circuit.groups:
-            v = nodes[group.nodes, cols]
+        for group, g, two, signed, touches in plans:
             with np.errstate(over="ignore", invalid="ignore"):
-                i = group.currents(v)
-            if group.linear:
-                term = np.einsum("kts,ksb->ktb", np.abs(group.conductance_stamps()), np.abs(v))
-            else:
-                term = np.abs(i)
-            e = incidence[id(group)]
-            k = group.nodes.size
-            f += e @ i.reshape(k, width)
-            through += e @ np.abs(i).reshape(k, width)
-            terms += e @ term.reshape(k, width)
+                if two:
+                    v_a, v_b = nodes[group.nodes[:, 0], cols], nodes[group.nodes[:, 1], cols]
+                    if group.linear:
+                        i = g[:, None] * (v_a - v_b)
+                        term = g[:, None] * (np.abs(v_a) + np.abs(v_b))
+                    else:
+                        i = group.current(v_a - v_b)
+                        term = np.abs(i)
+                else:
+                    i = group.currents(nodes[group.nodes, cols]).reshape(-1, width)
+                    term = np.abs(i)
+                f += signed @ i
+                through += touches @ np.abs(i)
+                terms += touches @ term
         with np.errstate(invalid="ignore", over="ignore"):
             big = through.max(axis=0, initial=0.0)
             worst = np.abs(f).max(axis=0, initial=0.0)

@@ -23,6 +23,7 @@ from memxbar.cli.models import models_command
 from memxbar.cli.netlist import netlist_command
 from memxbar.cli.simulate import simulate_command
 from memxbar.cli.sweep import plot_sweep_command, sweep_command
+from memxbar.cli.transient import transient_command
 from memxbar.cli.weights import weights_command
 from memxbar.errors import ConvergenceError, InputError
 from memxbar.osdi.library import OsdiError
@@ -79,6 +80,7 @@ COMMANDS: list[click.Command] = [
     plot_sweep_command,
     bench_command,
     weights_command,
+    transient_command,
 ]
 """Sub-commands, each defined in its own module of ``memxbar.cli``."""
 

@@ -63,8 +63,11 @@ NEWTON_TOLERANCE = 1e-10
 """Newton converges once no node voltage changes by more than this times the largest stimulus voltage
 and no state by more than this times its range."""
 
-MIN_STEP_FRACTION = 1e-14
-"""Smallest step, relative to t_stop, before :class:`ConvergenceError` is raised."""
+MIN_STEP_FRACTION = 1e-12
+"""Smallest step, relative to the time reached (or the output spacing), before :class:`ConvergenceError` is raised."""
+
+CURRENT_FLOOR = 1e-15
+"""Smallest current (A) the error control of the terminal currents is relative to."""
 
 RESTART_FRACTION = 1e-3
 """First step after a stimulus corner, relative to the output spacing."""
@@ -170,9 +173,16 @@ def integrate(circuit: Circuit, holder: DeviceState | None, stimulus: Stimulus, 
     history = [point]
     _record(out, 0, history, 0.0, keep_states)
     energy = np.zeros(u.size)
+    peak = CURRENT_FLOOR
     factors: dict[float, object] = {}
     t, h_base, k, row, steps, rejected = 0.0, restart, 0, 1, 0, 0
     while t < t_stop:
+        if h_base < MIN_STEP_FRACTION * max(t, spacing):
+            raise ConvergenceError(
+                f"the transient analysis could not take a step at t = {t:.6g} s (step below "
+                f"{MIN_STEP_FRACTION * max(t, spacing):.3g} s): Newton's method fails or rtol = {options.rtol:g} "
+                "cannot be met; raise rtol or lower the voltages"
+            )
         target = stops[k]
         h = min(h_base, target - t)
         if target - (t + h) < 1e-9 * h:
@@ -196,17 +206,21 @@ def integrate(circuit: Circuit, holder: DeviceState | None, stimulus: Stimulus, 
         except _StepFailed:
             rejected += 1
             h_base = h * 0.25
-            if h_base < MIN_STEP_FRACTION * t_stop:
-                raise ConvergenceError(
-                    f"the transient analysis could not take a step at t = {t:.6g} s (step below "
-                    f"{MIN_STEP_FRACTION * t_stop:.3g} s): Newton's method fails; lower the voltages or rtol"
-                ) from None
             if holder is not None:
                 holder.state = s.copy()
             continue
+        if holder is not None:
+            holder.state = s_new
+        _, delivered = _kcl(eq, x_new, u_new)
+        delivered = delivered + c_p @ (alpha * x_new + beta_x) + c_q @ (alpha * u_new + beta_u)
         err = 0.0
         if len(history) > 1:
+            peak = max(peak, float(np.abs(delivered).max(initial=0.0)))
             err = float(np.abs(x_new - x_pred).max(initial=0.0)) / (options.rtol * vscale)
+            if not any(p.get("corner") for p in history[-2:]):
+                # A corner's currents are those before it (a capacitor's current jumps there): not extrapolated.
+                d_pred = _extrapolate(t_new, history, "delivered")[0]
+                err = max(err, float(np.abs(delivered - d_pred).max(initial=0.0)) / (options.rtol * peak))
             if s_new is not None:
                 s_pred = _extrapolate(t_new, history, "s")[0]
                 err = max(err, float((np.abs(s_new - s_pred) / srange).max()) / options.rtol)
@@ -218,10 +232,6 @@ def integrate(circuit: Circuit, holder: DeviceState | None, stimulus: Stimulus, 
             if holder is not None:
                 holder.state = s.copy()
             continue
-        if holder is not None:
-            holder.state = s_new
-        _, delivered = _kcl(eq, x_new, u_new)
-        delivered = delivered + c_p @ (alpha * x_new + beta_x) + c_q @ (alpha * u_new + beta_u)
         energy += 0.5 * h * (prev["u"] * prev["delivered"] + u_new * delivered)
         t, x, u, s = t_new, x_new, u_new, s_new
         steps += 1
@@ -238,7 +248,7 @@ def integrate(circuit: Circuit, holder: DeviceState | None, stimulus: Stimulus, 
         if t == target:
             k += 1
             if k < stops.size:
-                history = history[-1:]
+                history = [{**history[-1], "corner": True}]
                 h_base = min(h_base, restart)
     for solve in factors.values():
         solve.free()

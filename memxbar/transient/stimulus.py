@@ -239,10 +239,10 @@ class Stimulus:
     def voltages(self, t: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
         """(M, T) word-line and (N, T) bit-line terminal voltages (V) at times t (T,) (s); 0 where open."""
         t = np.atleast_1d(np.asarray(t, dtype=np.float64))
-        table = {id(w): w.voltage(t) for w in self.unique}
+        table = {w: w.voltage(t) for w in self.unique}
         zero = np.zeros(t.size)
-        wl = np.array([zero if w is None else table[id(w)] for w in self.wl])
-        bl = np.array([zero if w is None else table[id(w)] for w in self.bl])
+        wl = np.array([zero if w is None else table[w] for w in self.wl])
+        bl = np.array([zero if w is None else table[w] for w in self.bl])
         return wl, bl
 
     def corners(self, t_stop: float) -> np.ndarray:

@@ -128,9 +128,11 @@ def transient_command(c_wl: float, c_bl: float, c_device: float, stimulus_file: 
             half[i, :] = half[:, j] = True
             half[i, j] = False
             record["selected_state_change"] = float(change[0, i, j])
-            record["worst_half_selected_change"] = float(np.abs(change[0][half]).max(initial=0.0))
-            record["worst_unselected_change"] = float(np.abs(change[0][~half & (np.arange(shape[0])[:, None] != i)
-                                                                      ]).max(initial=0.0))
+            unselected = ~half
+            unselected[i, j] = False
+            for key, mask in (("worst_half_selected_change", half), ("worst_unselected_change", unselected)):
+                values = change[0][mask]
+                record[key] = float(values[np.abs(values).argmax()]) if values.size else 0.0
     if len(runs) == 2:
         record.update(compare_waveforms(runs["fast"], runs["spice"]))
         if record.get("max_state_difference") != record.get("max_state_difference"):

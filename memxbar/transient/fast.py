@@ -27,6 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 
 from memxbar.circuit.compile import Circuit
 from memxbar.errors import ConvergenceError, InputError
@@ -140,6 +141,7 @@ def integrate(circuit: Circuit, holder: DeviceState | None, stimulus: Stimulus, 
     c_a, c_s = pattern.matrices(c_values)
     c_p, c_q = pattern.source_maps(c_values)
     dynamic = next((g for g in circuit.groups if isinstance(g, DynamicDevices)), None)
+    assembler = _Assembler(eq)
     gate_column = None if gates is None else gates[:, None]
 
     def known(t: float) -> np.ndarray:
@@ -201,7 +203,7 @@ def integrate(circuit: Circuit, holder: DeviceState | None, stimulus: Stimulus, 
             else:
                 beta_s = None if s is None else b0 * prev["s"] + b1 * older["s"]
                 s_pred = None if s is None else np.clip(_extrapolate(t_new, history, "s")[0], *bounds[:, :, None])
-                x_new, s_new = _newton(eq, holder, dynamic, alpha, (c_a, c_s), x_pred, s_pred, u_new,
+                x_new, s_new = _newton(eq, assembler, holder, dynamic, alpha, (c_a, c_s), x_pred, s_pred, u_new,
                                        (beta_x, beta_u, beta_s), vscale, srange, bounds, options.max_newton)
         except _StepFailed:
             rejected += 1
@@ -281,6 +283,49 @@ def _kcl(eq: CircuitEquations, x: np.ndarray, u: np.ndarray) -> tuple[np.ndarray
     return f, source
 
 
+class _Assembler:
+    """The step matrix J + α·C of a nonlinear circuit, assembled as one set of stamp values on the nodal pattern."""
+
+    def __init__(self, eq: CircuitEquations) -> None:
+        self.eq = eq
+        groups = eq.circuit.groups
+        sizes = [g.size * g.nodes.shape[1] ** 2 for g in groups]
+        starts = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
+        self.slices = {id(g): slice(starts[k], starts[k + 1]) for k, g in enumerate(groups)}
+        self.c_values = eq.pattern.values([g.capacitance_stamps() for g in groups])
+        self._base: dict[float, np.ndarray] = {}
+
+    def matrix(self, x: np.ndarray, u: np.ndarray, alpha: float) -> tuple[sp.csc_matrix, bool]:
+        """J + α·C (S) at unknown voltages x and known ones u, and whether it is symmetric positive definite.
+
+        Raises:
+            FloatingPointError: If a stamp is not finite.
+        """
+        base = self._base.get(alpha)
+        if base is None:
+            if len(self._base) >= 8:
+                self._base.pop(next(iter(self._base)))
+            base = self._base[alpha] = self.eq.linear_values + alpha * self.c_values
+        values = base.copy()
+        nodes = np.concatenate([x, u])[:, None]
+        spd = self.eq.positive_definite_structure
+        for group in self.eq.nonlinear:
+            with np.errstate(over="ignore", invalid="ignore"):
+                stamps = group.evaluate(nodes[group.nodes])[1][..., 0]
+            if not np.isfinite(stamps).all():
+                raise FloatingPointError(f"{type(group).__name__} stamps beyond floating point")
+            spd = (spd and bool((stamps[:, 0, 0] >= 0).all())) if group.passive else False
+            values[self.slices[id(group)]] = stamps.ravel()
+        return self.eq.pattern.matrices(values)[0], spd
+
+
+def _solve_small(matrices: np.ndarray, rhs: np.ndarray) -> np.ndarray:
+    """Solve K small systems: matrices (K, S, S), right-hand sides (S, K) → (S, K)."""
+    if matrices.shape[1] == 1:
+        return rhs / matrices[:, 0, 0]
+    return np.linalg.solve(matrices, rhs.T[:, :, None])[:, :, 0].T
+
+
 class _StepFailed(Exception):
     """Newton's method did not converge on this step."""
 
@@ -308,9 +353,9 @@ def _linear_step(eq: CircuitEquations, factors: dict, alpha: float, c_a, c_s, u:
     return solve(-(eq.s0 @ u + c_a @ beta_x + c_s @ (alpha * u + beta_u)))
 
 
-def _newton(eq: CircuitEquations, holder: DeviceState | None, dynamic: DynamicDevices | None, alpha: float,
-            capacitance: tuple, x: np.ndarray, s: np.ndarray | None, u: np.ndarray, beta: tuple, vscale: float,
-            srange: np.ndarray | None, bounds: np.ndarray | None, max_iterations: int) -> tuple:
+def _newton(eq: CircuitEquations, assembler: _Assembler, holder: DeviceState | None, dynamic: DynamicDevices | None,
+            alpha: float, capacitance: tuple, x: np.ndarray, s: np.ndarray | None, u: np.ndarray, beta: tuple,
+            vscale: float, srange: np.ndarray | None, bounds: np.ndarray | None, max_iterations: int) -> tuple:
     """Newton's method on the coupled node and state equations of one step (states eliminated per device).
 
     Raises:
@@ -326,7 +371,7 @@ def _newton(eq: CircuitEquations, holder: DeviceState | None, dynamic: DynamicDe
     cu = c_s @ (alpha * u + beta_u)
     for _ in range(max_iterations):
         try:
-            jac, spd = eq.jacobian(x, u)
+            jac, spd = assembler.matrix(x, u, alpha)
         except FloatingPointError:
             raise _StepFailed from None
         f = _kcl(eq, x, u)[0] + c_a @ (alpha * x + beta_x) + cu
@@ -336,13 +381,10 @@ def _newton(eq: CircuitEquations, holder: DeviceState | None, dynamic: DynamicDe
             lin = holder.last
             r = alpha * holder.state + beta_s - lin["f"]
             j_ss = np.moveaxis(alpha * np.eye(r.shape[0])[:, :, None] - lin["f_s"], -1, 0)
-            solved = np.linalg.solve(j_ss, r.T[:, :, None])[:, :, 0].T
-            corr = -(lin["i_s"] * solved).sum(axis=0)
-            injected = np.zeros(nodes_all)
-            np.add.at(injected, dynamic.nodes[:, 0], corr)
-            np.add.at(injected, dynamic.nodes[:, 1], -corr)
-            f = f + injected[:n]
-        with factorize((jac + alpha * c_a).tocsc(), eq.ordering, positive_definite=spd) as solve:
+            corr = -(lin["i_s"] * _solve_small(j_ss, r)).sum(axis=0)
+            f = f + np.bincount(dynamic.nodes.ravel(), weights=np.stack([corr, -corr], axis=1).ravel(),
+                                minlength=nodes_all)[:n]
+        with factorize(jac, eq.ordering, positive_definite=spd) as solve:
             dx = -solve(f)
         if not np.isfinite(dx).all():
             raise _StepFailed
@@ -352,7 +394,7 @@ def _newton(eq: CircuitEquations, holder: DeviceState | None, dynamic: DynamicDe
             dv_all = np.concatenate([dx, np.zeros(nodes_all - n)])
             dvd = dv_all[dynamic.nodes[:, 0]] - dv_all[dynamic.nodes[:, 1]]
             rhs = r - lin["f_v"] * dvd
-            ds = -np.linalg.solve(j_ss, rhs.T[:, :, None])[:, :, 0].T
+            ds = -_solve_small(j_ss, rhs)
             new = np.clip(holder.state + ds, *bounds[:, :, None])
             done = done and bool((np.abs(new - holder.state) <= NEWTON_TOLERANCE * srange).all())
             holder.state = new

@@ -27,12 +27,15 @@ def plot_waveforms(runs: Mapping[str, Waveforms], path: Path, select: tuple[int,
     dynamic = first.final_states is not None
     fig, axes = plt.subplots(1, 3 if dynamic else 1, figsize=(15 if dynamic else 7, 4.2), squeeze=False)
     ax = axes[0, 0]
+    end = float(first.time[-1])
+    scale, unit = next(((f, u) for f, u in ((1.0, "s"), (1e3, "ms"), (1e6, "µs"), (1e9, "ns"), (1e12, "ps"))
+                        if end * f >= 1.0), (1e15, "fs"))
     for k, (name, run) in enumerate(runs.items()):
         for j, current in enumerate(run.output_currents):
-            ax.plot(run.time * 1e9, current * 1e6, "-" if k == 0 else "--", lw=1.0 if k == 0 else 1.4,
+            ax.plot(run.time * scale, current * 1e6, "-" if k == 0 else "--", lw=1.0 if k == 0 else 1.4,
                     color=plt.cm.viridis(j / max(len(run.output_currents) - 1, 1)),
                     label=name if j == 0 else None)
-    ax.set_xlabel("time (ns)")
+    ax.set_xlabel(f"time ({unit})")
     ax.set_ylabel("bit-line output current (µA)")
     ax.set_title(f"{first.output_currents.shape[0]} output currents" + (" (fast solid, spice dashed)"
                                                                          if len(runs) > 1 else ""))

@@ -99,6 +99,8 @@ def write(args: argparse.Namespace) -> dict:
     options = TransientOptions(points=args.points)
     fast = transient(crossbar, stimulus, 1.5e-9, options=options)
     print("fast", fast.wall_time, fast.steps, flush=True)
+    if args.fast_only:
+        return {"size": size, "fast_seconds": fast.wall_time, "fast_steps": fast.steps, "fast_rejected": fast.rejected}
     spice = transient(crossbar, stimulus, 1.5e-9, options=options, backend="spice")
     print("spice", spice.wall_time, spice.steps, flush=True)
     return {"size": size, "fast_seconds": fast.wall_time, "spice_seconds": spice.wall_time,
@@ -124,6 +126,7 @@ def main() -> None:
     parser.add_argument("--capacitances", type=float, nargs="+", default=[1e-15, 1e-14, 1e-13])
     parser.add_argument("--size", type=int, default=None, help="write: N (default 64); large: N (default 256)")
     parser.add_argument("--points", type=int, default=None, help="output times (default 401; write: 1001)")
+    parser.add_argument("--fast-only", action="store_true", help="write: skip ngspice (hours at 64×64 here)")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
     args = parser.parse_args()
     args.size = args.size or (64 if args.part == "write" else 256)

@@ -79,10 +79,10 @@ def test_vteam_write_agrees_with_ngspice_and_chains_into_a_read(rng):
     g = rng.uniform(1e-3, 2e-2, (4, 4))
     g[1, 2] = 1.1e-3  # the selected device near R_OFF, with room to switch on
     crossbar = Crossbar(g, r_wl=2.0, r_bl=2.0, c_wl=1e-14, c_bl=1e-14, device="vteam")
-    stimulus = write_pulse(crossbar.shape, -0.8, 5e-10, "v2", (1, 2))
-    options = TransientOptions(points=301)
-    fast = transient(crossbar, stimulus, 7e-10, options=options)
-    spice = transient(crossbar, stimulus, 7e-10, options=options, backend="spice")
+    stimulus = write_pulse(crossbar.shape, -0.8, 4e-10, "v2", (1, 2))
+    options = TransientOptions(points=201)
+    fast = transient(crossbar, stimulus, 5.5e-10, options=options)
+    spice = transient(crossbar, stimulus, 5.5e-10, options=options, backend="spice")
     agreement = compare_waveforms(fast, spice)
     assert agreement["max_rel_error"] < 1e-4
     assert agreement["max_state_difference"] < 1e-3
@@ -96,6 +96,18 @@ def test_vteam_write_agrees_with_ngspice_and_chains_into_a_read(rng):
     assert np.allclose(fast.final.conductances, crossbar.device.conductance(fast.final_states))
     read = simulate(fast.final, np.full(4, 0.01))
     assert np.all(np.isfinite(read.output_currents))
+
+
+def test_1t1r_and_floating_line_agree_with_ngspice(rng):
+    crossbar = Crossbar(rng.uniform(1e-5, 1e-4, (3, 3)), r_wl=5.0, r_bl=5.0, c_wl=2e-14, c_bl=2e-14, cell="1t1r")
+    stimulus = make_stimulus(crossbar.shape, [Pulse(0.0, 0.3, 1e-11, 2e-11, 2e-11, 1e-10), None,
+                                              Sine(0.0, 0.2, 5e9)])
+    options = TransientOptions(points=201)
+    fast = transient(crossbar, stimulus, 2e-10, options=options)
+    spice = transient(crossbar, stimulus, 2e-10, options=options, backend="spice")
+    agreement = compare_waveforms(fast, spice)
+    assert agreement["max_rel_error"] < 1e-4 and agreement["energy_rel_error"] < 1e-4
+    assert np.isnan(fast.input_currents[1]).all() and fast.energy_wl[1] == 0
 
 
 def test_waveforms_and_spice_sources():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Sequence
 
@@ -130,8 +131,6 @@ def transient(
         grid_states = grid_states.reshape(states.shape[0], m, n, -1)
         initial, final_states = state0, grid_states[..., -1]
         g = np.where(crossbar.conductances > 0, model.conductance(final_states), 0.0)
-        import dataclasses
-
         final = dataclasses.replace(crossbar, conductances=g)
         if not options.save_states:
             grid_states = None

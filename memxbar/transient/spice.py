@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from memxbar.cards import join
+from memxbar.cards import join, numbers
 from memxbar.circuit.compile import Circuit
 from memxbar.crossbar import Crossbar
 from memxbar.errors import InputError
@@ -62,7 +62,7 @@ def transient_netlist(crossbar: Crossbar, circuit: Circuit, stimulus: Stimulus, 
             sources.append(f"{name} {names[node]} 0 {wave.spice(t_stop)}")
     if circuit.select_sources.names.size:
         sources.extend(join(circuit.select_sources.names, " ", names[circuit.select_sources.node], " 0 DC ",
-                            np.char.mod("%r", gates)).tolist())
+                            numbers(gates)).tolist())
     preamble = list(dict.fromkeys(line for group in circuit.groups for line in group.spice_preamble()))
     cards = [card for group in circuit.groups for cards in group.spice_cards(names[group.nodes])
              for card in np.asarray(cards, dtype=str).ravel().tolist()]

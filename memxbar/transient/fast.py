@@ -95,7 +95,9 @@ class _Bdf:
     def coefficients(h: float, history: list[dict]) -> tuple[float, tuple[float, float]]:
         if len(history) == 1:
             return 1.0 / h, (-1.0 / h, 0.0)
-        w = h / (history[-1]["t"] - history[-2]["t"])
+        # The step sizes themselves, not differences of times, so that equal steps give equal α exactly
+        # (a linear circuit reuses the factorisation of its step matrix).
+        w = h / history[-1]["h"]
         return (1 + 2 * w) / ((1 + w) * h), (-(1 + w) / h, w * w / ((1 + w) * h))
 
 
@@ -170,7 +172,7 @@ def integrate(circuit: Circuit, holder: DeviceState | None, stimulus: Stimulus, 
     if keep_states:
         out["states"] = np.empty((*holder.state.shape, rows))
     s = None if holder is None else holder.state.copy()
-    point = {"t": 0.0, "x": x, "u": u, "s": s, "delivered": delivered,
+    point = {"t": 0.0, "h": 0.0, "x": x, "u": u, "s": s, "delivered": delivered,
              "probes": np.concatenate([x, u])[probe_nodes]}
     history = [point]
     _record(out, 0, history, 0.0, keep_states)
@@ -237,7 +239,7 @@ def integrate(circuit: Circuit, holder: DeviceState | None, stimulus: Stimulus, 
         energy += 0.5 * h * (prev["u"] * prev["delivered"] + u_new * delivered)
         t, x, u, s = t_new, x_new, u_new, s_new
         steps += 1
-        point = {"t": t, "x": x, "u": u, "s": s, "delivered": delivered,
+        point = {"t": t, "h": h, "x": x, "u": u, "s": s, "delivered": delivered,
                  "probes": np.concatenate([x, u])[probe_nodes]}
         history = (history + [point])[-3:]
         while row < rows and (grid[row] <= t or row == rows - 1 and t >= t_stop):

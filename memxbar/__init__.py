@@ -7,6 +7,7 @@ from memxbar.simulate import BACKENDS, simulate
 from memxbar.solution import Solution
 from memxbar.solver.direct import effective_weights
 from memxbar.sweeps import Experiment, sweep
+from memxbar.transient import Waveforms, transient  # the function shadows the package name; import from it
 
 __all__ = [
     "BACKENDS",
@@ -15,10 +16,12 @@ __all__ = [
     "Experiment",
     "IVSweep",
     "Solution",
+    "Waveforms",
     "compare",
     "effective_weights",
     "iv_sweep",
     "simulate",
     "sweep",
+    "transient",
 ]
 __version__ = "0.1.0"

@@ -15,10 +15,13 @@ iteration factorises one nodal matrix J + α·C, symmetric positive definite for
 linear circuit needs one factorisation per distinct α, kept while the step size stays the same.
 
 The local truncation error is estimated from the difference between the solution and the polynomial
-through the previous points extrapolated to t_{n+1} (Milne's device); a step whose error exceeds
-``rtol`` (relative to the largest stimulus voltage for node voltages, to the state range for states)
-is rejected, and the next step is h·min(2, max(0.2, 0.9·err^(−1/3))). Steps land on every output
-time and every stimulus corner. A state reaching its window boundary slows smoothly (the models'
+through the previous points extrapolated to t_{n+1} (Milne's device), for node voltages, terminal
+currents and states; a step whose error exceeds ``rtol`` (see :class:`TransientOptions`) is rejected.
+Step sizes are powers of two of the output spacing: a step doubles when the error allows it
+(0.9·err^(−1/3) ≥ 2) and shrinks by powers of two, so that a linear circuit meets the same few
+step matrices again and reuses their factorisations. Output times are interpolated (quadratically,
+as BDF2) between accepted steps; steps land on every stimulus corner, where the history restarts
+(capacitor currents jump there). A state reaching its window boundary slows smoothly (the models'
 rates vanish there, and the iterate is kept within the bounds), so the step size does not collapse.
 """
 
@@ -45,7 +48,8 @@ class TransientOptions:
     """Output times, evenly spaced from 0 to t_stop (both ends included), >= 2."""
     rtol: float = 1e-6
     """Fast backend: local error allowed per step, relative to the largest stimulus voltage (node
-    voltages) and to the state range (device states)."""
+    voltages), to the largest terminal current so far (terminal currents) and to the state range
+    (device states). The global error is a few tens of rtol (measured on an RC step response)."""
     max_newton: int = 25
     """Fast backend: Newton iterations per step before the step is retried at a quarter of its size."""
     save_states: bool = True
@@ -135,7 +139,7 @@ def integrate(circuit: Circuit, holder: DeviceState | None, stimulus: Stimulus, 
         the probed voltages and (if kept) the states.
 
     Raises:
-        ConvergenceError: If the step size falls below :data:`MIN_STEP_FRACTION` of t_stop.
+        ConvergenceError: If the step size falls below :data:`MIN_STEP_FRACTION` of the time reached.
     """
     eq = CircuitEquations(circuit)
     pattern = eq.pattern

@@ -13,8 +13,9 @@ from memxbar.crossbar import Crossbar
 class Waveforms:
     """Terminal currents, probed node voltages and device states over time, and the energy per source.
 
-    Every array is sampled at the same T output times (``time``): the fast backend steps onto each of
-    them; ngspice's accepted time points are interpolated (linearly) onto them. Memory is bounded by
+    Every array is sampled at the same T output times (``time``), interpolated from each backend's
+    accepted time points (quadratically in the fast backend, linearly for ngspice, whose steps are at
+    most the output spacing). Memory is bounded by
     what is kept per output time: the M + N terminal currents, the P probed nodes, and the states of
     the devices (S·M·N values, only for dynamic models and only if asked): never every node.
     """

@@ -20,11 +20,13 @@ _WHERE = {
     "Experiment": "memxbar.sweeps",
     "IVSweep": "memxbar.iv.sweep",
     "Solution": "memxbar.solution",
+    "Waveforms": "memxbar.transient",
     "compare": "memxbar.compare",
     "effective_weights": "memxbar.solver.direct",
     "iv_sweep": "memxbar.iv.sweep",
     "simulate": "memxbar.simulate",
     "sweep": "memxbar.sweeps",
+    "transient": "memxbar.transient",
 }
 """Public name → the module that defines it."""
 
@@ -35,11 +37,13 @@ __all__ = [
     "Experiment",
     "IVSweep",
     "Solution",
+    "Waveforms",
     "compare",
     "effective_weights",
     "iv_sweep",
     "simulate",
     "sweep",
+    "transient",
 ]
 
 if TYPE_CHECKING:
@@ -50,6 +54,7 @@ if TYPE_CHECKING:
     from memxbar.solution import Solution
     from memxbar.solver.direct import effective_weights
     from memxbar.sweeps import Experiment, sweep
+    from memxbar.transient import Waveforms, transient
 
 
 def __getattr__(name: str) -> Any:
@@ -65,8 +70,9 @@ def __dir__() -> list[str]:
 
 
 class _Package(ModuleType):
-    """The ``memxbar`` module: importing its submodules ``memxbar.simulate`` and ``memxbar.compare``
-    does not replace the functions of the same names (as an eager ``from … import`` once did)."""
+    """The ``memxbar`` module: importing its submodules ``memxbar.simulate``, ``memxbar.compare`` and
+    ``memxbar.transient`` does not replace the functions of the same names (as an eager ``from … import``
+    once did)."""
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name in _WHERE and isinstance(value, ModuleType):

@@ -55,6 +55,18 @@ class Crossbar:
     """What sits at each crosspoint (see :mod:`memxbar.circuit.cells`): ``"1r"`` (the memristor alone,
     the default), ``"1t1r"`` or ``"1s1r"``, or a cell instance with its parameters."""
 
+    c_wl: np.ndarray | float = 0.0
+    """Capacitance to ground of each word-line segment in farads (F): a scalar or (M, N). Lumped model:
+    segment [i, j]'s whole capacitance sits at its right-hand node W[i, j]. Only transient analysis
+    (:func:`memxbar.transient`) sees it; an operating point is the same without it."""
+
+    c_bl: np.ndarray | float = 0.0
+    """Capacitance to ground of each bit-line segment in farads (F): a scalar or (M, N). Lumped model:
+    segment [i, j] (below B[i, j]) has its whole capacitance at its upper node B[i, j]."""
+
+    c_device: np.ndarray | float = 0.0
+    """Capacitance across each cell, between W[i, j] and B[i, j], in farads (F): a scalar or (M, N)."""
+
     shape: tuple[int, int] = field(init=False)
     """(M, N): number of word lines (rows, inputs) and bit lines (columns, outputs)."""
 
@@ -73,8 +85,11 @@ class Crossbar:
             ("r_bl", (m, n), f"a scalar or ({m}, {n})"),
             ("r_driver", (m,), f"a scalar or ({m},), one per row"),
             ("r_sense", (n,), f"a scalar or ({n},), one per column"),
+            ("c_wl", (m, n), f"a scalar or ({m}, {n})"),
+            ("c_bl", (m, n), f"a scalar or ({m}, {n})"),
+            ("c_device", (m, n), f"a scalar or ({m}, {n})"),
         ):
-            value = non_negative(getattr(self, name), name, "Ω")
+            value = non_negative(getattr(self, name), name, "F" if name.startswith("c_") else "Ω")
             object.__setattr__(self, name, broadcast_to_shape(value, shape, name, allowed))
         device = as_model(self.device)
         device.check_shape((m, n))

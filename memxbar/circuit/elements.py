@@ -16,7 +16,8 @@ which a solution reports the power it absorbs, Σ_t v_t·i_t. Element names for 
 when a netlist is written (``naming``), since a 1024×1024 array has millions of them.
 
 Groups whose currents are linear in the voltages say so (``linear``) and give their constant
-conductance stamps (``conductance_stamps``), which the fast backend assembles once. A new element
+conductance stamps (``conductance_stamps``), which the fast backend assembles once; groups that store
+charge give constant capacitance stamps (``capacitance_stamps``), assembled on the same pattern. A new element
 kind is one class here (or in its own module) with these methods; neither the nodal assembler nor
 the netlist writer changes.
 """
@@ -75,6 +76,11 @@ class ElementGroup(ABC):
     def conductance_stamps(self) -> np.ndarray:
         """(K, T, T) constant conductance stamps (S) of a linear group."""
         raise TypeError(f"{type(self).__name__} is not linear")
+
+    def capacitance_stamps(self) -> np.ndarray:
+        """(K, T, T) constant capacitance stamps (F): the charge from each terminal node into the element is
+        Σ_s C_ts·v_s. Zero unless the group stores charge (:class:`~memxbar.transient.elements.Capacitors`)."""
+        return np.zeros((self.size, *(self.nodes.shape[1],) * 2))
 
     def conducting(self) -> np.ndarray:
         """(K,) whether each element can carry current (an open device cannot)."""

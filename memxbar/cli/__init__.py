@@ -26,6 +26,7 @@ from memxbar.cli.nn import nn_command
 from memxbar.cli.options import INTERRUPTED, invocation
 from memxbar.cli.simulate import simulate_command
 from memxbar.cli.sweep import plot_sweep_command, sweep_command
+from memxbar.cli.transient import transient_command
 from memxbar.cli.weights import weights_command
 from memxbar.errors import AccuracyWarning, ConvergenceError, InputError
 from memxbar.osdi.library import OsdiError
@@ -92,6 +93,7 @@ COMMANDS: list[click.Command] = [
     bench_command,
     weights_command,
     nn_command,
+    transient_command,
 ]
 """Sub-commands, each defined in its own module of ``memxbar.cli``."""
 

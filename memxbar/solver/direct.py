@@ -9,10 +9,13 @@ Three methods share one assembled system (:class:`CrossbarSystem`):
   I_out = T·V (and the M×M input admittance) cost one partial factorisation with PARDISO,
   else M solves, after which each input vector is one small matrix product: the choice
   for outputs of large batches.
-- ``"iterative"``: conjugate gradients preconditioned by line solves
-  (:mod:`memxbar.solver.iterative`), for arrays whose factor would not fit in memory.
+- ``"iterative"``: conjugate gradients preconditioned by line solves: matrix-free on the
+  bit-line Schur complement (:mod:`memxbar.solver.lines`) when every line segment has
+  resistance, else on the sparse system (:mod:`memxbar.solver.iterative`).
 
-``"auto"`` picks by size and by what was asked (:func:`choose_method`).
+``"auto"`` picks by a cost model of size, batch, what was asked and the IR drop that sets
+CG's iteration count (:func:`choose_method`). Native libraries run on one thread for small
+systems (:mod:`memxbar.solver.threads`).
 """
 
 from __future__ import annotations
@@ -30,10 +33,12 @@ from memxbar.crossbar import Crossbar
 from memxbar.errors import ConvergenceError, InputError
 from memxbar.inputs import as_batch
 from memxbar.solution import Solution
+from memxbar.solver import lines
 from memxbar.solver.iterative import DEFAULT_MAXITER, DEFAULT_TOL, solve_cg
 from memxbar.solver.linalg import factorize, pardiso_available, pardiso_worthwhile, reduced_couplings
 from memxbar.solver.nodal import NodalPattern
 from memxbar.solver.ports import PortMap, port_map
+from memxbar.solver.threads import limited_threads
 from memxbar.topology import Topology, build_topology
 
 METHODS = ("auto", "direct", "weights", "iterative")
@@ -73,12 +78,12 @@ def memory_budget() -> float:
 
 ITERATIVE_FROM = 2**21
 """Unknown node voltages (about a 1024×1024 array) from which single input vectors are solved
-iteratively by ``"auto"``: conjugate gradients then take less time and a third of the memory
-of a factorisation (measured: 1024×1024 3.5 s and 0.8 GiB against 5 s and 1.7 GiB;
-2048×2048 23 s and 2.7 GiB)."""
+iteratively by ``"auto"`` where the line solver does not apply (a segment of zero resistance):
+conjugate gradients on the sparse system then take less time and a third of the memory of a
+factorisation (measured: 1024×1024 3.5 s and 0.8 GiB against 5 s and 1.7 GiB)."""
 
 ITERATIVE_BATCH = 2
-"""Largest batch ``"auto"`` solves iteratively when a factorisation fits in memory."""
+"""Largest batch ``"auto"`` solves by sparse CG (no line solver) when a factorisation fits in memory."""
 
 WEIGHTS_BATCH = 48
 """Batch from which ``"auto"`` gives outputs by the effective weights when they come from one
@@ -86,27 +91,70 @@ partial factorisation (PARDISO); measured break-even against direct solves: abou
 256×256 (0.58 s against 0.66 s at 60), about 40 at 512×512. Without PARDISO the weights cost M
 solves, and are chosen from a batch of M."""
 
+CG_SECONDS_PER_ITERATION = 5e-4
+"""Cost model of the line solver (:mod:`memxbar.solver.lines`): fixed time of one CG
+iteration (s), measured as CPU time on this project's development machine."""
 
-def choose_method(n: int, rows: int, batch: int, outputs_only: bool) -> str:
-    """The method ``"auto"`` stands for.
+CG_SECONDS_PER_DEVICE = 9e-8
+"""Cost model of the line solver: time of one CG iteration per device and input vector (s)."""
 
-    Iterative when the factor would exceed :func:`memory_budget`, or for a batch of at most
-    :data:`ITERATIVE_BATCH` vectors on an array of at least :data:`ITERATIVE_FROM` unknowns.
-    Otherwise, for outputs only of a large enough batch, the effective weights, then one
-    product per vector: from :data:`WEIGHTS_BATCH` vectors where PARDISO reduces the network to
-    its ports in one partial factorisation, else from M vectors (M solves); else direct solves.
+DIRECT_SECONDS_PER_UNKNOWN = 2.1e-6
+"""Cost model of a factorisation in nested-dissection order: time per unknown (s); measured
+64×64 17 ms, 256×256 0.33 s, 1024×1024 4 s, i.e. close to linear in this range."""
+
+SOLVE_SECONDS_PER_UNKNOWN = 1e-7
+"""Cost model of the direct method: time of one pair of triangular solves per unknown (s)."""
+
+WEIGHTS_SECONDS_PER_UNKNOWN = 6e-6
+"""Cost model of the effective weights by partial factorisation: time per unknown (s)."""
+
+
+def ir_drop_index(crossbar: Crossbar) -> float:
+    """σ = mean(G)·(mean(r_wl)·N² + mean(r_bl)·M²)/2: the IR-drop scale of the array
+    (dimensionless; a line's largest drop relative to its input is of this order when small).
+    It sets CG's iteration count: about 4 + 1.8·√σ iterations to 1e-10 (measured from 64×64
+    to 1024×1024, 1 and 2.5 Ω segments, devices 1–100 µS: σ = 0.2 … 132, 5 … 25 iterations)."""
+    m, n = crossbar.shape
+    g = float(np.mean(crossbar.conductances))
+    return g * (float(np.mean(crossbar.r_wl)) * n * n + float(np.mean(crossbar.r_bl)) * m * m) / 2
+
+
+def cg_iterations(crossbar: Crossbar) -> float:
+    """Expected CG iterations of the line solver to 1e-10, from :func:`ir_drop_index`."""
+    return 4.0 + 1.8 * np.sqrt(ir_drop_index(crossbar))
+
+
+def choose_method(crossbar: Crossbar, batch: int, outputs_only: bool) -> str:
+    """The method ``"auto"`` stands for, by a cost model.
+
+    Where every line segment has resistance (:func:`memxbar.solver.lines.applicable`), the
+    line solver's expected time, iterations (:func:`cg_iterations`) × (fixed cost + cost per
+    device and vector), is set against the direct method's (one factorisation, one solve per
+    vector) and, for outputs only of a batch of at least :data:`WEIGHTS_BATCH`, the effective
+    weights'; the cheapest wins. Otherwise: iterative (sparse CG) when the factor would exceed
+    :func:`memory_budget` or for at most :data:`ITERATIVE_BATCH` vectors on at least
+    :data:`ITERATIVE_FROM` unknowns; the effective weights for outputs only of a large enough
+    batch (from :data:`WEIGHTS_BATCH` vectors with PARDISO, from M without); else direct.
 
     Args:
-        n: Number of unknown node voltages.
-        rows: Number of word lines (inputs) M.
+        crossbar: The crossbar (linear devices).
         batch: Number of input vectors B.
         outputs_only: Whether only port currents are wanted.
     """
-    if factor_bytes(n) > memory_budget() or (n >= ITERATIVE_FROM and batch <= ITERATIVE_BATCH):
+    m, n_cols = crossbar.shape
+    n = 2 * m * n_cols
+    if factor_bytes(n) > memory_budget():
         return "iterative"
-    if outputs_only and batch >= (min(rows, WEIGHTS_BATCH) if pardiso_worthwhile(n) else rows):
-        return "weights"
-    return "direct"
+    weights = outputs_only and batch >= (min(m, WEIGHTS_BATCH) if pardiso_worthwhile(n) else m)
+    if lines.applicable(crossbar):
+        cg = cg_iterations(crossbar) * (CG_SECONDS_PER_ITERATION + CG_SECONDS_PER_DEVICE * m * n_cols * batch)
+        direct = n * (DIRECT_SECONDS_PER_UNKNOWN + SOLVE_SECONDS_PER_UNKNOWN * batch)
+        other = min(direct, WEIGHTS_SECONDS_PER_UNKNOWN * n) if weights else direct
+        if cg <= other:
+            return "iterative"
+    elif n >= ITERATIVE_FROM and batch <= ITERATIVE_BATCH:
+        return "iterative"
+    return "weights" if weights else "direct"
 
 
 def node_voltages(topology: Topology, unknown: np.ndarray, voltages: np.ndarray) -> np.ndarray:
@@ -259,17 +307,56 @@ def solve_linear(
     start = time.perf_counter()
     v, batched = as_batch(voltages, crossbar.rows)
     _check_options(method, outputs_only, tol, maxiter)
-    system = CrossbarSystem.build(crossbar)
     automatic = method == "auto"
     if automatic:
-        method = choose_method(system.n, crossbar.rows, v.shape[1], outputs_only)
-    try:
-        return _solve(system, v, batched, outputs_only, method, tol, maxiter, start)
-    except ConvergenceError:
-        # "auto" chose conjugate gradients for speed, not of necessity: fall back to a factorisation.
-        if not automatic or factor_bytes(system.n) > memory_budget():
-            raise
-        return _solve(system, v, batched, outputs_only, "direct", tol, maxiter, start)
+        method = choose_method(crossbar, v.shape[1], outputs_only)
+    if method == "iterative" and lines.applicable(crossbar):
+        try:
+            return _solve_lines(crossbar, v, batched, outputs_only, tol, maxiter, start)
+        except ConvergenceError:
+            # "auto" chose conjugate gradients for speed, not of necessity: fall back to a factorisation.
+            if not automatic or factor_bytes(2 * crossbar.rows * crossbar.cols) > memory_budget():
+                raise
+            method = "direct"
+    system = CrossbarSystem.build(crossbar)
+    with limited_threads(system.n):
+        try:
+            return _solve(system, v, batched, outputs_only, method, tol, maxiter, start)
+        except ConvergenceError:
+            if not automatic or factor_bytes(system.n) > memory_budget():
+                raise
+            return _solve(system, v, batched, outputs_only, "direct", tol, maxiter, start)
+
+
+def _solve_lines(crossbar: Crossbar, v: np.ndarray, batched: bool, outputs_only: bool, tol: float,
+                 maxiter: int, start: float) -> Solution:
+    """Solve (M, B) inputs ``v`` by the matrix-free line solver (:mod:`memxbar.solver.lines`)."""
+    system = lines.LineSystem.build(crossbar)
+    v_rows = np.ascontiguousarray(v.T)
+    w, b = system.solve(v_rows, tol, maxiter)
+    i_out = system.output_currents(b).T
+    i_in = system.input_currents(v_rows, w).T
+    if outputs_only:
+        w = b = i_dev = None
+    else:
+        w, b = w.transpose(1, 2, 0), b.transpose(1, 2, 0)
+        i_dev = crossbar.conductances[:, :, None] * (w - b)
+    if not batched:
+        i_out, i_in = i_out[:, 0], i_in[:, 0]
+        if not outputs_only:
+            w, b, i_dev = w[..., 0], b[..., 0], i_dev[..., 0]
+    return Solution(
+        crossbar=crossbar,
+        voltages=v if batched else v[:, 0],
+        output_currents=i_out,
+        wl_voltages=w,
+        bl_voltages=b,
+        device_currents=i_dev,
+        backend="fast",
+        wall_time=time.perf_counter() - start,
+        method="iterative",
+        source_currents=i_in if outputs_only else None,
+    )
 
 
 def _solve(system: CrossbarSystem, v: np.ndarray, batched: bool, outputs_only: bool, method: str, tol: float,
@@ -340,4 +427,6 @@ def effective_weights(crossbar: Crossbar) -> np.ndarray:
             f"crossbar: effective weights need linear (ohmic) devices; {crossbar.device.name} devices make the "
             "output currents a nonlinear function of the inputs"
         )
-    return CrossbarSystem.build(crossbar).effective_weights()
+    system = CrossbarSystem.build(crossbar)
+    with limited_threads(system.n):
+        return system.effective_weights()

@@ -1,4 +1,4 @@
-"""Timing memxbar against badcrossbar and its own ngspice backend on one problem.
+"""Timing memxbar against badcrossbar, CrossSim and its own ngspice backend on one problem.
 
 The engine of ``memxbar bench`` and of ``benchmarks/run.py``: the same random problem
 (devices uniform in 1–100 µS, inputs uniform in 0–0.5 V, equal word- and bit-line segment
@@ -33,6 +33,9 @@ TOOLS: dict[str, str] = {
                    "(node_voltages=False, all_currents=False) for a batch",
     "badcrossbar full": "badcrossbar 1.1.0 compute() as called by default: every current and node voltage",
     "ngspice": "memxbar ngspice backend, all node voltages (netlist → libngspice .op with KLU → read back)",
+    "crosssim": "CrossSim 3.2.0's parasitic-resistance array solver (NoninterleavedInputSourceArray, relaxed "
+                "fixed-point iteration, vectorised over the batch), outputs only, stopping at a line-voltage "
+                "error of 1e-9 V, relaxation 0.9",
 }
 """Tool name → what it runs."""
 
@@ -70,6 +73,66 @@ def problem(rows: int, cols: int, batch: int, r_line: float) -> tuple[Crossbar, 
     return Crossbar(g, r_wl=r_line, r_bl=r_line), random_inputs(rows, batch, V_MAX, SEED)
 
 
+CROSSSIM_TOL = 1e-9
+"""CrossSim's stopping threshold ``Verr_th_mvm`` (V): the largest inconsistency between device
+voltages and line drops at which its iteration stops; gives output currents within about 1e-9
+relative of the exact solution on the benchmark problems."""
+
+CROSSSIM_GAMMA = 0.9
+"""CrossSim's starting relaxation parameter ``relaxation_gamma``; CrossSim lowers it by 2 %
+and starts again whenever its iteration diverges."""
+
+CROSSSIM_MAX_ITERATIONS = 20_000
+"""CrossSim's iteration limit ``Niters_max_parasitics`` per attempt (its default, 100, stops far
+short of 1e-9 on large arrays)."""
+
+CROSSSIM_HOW = ("CrossSim is not installed: it is not on PyPI; get its public source (Sandia National "
+                "Laboratories, BSD-3, version 3.2.0) and run make bench CROSSSIM_SRC=/path/to/crosssim-src "
+                "(a folder or .tar.gz holding pyproject.toml and simulator/)")
+"""How to get CrossSim, for the message of a benchmark that skips it."""
+
+
+def crosssim_available() -> bool:
+    """Whether CrossSim's ``simulator`` package is installed (a benchmark-only dependency)."""
+    if importlib.util.find_spec("simulator") is None:
+        return False
+    return importlib.util.find_spec("simulator.circuits.array") is not None
+
+
+def _crosssim(crossbar: Crossbar, voltages: np.ndarray) -> tuple[float, np.ndarray]:
+    """CrossSim's array solver on the same circuit.
+
+    Conventions (CrossSim 3.2.0, ``NoninterleavedInputSourceArray.solve_mvm`` with ``row_in``):
+    the matrix is (outputs, inputs) = Gᵀ; each input line is driven at its first device through
+    one segment ``Rp_row`` and each summation line ends one segment ``Rp_col`` after its last
+    device, at a virtual ground: the same circuit as memxbar's (and badcrossbar's). CrossSim
+    normalises resistances by ``Rmin`` and conductances by 1/``Rmin``; with ``Rmin`` = 1 Ω the
+    matrix is in siemens, the segments in ohms and the currents in amperes.
+    """
+    from simulator import CrossSimParameters
+    from simulator.backend import ComputeBackend
+    from simulator.circuits.array import NoninterleavedInputSourceArray
+
+    ComputeBackend(use_gpu=False)
+    r_line = float(crossbar.r_wl.flat[0])
+    params = CrossSimParameters()
+    params.xbar.device.Rmin = 1.0
+    params.xbar.array.parasitics.enable = True
+    params.xbar.array.parasitics.Rp_row = r_line
+    params.xbar.array.parasitics.Rp_col = r_line
+    params.simulation.Verr_th_mvm = CROSSSIM_TOL
+    params.simulation.relaxation_gamma = CROSSSIM_GAMMA
+    params.simulation.Niters_max_parasitics = CROSSSIM_MAX_ITERATIONS
+    params.simulation.hide_convergence_msg = True
+    matrix = np.ascontiguousarray(crossbar.conductances.T)
+    vector = voltages[:, 0] if voltages.shape[1] == 1 else voltages
+    start = time.perf_counter()
+    array = NoninterleavedInputSourceArray(params)
+    currents = np.asarray(array.iterative_solve(matrix, vector))
+    seconds = time.perf_counter() - start
+    return seconds, currents.reshape(crossbar.cols, voltages.shape[1])
+
+
 def badcrossbar_available() -> bool:
     """Whether badcrossbar is installed (a benchmark-only dependency)."""
     return importlib.util.find_spec("badcrossbar") is not None
@@ -97,14 +160,20 @@ def time_tool(tool: str, crossbar: Crossbar, voltages: np.ndarray) -> Timing:
     """Solve ``crossbar`` for (M, B) ``voltages`` with ``tool`` after a 4×4 warm-up; time the solve.
 
     Raises:
-        InputError: If ``tool`` is unknown, or badcrossbar is asked for but not installed.
+        InputError: If ``tool`` is unknown, or badcrossbar or CrossSim is asked for but not installed.
     """
     if tool not in TOOLS:
         raise InputError(f"tool must be one of {', '.join(map(repr, TOOLS))}, got {tool!r}")
     if tool.startswith("badcrossbar") and not badcrossbar_available():
         raise InputError("tool 'badcrossbar' is not installed: pip install --no-deps badcrossbar==1.1.0 && pip install "
                          "pathvalidate sigfig")
+    if tool == "crosssim" and not crosssim_available():
+        raise InputError(CROSSSIM_HOW)
     warm, warm_v = problem(4, 4, 2, 1.0)
+    if tool == "crosssim":
+        _crosssim(warm, warm_v)
+        seconds, currents = _crosssim(crossbar, voltages)
+        return Timing(tool, seconds, currents, None, None)
     if tool.startswith("badcrossbar"):
         everything = tool == "badcrossbar full" or voltages.shape[1] == 1
         _badcrossbar(warm, warm_v, everything)

@@ -183,7 +183,7 @@ class LineSystem:
         r = rhs.copy()
         iterations = 0
         while cols.size:
-            x, converged, used = self._cg(x, r, v[cols], tol, maxiter - iterations)
+            x, converged, used = self._cg(x, r, tol, maxiter - iterations)
             iterations += used
             # Check the stopped vectors from their true residual.
             good = converged.copy()
@@ -210,42 +210,44 @@ class LineSystem:
             _rel(dw, w), _rel(self.g_first * dw[..., 0], self.input_currents(v, w)),
         ], axis=0)
 
-    def _cg(self, x: np.ndarray, r: np.ndarray, v: np.ndarray, tol: float,
-            maxiter: int) -> tuple[np.ndarray, np.ndarray, int]:
+    def _cg(self, x: np.ndarray, r: np.ndarray, tol: float, maxiter: int) -> tuple[np.ndarray, np.ndarray, int]:
         """Run CG from x with residual r until each vector's estimate is below tol.
+
+        The estimate, per vector, is the larger for bit-line voltages and output currents of
+        the preconditioned residual A_bb⁻¹·r and of the last step extrapolated geometrically
+        at the slowest of the last two rates; word-line voltages and input currents follow
+        from these and are checked by the caller.
 
         Returns x, which vectors stopped by the estimate, and the iterations used.
         """
         k = x.shape[0]
-        w = self.word_voltages(v, x)
         z = self.bit.solve(r)
         p = z.copy()
         rz = _dot(r, z)
-        steps = np.full((4, k), np.inf)
-        ratios = np.ones((2, 4, k))
+        steps = np.full((2, k), np.inf)
+        rates = np.ones((2, 2, k))
         done = np.zeros(k, dtype=bool)
         for iteration in range(1, maxiter + 1):
-            q, induced = self.schur(p)
+            q, _ = self.schur(p)
             pq = _dot(p, q)
-            alpha = np.divide(rz, pq, out=np.zeros_like(rz), where=pq > 0)
-            alpha[done] = 0.0
-            alpha3 = alpha[:, None, None]
-            step, w_step = alpha3 * p, alpha3 * induced
+            alpha = np.divide(rz, pq, out=np.zeros_like(rz), where=(pq > 0) & ~done)
+            step = alpha[:, None, None] * p
             x += step
-            w += w_step
-            r -= alpha3 * q
+            r -= alpha[:, None, None] * q
             z = self.bit.solve(r)
             rz_new = _dot(r, z)
             p = z + np.divide(rz_new, rz, out=np.zeros_like(rz), where=rz > 0)[:, None, None] * p
             rz = rz_new
-            new = np.stack([_rel(step, x), _rel(self.output_currents(step), self.output_currents(x)),
-                            _rel(w_step, w), _rel(self.g_first * w_step[..., 0], self.input_currents(v, w))])
-            with np.errstate(invalid="ignore", divide="ignore"):
-                ratios = np.stack([ratios[1], new / steps])
+            size = np.stack([np.abs(x).reshape(k, -1).max(axis=1), np.abs(self.output_currents(x)).max(axis=1)])
+            size[size == 0] = np.inf
+            new = np.stack([np.abs(step).reshape(k, -1).max(axis=1),
+                            np.abs(self.output_currents(step)).max(axis=1)]) / size
+            residual = np.stack([np.abs(z).reshape(k, -1).max(axis=1),
+                                 np.abs(self.output_currents(z)).max(axis=1)]) / size
+            rates = np.stack([rates[1], np.divide(new, steps, out=np.zeros_like(new), where=steps > 0)])
             steps = new
-            geometric = new / (1.0 - np.clip(np.nan_to_num(ratios.max(axis=0), nan=1.0), 0.0, 0.99))
-            residual = np.stack([_rel(z, x), _rel(self.output_currents(z), self.output_currents(x))])
-            done |= np.maximum(geometric.max(axis=0), residual.max(axis=0)) <= tol
+            geometric = new / (1.0 - np.minimum(rates.max(axis=0), 0.99))
+            done |= np.maximum(geometric, residual).max(axis=0) <= tol
             if done.all():
                 return x, done, iteration
         return x, done, maxiter

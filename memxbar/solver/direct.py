@@ -335,7 +335,7 @@ def _solve_lines(crossbar: Crossbar, v: np.ndarray, batched: bool, outputs_only:
     v_rows = np.ascontiguousarray(v.T)
     w, b = system.solve(v_rows, tol, maxiter)
     i_out = system.output_currents(b).T
-    i_in = system.input_currents(v_rows, w).T
+    i_in = system.input_currents(w, b).T
     if outputs_only:
         w = b = i_dev = None
     else:

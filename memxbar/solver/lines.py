@@ -185,23 +185,25 @@ class LineSystem:
         rhs = self.g * unloaded
         x_all, w_all = np.zeros_like(rhs), np.zeros_like(rhs)
         cols = np.arange(k)
-        x = np.zeros_like(rhs)
+        x, w = np.zeros_like(rhs), unloaded.copy()
         r = rhs.copy()
         iterations = 0
         while cols.size:
-            x, converged, used = self._cg(x, r, tol, maxiter - iterations)
+            converged, used = self._cg(x, w, r, tol, maxiter - iterations)
             iterations += used
-            # Check the stopped vectors from their true residual r = rhs − S·x, whose A_bb⁻¹·r
-            # estimates the error of the bit-line voltages; the word-line voltages' error is at
-            # most that (A_ww⁻¹·D has non-negative rows summing to at most 1), and so are they.
-            sx, induced = self.schur(x)
-            w = unloaded[cols] + induced
-            r = rhs[cols] - sx
+            # Check the stopped vectors from their true residual, the bit lines' Kirchhoff current
+            # law with the word-line voltages W = A_ww⁻¹·(f + D·B) that CG kept up to date:
+            # r = D·W − A_bb·B, whose A_bb⁻¹·r estimates the error of the bit-line voltages; the
+            # word-line voltages' error is at most that (A_ww⁻¹·D has non-negative rows summing
+            # to at most 1), and so are they.
+            r = self.g * w - self.bit_diag * x
+            r[:, :-1] -= self.bit_off * x[:, 1:]
+            r[:, 1:] -= self.bit_off * x[:, :-1]
             z = self.bit.solve(r)
             error = np.maximum(_rel(z, x), _rel(self.output_currents(z), self.output_currents(x)))
             good = converged & (error <= tol)
             x_all[cols[good]], w_all[cols[good]] = x[good], w[good]
-            cols, x, r = cols[~good], x[~good], r[~good]
+            cols, x, w, r = cols[~good], x[~good], w[~good], r[~good]
             if cols.size and iterations >= maxiter:
                 raise ConvergenceError(
                     f"conjugate gradients did not reach tol={tol:g} within maxiter={maxiter} iterations "
@@ -209,8 +211,9 @@ class LineSystem:
                 )
         return w_all, x_all
 
-    def _cg(self, x: np.ndarray, r: np.ndarray, tol: float, maxiter: int) -> tuple[np.ndarray, np.ndarray, int]:
-        """Run CG from x with residual r until each vector's estimate is below tol.
+    def _cg(self, x: np.ndarray, w: np.ndarray, r: np.ndarray, tol: float, maxiter: int) -> tuple[np.ndarray, int]:
+        """Run CG from bit-line voltages x (word-line voltages w, residual r), updating all three
+        in place, until each vector's estimate is below tol.
 
         The estimate, per vector, is the largest of the preconditioned residual z = A_bb⁻¹·r
         (≈ S⁻¹·r, the error itself) as bit-line voltages and as output currents, and of the
@@ -221,7 +224,7 @@ class LineSystem:
         has fallen below (:data:`GATE` · tol)² of its start (it costs as much as the rest of
         an iteration on small arrays).
 
-        Returns x, which vectors stopped by the estimate, and the iterations used.
+        Returns which vectors stopped by the estimate, and the iterations used.
         """
         k = x.shape[0]
         z = self.bit.solve(r)
@@ -231,11 +234,12 @@ class LineSystem:
         previous = np.ones(k)  # the last ratio rᵀz(new)/rᵀz(old); 1 before there is one
         done = np.zeros(k, dtype=bool)
         for iteration in range(1, maxiter + 1):
-            q, _ = self.schur(p)
+            q, induced = self.schur(p)
             pq = _dot(p, q)
             alpha = np.divide(rz, pq, out=np.zeros(k), where=pq > 0)
             alpha3 = alpha[:, None, None]
             x += alpha3 * p
+            w += alpha3 * induced
             r -= alpha3 * q
             z = self.bit.solve(r)
             rz_new = _dot(r, z)
@@ -252,12 +256,12 @@ class LineSystem:
                     np.abs(self.output_currents(z)).max(axis=1) / outputs])
                 done |= estimate <= tol
                 if done.all():
-                    return x, done, iteration
+                    return done, iteration
             previous = ratio
             p *= ratio[:, None, None]
             p += z
             rz = rz_new
-        return x, done, maxiter
+        return done, maxiter
 
 
 def _dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -93,7 +93,8 @@ solves, and are chosen from a batch of M."""
 
 CG_SECONDS_PER_ITERATION = 5e-4
 """Cost model of the line solver (:mod:`memxbar.solver.lines`): fixed time of one CG
-iteration (s), measured as CPU time on this project's development machine."""
+iteration on one block of vectors (s), measured as CPU time on this project's development
+machine."""
 
 CG_SECONDS_PER_DEVICE = 9e-8
 """Cost model of the line solver: time of one CG iteration per device and input vector (s)."""
@@ -128,8 +129,8 @@ def choose_method(crossbar: Crossbar, batch: int, outputs_only: bool) -> str:
     """The method ``"auto"`` stands for, by a cost model.
 
     Where every line segment has resistance (:func:`memxbar.solver.lines.applicable`), the
-    line solver's expected time, iterations (:func:`cg_iterations`) × (fixed cost + cost per
-    device and vector), is set against the direct method's (one factorisation, one solve per
+    line solver's expected time, iterations (:func:`cg_iterations`) × (fixed cost per block of
+    vectors + cost per device and vector), is set against the direct method's (one factorisation, one solve per
     vector) and, for outputs only of a batch of at least :data:`WEIGHTS_BATCH`, the effective
     weights'; the cheapest wins. Otherwise: iterative (sparse CG) when the factor would exceed
     :func:`memory_budget` or for at most :data:`ITERATIVE_BATCH` vectors on at least
@@ -147,7 +148,8 @@ def choose_method(crossbar: Crossbar, batch: int, outputs_only: bool) -> str:
         return "iterative"
     weights = outputs_only and batch >= (min(m, WEIGHTS_BATCH) if pardiso_worthwhile(n) else m)
     if lines.applicable(crossbar):
-        cg = cg_iterations(crossbar) * (CG_SECONDS_PER_ITERATION + CG_SECONDS_PER_DEVICE * m * n_cols * batch)
+        blocks = -(-batch // max(1, lines.CACHE_ELEMENTS // (m * n_cols)))
+        cg = cg_iterations(crossbar) * (CG_SECONDS_PER_ITERATION * blocks + CG_SECONDS_PER_DEVICE * m * n_cols * batch)
         direct = n * (DIRECT_SECONDS_PER_UNKNOWN + SOLVE_SECONDS_PER_UNKNOWN * batch)
         other = min(direct, WEIGHTS_SECONDS_PER_UNKNOWN * n) if weights else direct
         if cg <= other:
@@ -333,7 +335,12 @@ def _solve_lines(crossbar: Crossbar, v: np.ndarray, batched: bool, outputs_only:
     """Solve (M, B) inputs ``v`` by the matrix-free line solver (:mod:`memxbar.solver.lines`)."""
     system = lines.LineSystem.build(crossbar)
     v_rows = np.ascontiguousarray(v.T)
-    w, b = system.solve(v_rows, tol, maxiter)
+    w = np.empty((v.shape[1], *crossbar.shape))
+    b = np.empty_like(w)
+    step = max(1, lines.CACHE_ELEMENTS // crossbar.conductances.size)
+    for start_col in range(0, v.shape[1], step):
+        cols = slice(start_col, start_col + step)
+        w[cols], b[cols] = system.solve(v_rows[cols], tol, maxiter)
     i_out = system.output_currents(b).T
     i_in = system.input_currents(w, b).T
     if outputs_only:

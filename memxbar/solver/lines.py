@@ -56,6 +56,11 @@ TILE = 32
 """Rows per tile of a blocked transpose: a plain NumPy transpose of a large array touches
 a new memory page with every element (measured at 1024×1024: 64 ms, against 24 ms in tiles)."""
 
+CACHE_ELEMENTS = 2**15
+"""Node voltages per block of a batch solved together: vectors are grouped so that a block's
+arrays stay in the processor's cache (measured, 64×64 with 100 inputs: blocks of 8 vectors
+take less than half the time of all 100 at once)."""
+
 GATE = 1e3
 """The stopping estimate is evaluated once CG's rᵀz is below (GATE · tol)² of its start."""
 

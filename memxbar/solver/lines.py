@@ -17,11 +17,12 @@ which is symmetric positive definite (a Schur complement of a positive definite 
 It is solved by conjugate gradients (Hestenes & Stiefel, J. Res. Natl. Bur. Stand. 49(6),
 409–436, 1952) preconditioned by A_bb⁻¹: every iteration is two tridiagonal solves (LAPACK
 ``dpttrs``; one along the word lines inside S, one along the bit lines) and a few
-element-wise operations on (M, N) arrays, with no sparse matrix built. It is the exact
-counterpart of the block Gauss–Seidel line relaxation that CrossSim iterates (Xiao et
-al., CrossSim, Sandia National Laboratories), accelerated by CG; the iteration count
-grows with the IR drop (the product of device conductance, line resistance and line
-length), not with the array size as such.
+element-wise operations on (M, N) arrays, with no sparse matrix built. (CrossSim, by
+contrast, iterates a relaxed fixed point on the device voltages, the line drops taken from
+cumulative sums of the device currents.) The iteration count grows with the IR drop (the
+product of device conductance, line resistance and line length squared), not with the
+array size as such: 64×64 to 1024×1024 with 1–100 µS devices and 1–2.5 Ω segments take
+3–24 iterations to 1e-10.
 
 All arrays are (K, M, N), batch first: each word line is contiguous, so its block of
 tridiagonal solves is one LAPACK call; the bit-line solves transpose in tiles, solve, and
@@ -171,11 +172,16 @@ class LineSystem:
     def solve(self, v: np.ndarray, tol: float, maxiter: int) -> tuple[np.ndarray, np.ndarray]:
         """Word- and bit-line voltages for (K, M) inputs ``v`` (V), by preconditioned CG.
 
-        A vector stops when the estimated relative error of its bit-line voltages, output
-        currents, word-line voltages and input currents is below ``tol``. The estimate is
-        the larger of the preconditioned residual A_bb⁻¹·r (≈ S⁻¹·r, the error itself) and
-        the last step extrapolated geometrically at the slowest recent rate; on stopping, it
-        is checked once more from the true residual, and iterations resume if it fails.
+        A vector stops when the estimated relative error of its bit-line voltages and output
+        currents is below ``tol`` (see :meth:`_cg`), checked once more from the true residual
+        (iterations resume if it fails). The word-line voltages' error is at most the
+        bit-line voltages' (A_ww⁻¹·D has non-negative rows summing to at most 1), and the
+        input currents are sums of device currents (:meth:`input_currents`).
+
+        Args:
+            v: (K, M) input voltages (V).
+            tol: Relative error to reach.
+            maxiter: Iteration limit (all restarts together).
 
         Returns:
             (K, M, N) word-line and bit-line voltages (V).
@@ -198,9 +204,7 @@ class LineSystem:
             iterations += used
             # Check the stopped vectors from their true residual, the bit lines' Kirchhoff current
             # law with the word-line voltages W = A_ww⁻¹·(f + D·B) that CG kept up to date:
-            # r = D·W − A_bb·B, whose A_bb⁻¹·r estimates the error of the bit-line voltages; the
-            # word-line voltages' error is at most that (A_ww⁻¹·D has non-negative rows summing
-            # to at most 1), and so are they.
+            # r = D·W − A_bb·B, whose A_bb⁻¹·r estimates the error of the bit-line voltages.
             r = self.g * w - self.bit_diag * x
             r[:, :-1] -= self.bit_off * x[:, 1:]
             r[:, 1:] -= self.bit_off * x[:, :-1]

@@ -1,7 +1,7 @@
 # memxbar set-up and everyday commands. Every target is idempotent and self-sufficient.
 #   make demo   install everything (ngspice with KLU, .venv) and run the main job
 #   make test   install everything and run the test suite
-#   make bench  side-by-side benchmark (memxbar, badcrossbar 1.1.0, ngspice) -> benchmarks/results/
+#   make bench  side-by-side benchmark (memxbar, CrossSim 3.2.0, badcrossbar 1.1.0, ngspice) -> benchmarks/results/
 SHELL := /bin/sh
 PYTHON ?= python3
 VENV := .venv
@@ -10,9 +10,12 @@ STAMP := $(VENV)/.memxbar-installed
 BENCH_VENV := .venv-bench
 BENCH_STAMP := $(BENCH_VENV)/.memxbar-bench-installed
 BENCH_ARGS ?=
+# CrossSim 3.2.0 is not on PyPI: its source (a folder or .tar.gz with pyproject.toml and simulator/)
+# is taken from the steering layout's shared/peers/ if present, else from CROSSSIM_SRC=PATH.
+CROSSSIM_SRC ?= $(wildcard ../shared/peers/crosssim-3.2.0-src.tar.gz)
 OUT := out
 
-.PHONY: demo test setup system clean netlists bench
+.PHONY: demo test setup system clean netlists bench bench-crosssim
 
 demo: setup
 	@mkdir -p $(OUT)
@@ -64,9 +67,19 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[dev,speed,verilog-a,nn]'
 	touch $(STAMP)
 
-# The whole benchmark takes about 20 minutes; pass options with e.g. BENCH_ARGS=--quick.
-bench: system $(BENCH_STAMP)
+# The whole benchmark takes about an hour on a busy 2-core machine; pass options with e.g. BENCH_ARGS=--quick.
+bench: system $(BENCH_STAMP) bench-crosssim
 	$(BENCH_VENV)/bin/python benchmarks/run.py $(BENCH_ARGS)
+
+# CrossSim into the benchmark's venv, once; without its source the benchmark skips it and says why.
+bench-crosssim: $(BENCH_STAMP)
+	@if $(BENCH_VENV)/bin/python -c "from simulator.circuits.array import NoninterleavedInputSourceArray" \
+	    2>/dev/null; then echo "bench: CrossSim installed"; \
+	elif [ -n "$(CROSSSIM_SRC)" ] && [ -e "$(CROSSSIM_SRC)" ]; then \
+	  $(BENCH_VENV)/bin/python -m pip install -q "$(CROSSSIM_SRC)"; \
+	else echo "bench: CrossSim source not found (not in ../shared/peers/, no CROSSSIM_SRC=PATH given); the"; \
+	  echo "       benchmark runs without it. CrossSim 3.2.0 is public (Sandia National Laboratories, BSD-3)"; \
+	  echo "       but not on PyPI: get its source and run make bench CROSSSIM_SRC=/path/to/it"; fi
 
 # The benchmark has a venv of its own: badcrossbar installs a top-level package named `tests`
 # that would shadow memxbar's. It is installed without its dependencies, because its plotting

@@ -1,4 +1,4 @@
-"""Timing memxbar against badcrossbar and its own ngspice backend on one problem.
+"""Timing memxbar against badcrossbar, CrossSim and its own ngspice backend on one problem.
 
 The engine of ``memxbar bench`` and of ``benchmarks/run.py``: the same random problem
 (devices uniform in 1–100 µS, inputs uniform in 0–0.5 V, equal word- and bit-line segment
@@ -23,23 +23,30 @@ G_MIN, G_MAX, V_MAX, SEED = 1e-6, 1e-4, 0.5, 2026
 
 TOOLS: dict[str, str] = {
     "memxbar direct": "memxbar fast backend, all node voltages by sparse factorisation (method='direct')",
-    "memxbar full": "memxbar fast backend, all node voltages, method chosen automatically",
-    "memxbar outputs": "memxbar fast backend, outputs only, method chosen automatically",
+    "memxbar full": "memxbar fast backend, all node voltages, method chosen automatically (tol 1e-9)",
+    "memxbar outputs": "memxbar fast backend, outputs only, method chosen automatically (tol 1e-9)",
     "memxbar weights": "memxbar fast backend, outputs only by effective weights (method='weights')",
-    "memxbar iterative": "memxbar fast backend, outputs only by conjugate gradients (method='iterative', tol 1e-10)",
+    "memxbar iterative": "memxbar fast backend, outputs only by conjugate gradients (method='iterative', tol 1e-9)",
     "badcrossbar": "badcrossbar 1.1.0 compute(): everything for one input vector, outputs only "
                    "(node_voltages=False, all_currents=False) for a batch",
     "badcrossbar full": "badcrossbar 1.1.0 compute() as called by default: every current and node voltage",
     "ngspice": "memxbar ngspice backend, all node voltages (netlist → libngspice .op with KLU → read back)",
+    "crosssim": "CrossSim 3.2.0's parasitic-resistance array solver (NoninterleavedInputSourceArray, relaxed "
+                "fixed-point iteration, vectorised over the batch), outputs only, stopping at a line-voltage "
+                "error of 1e-9 V, relaxation min(0.9, 2/(2 + IR-drop index))",
 }
 """Tool name → what it runs."""
 
+TOL = 1e-9
+"""Relative error memxbar's iterative solves are asked for: the benchmark's accuracy, that of
+CrossSim at :data:`CROSSSIM_TOL` (direct solves are exact to rounding whatever it is)."""
+
 _OPTIONS: dict[str, dict[str, object]] = {
     "memxbar direct": {"method": "direct"},
-    "memxbar full": {},
-    "memxbar outputs": {"outputs_only": True},
+    "memxbar full": {"tol": TOL},
+    "memxbar outputs": {"outputs_only": True, "tol": TOL},
     "memxbar weights": {"outputs_only": True, "method": "weights"},
-    "memxbar iterative": {"outputs_only": True, "method": "iterative"},
+    "memxbar iterative": {"outputs_only": True, "method": "iterative", "tol": TOL},
     "ngspice": {"backend": "spice"},
 }
 
@@ -69,6 +76,82 @@ def problem(rows: int, cols: int, batch: int, r_line: float) -> tuple[Crossbar, 
     return problem.crossbar, problem.voltages.reshape(rows, batch)
 
 
+CROSSSIM_TOL = 1e-9
+"""CrossSim's stopping threshold ``Verr_th_mvm`` (V): the largest inconsistency between device
+voltages and line drops at which its iteration stops; gives output currents within about 1e-9
+relative of the exact solution on the benchmark problems."""
+
+CROSSSIM_GAMMA = 0.9
+"""CrossSim's relaxation parameter ``relaxation_gamma`` where the IR drop is small; CrossSim
+lowers it by 2 % and starts again whenever its iteration diverges, which at 0.9 it does from an
+IR-drop index σ of about 1 (measured: 128×128 at 2.5 Ω, σ = 2.1, took 464 s of retries; 256×256
+at 1 Ω, σ = 3.3, had not finished after 200 s, and took 1.5 s at 0.5). Each problem is therefore
+given min(0.9, 2/(2 + σ)) (:func:`crosssim_gamma`)."""
+
+CROSSSIM_MAX_ITERATIONS = 20_000
+"""CrossSim's iteration limit ``Niters_max_parasitics`` per attempt (its default, 100, stops far
+short of 1e-9 on large arrays)."""
+
+CROSSSIM_HOW = ("CrossSim is not installed: it is not on PyPI; get its public source (Sandia National "
+                "Laboratories, BSD-3, version 3.2.0) and run make bench CROSSSIM_SRC=/path/to/crosssim-src "
+                "(a folder or .tar.gz holding pyproject.toml and simulator/)")
+"""How to get CrossSim, for the message of a benchmark that skips it."""
+
+
+def crosssim_gamma(crossbar: Crossbar) -> float:
+    """CrossSim's relaxation for ``crossbar``: min(:data:`CROSSSIM_GAMMA`, 2/(2 + σ)), σ its
+    IR-drop index (:func:`memxbar.solver.direct.ir_drop_index`).
+
+    CrossSim's update dV ← (1 − γ)·dV + γ·(V − K·dV) (K: device voltages to line drops)
+    converges for γ < 2/(1 + λ_max(K)), fastest near 2/(2 + λ_max + λ_min); λ_max is of the order
+    of σ, so 2/(2 + σ) keeps it convergent without its divergence-and-retry.
+    """
+    from memxbar.solver.direct import ir_drop_index
+
+    return min(CROSSSIM_GAMMA, 2.0 / (2.0 + ir_drop_index(crossbar)))
+
+
+def crosssim_available() -> bool:
+    """Whether CrossSim's ``simulator`` package is installed (a benchmark-only dependency)."""
+    if importlib.util.find_spec("simulator") is None:
+        return False
+    return importlib.util.find_spec("simulator.circuits.array") is not None
+
+
+def _crosssim(crossbar: Crossbar, voltages: np.ndarray) -> tuple[float, np.ndarray]:
+    """CrossSim's array solver on the same circuit.
+
+    Conventions (CrossSim 3.2.0, ``NoninterleavedInputSourceArray.solve_mvm`` with ``row_in``):
+    the matrix is (outputs, inputs) = Gᵀ; each input line is driven at its first device through
+    one segment ``Rp_row`` and each summation line ends one segment ``Rp_col`` after its last
+    device, at a virtual ground: the same circuit as memxbar's (and badcrossbar's). CrossSim
+    normalises resistances by ``Rmin`` and conductances by 1/``Rmin``; with ``Rmin`` = 1 Ω the
+    matrix is in siemens, the segments in ohms and the currents in amperes.
+    """
+    from simulator import CrossSimParameters
+    from simulator.backend import ComputeBackend
+    from simulator.circuits.array import NoninterleavedInputSourceArray
+
+    ComputeBackend(use_gpu=False)
+    r_line = float(crossbar.r_wl.flat[0])
+    params = CrossSimParameters()
+    params.xbar.device.Rmin = 1.0
+    params.xbar.array.parasitics.enable = True
+    params.xbar.array.parasitics.Rp_row = r_line
+    params.xbar.array.parasitics.Rp_col = r_line
+    params.simulation.Verr_th_mvm = CROSSSIM_TOL
+    params.simulation.relaxation_gamma = crosssim_gamma(crossbar)
+    params.simulation.Niters_max_parasitics = CROSSSIM_MAX_ITERATIONS
+    params.simulation.hide_convergence_msg = True
+    matrix = np.ascontiguousarray(crossbar.conductances.T)
+    vector = voltages[:, 0] if voltages.shape[1] == 1 else voltages
+    start = time.perf_counter()
+    array = NoninterleavedInputSourceArray(params)
+    currents = np.asarray(array.iterative_solve(matrix, vector))
+    seconds = time.perf_counter() - start
+    return seconds, currents.reshape(crossbar.cols, voltages.shape[1])
+
+
 def badcrossbar_available() -> bool:
     """Whether badcrossbar is installed (a benchmark-only dependency)."""
     return importlib.util.find_spec("badcrossbar") is not None
@@ -96,17 +179,23 @@ def time_tool(tool: str, crossbar: Crossbar, voltages: np.ndarray) -> Timing:
     """Solve ``crossbar`` for (M, B) ``voltages`` with ``tool`` after a 4×4 warm-up; time the solve.
 
     Raises:
-        InputError: If ``tool`` is unknown, or badcrossbar is asked for but not installed.
+        InputError: If ``tool`` is unknown, or badcrossbar or CrossSim is asked for but not installed.
     """
     if tool not in TOOLS:
         raise InputError(f"tool must be one of {', '.join(map(repr, TOOLS))}, got {tool!r}")
     if tool.startswith("badcrossbar") and not badcrossbar_available():
         raise InputError("tool 'badcrossbar' is not installed: pip install --no-deps badcrossbar==1.1.0 && pip install "
                          "pathvalidate sigfig")
+    if tool == "crosssim" and not crosssim_available():
+        raise InputError(CROSSSIM_HOW)
     from memxbar.simulate import simulate
     from memxbar.solver.linalg import load_pardiso
 
     warm, warm_v = problem(4, 4, 2, 1.0)
+    if tool == "crosssim":
+        _crosssim(warm, warm_v)
+        seconds, currents = _crosssim(crossbar, voltages)
+        return Timing(tool, seconds, currents, None, None)
     if tool.startswith("badcrossbar"):
         everything = tool == "badcrossbar full" or voltages.shape[1] == 1
         _badcrossbar(warm, warm_v, everything)

@@ -157,7 +157,8 @@ def test_auto_falls_back_to_direct_when_cg_stalls(monkeypatch: pytest.MonkeyPatc
     rng = np.random.default_rng(4)
     crossbar = memxbar.Crossbar(rng.uniform(1e-3, 3.5e-3, (20, 20)), r_wl=2.5, r_bl=2.5)
     v = rng.uniform(0, 1, 20)
-    monkeypatch.setattr("memxbar.solver.direct.ITERATIVE_FROM", 1)
+    monkeypatch.setattr("memxbar.solver.direct.CG_SECONDS_PER_ITERATION", 0.0)
+    monkeypatch.setattr("memxbar.solver.direct.CG_SECONDS_PER_DEVICE", 0.0)
     assert solve_linear(crossbar, v, method="auto").method == "iterative"
     fallback = solve_linear(crossbar, v, method="auto", maxiter=2)
     assert fallback.method == "direct"
@@ -243,7 +244,8 @@ def test_auto_loads_pardiso_only_for_large_matrices() -> None:
     script = (
         "import sys, numpy as np, memxbar\n"
         "def solve(m):\n"
-        "    memxbar.simulate(memxbar.Crossbar(np.full((m, m), 1e-5), r_wl=1.0, r_bl=1.0), np.ones(m))\n"
+        "    xbar = memxbar.Crossbar(np.full((m, m), 1e-5), r_wl=1.0, r_bl=1.0)\n"
+        "    memxbar.simulate(xbar, np.ones(m), method='direct')\n"
         "    return 'pypardiso' in sys.modules\n"
         "print(solve(32), solve(232), solve(32))\n"
     )

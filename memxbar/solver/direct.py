@@ -30,12 +30,14 @@ from memxbar.circuit.compile import Circuit, compile_circuit
 from memxbar.crossbar import Crossbar
 from memxbar.errors import ConvergenceError, InputError
 from memxbar.solution import Solution, assemble_solution, terminal_currents
+from memxbar.solver import lines
 from memxbar.solver.accuracy import KclCheck, accuracy_hint, check, warn_if_inaccurate
 from memxbar.solver.iterative import DEFAULT_MAXITER, DEFAULT_TOL, solve_cg
 from memxbar.solver.linalg import Factorization, factorize, pardiso_available, pardiso_worthwhile, reduced_couplings
 from memxbar.solver.nodal import NodalPattern
 from memxbar.solver.options import FastOptions
 from memxbar.solver.ports import PortMap, port_map
+from memxbar.solver.threads import limited_threads
 
 CHUNK_BYTES = 256 * 2**20
 """Largest block of right-hand sides solved at once, in bytes of node voltages."""
@@ -90,26 +92,72 @@ partial factorisation (PARDISO); measured break-even against direct solves: abou
 solves, and are chosen from a batch of M."""
 
 
-def choose_method(n: int, rows: int, batch: int, outputs_only: bool) -> str:
-    """The method ``"auto"`` stands for.
+CG_SECONDS_PER_ITERATION = 5e-4
+"""Cost model of the line solver (:mod:`memxbar.solver.lines`): fixed time of one CG
+iteration on one block of vectors (s), measured as CPU time on this project's development
+machine."""
 
-    Iterative when the factor would exceed :func:`memory_budget`, or for a batch of at most
-    :data:`ITERATIVE_BATCH` vectors on an array of at least :data:`ITERATIVE_FROM` unknowns.
-    Otherwise, for outputs only of a large enough batch, the effective weights, then one
-    product per vector: from :data:`WEIGHTS_BATCH` vectors where PARDISO reduces the network to
-    its ports in one partial factorisation, else from M vectors (M solves); else direct solves.
+CG_SECONDS_PER_DEVICE = 9e-8
+"""Cost model of the line solver: time of one CG iteration per device and input vector (s)."""
+
+DIRECT_SECONDS_PER_UNKNOWN = 2.1e-6
+"""Cost model of a factorisation in nested-dissection order: time per unknown (s); measured
+64×64 17 ms, 256×256 0.33 s, 1024×1024 4 s, i.e. close to linear in this range."""
+
+SOLVE_SECONDS_PER_UNKNOWN = 1e-7
+"""Cost model of the direct method: time of one pair of triangular solves per unknown (s)."""
+
+WEIGHTS_SECONDS_PER_UNKNOWN = 6e-6
+"""Cost model of the effective weights by partial factorisation: time per unknown (s)."""
+
+
+def ir_drop_index(crossbar: Crossbar) -> float:
+    """σ = mean(G)·(mean(r_wl)·N² + mean(r_bl)·M²)/2: the IR-drop scale of the array
+    (dimensionless; a line's largest drop relative to its input is of this order when small).
+    It sets CG's iteration count: about 4 + 1.8·√σ iterations to 1e-10 (measured from 64×64
+    to 1024×1024, 1 and 2.5 Ω segments, devices 1–100 µS: σ = 0.2 … 132, 5 … 25 iterations)."""
+    m, n = crossbar.shape
+    g = float(np.mean(crossbar.conductances))
+    return g * (float(np.mean(crossbar.r_wl)) * n * n + float(np.mean(crossbar.r_bl)) * m * m) / 2
+
+
+def cg_iterations(crossbar: Crossbar) -> float:
+    """Expected CG iterations of the line solver to 1e-10, from :func:`ir_drop_index`."""
+    return 4.0 + 1.8 * np.sqrt(ir_drop_index(crossbar))
+
+
+def choose_method(crossbar: Crossbar, batch: int, outputs_only: bool) -> str:
+    """The method ``"auto"`` stands for, by a cost model.
+
+    Where every line segment has resistance (:func:`memxbar.solver.lines.applicable`), the
+    line solver's expected time, iterations (:func:`cg_iterations`) × (fixed cost per block of
+    vectors + cost per device and vector), is set against the direct method's (one factorisation, one solve per
+    vector) and, for outputs only of a batch of at least :data:`WEIGHTS_BATCH`, the effective
+    weights'; the cheapest wins. Otherwise: iterative (sparse CG) when the factor would exceed
+    :func:`memory_budget` or for at most :data:`ITERATIVE_BATCH` vectors on at least
+    :data:`ITERATIVE_FROM` unknowns; the effective weights for outputs only of a large enough
+    batch (from :data:`WEIGHTS_BATCH` vectors with PARDISO, from M without); else direct.
 
     Args:
-        n: Number of unknown node voltages.
-        rows: Number of word lines (inputs) M.
+        crossbar: The crossbar (linear devices).
         batch: Number of input vectors B.
         outputs_only: Whether only port currents are wanted.
     """
-    if factor_bytes(n) > memory_budget() or (n >= ITERATIVE_FROM and batch <= ITERATIVE_BATCH):
+    m, n_cols = crossbar.shape
+    n = 2 * m * n_cols
+    if factor_bytes(n) > memory_budget():
         return "iterative"
-    if outputs_only and batch >= (min(rows, WEIGHTS_BATCH) if pardiso_worthwhile(n) else rows):
-        return "weights"
-    return "direct"
+    weights = outputs_only and batch >= (min(m, WEIGHTS_BATCH) if pardiso_worthwhile(n) else m)
+    if lines.applicable(crossbar):
+        blocks = -(-batch // max(1, lines.CACHE_ELEMENTS // (m * n_cols)))
+        cg = cg_iterations(crossbar) * (CG_SECONDS_PER_ITERATION * blocks + CG_SECONDS_PER_DEVICE * m * n_cols * batch)
+        direct = n * (DIRECT_SECONDS_PER_UNKNOWN + SOLVE_SECONDS_PER_UNKNOWN * batch)
+        other = min(direct, WEIGHTS_SECONDS_PER_UNKNOWN * n) if weights else direct
+        if cg <= other:
+            return "iterative"
+    elif n >= ITERATIVE_FROM and batch <= ITERATIVE_BATCH:
+        return "iterative"
+    return "weights" if weights else "direct"
 
 
 def _chunks(total: int, n: int) -> list[slice]:
@@ -275,23 +323,61 @@ def solve_linear_circuit(crossbar: Crossbar, circuit: Circuit, bias: Bias, optio
     start = time.perf_counter()
     if not circuit.plain_grid and options.method == "iterative":
         raise InputError("method='iterative' needs a passive 1r crossbar (its line preconditioner); use 'direct'")
-    system = CrossbarSystem.build(crossbar, circuit)
-    u = circuit.known_voltages(bias.wl_voltages, bias.bl_voltages, bias.gate_voltages)
     method = options.method
     automatic = method == "auto"
+    batch = bias.batch
     if automatic:
-        method = choose_method(system.n, crossbar.rows, u.shape[1], options.outputs_only)
+        method = choose_method(crossbar, batch, options.outputs_only)
         if method == "iterative" and not circuit.plain_grid:
             method = "direct"
-    try:
-        return _solve(system, bias, u, options, method, start)
-    except ConvergenceError:
-        # "auto" chose conjugate gradients for speed, not of necessity: fall back to a factorisation.
-        if not automatic or factor_bytes(system.n) > memory_budget():
-            raise
-        return _solve(system, bias, u, options, "direct", start)
-    finally:
-        system.free()
+    # The matrix-free line solver covers word-line reads of arrays without ideal segments.
+    default_bias = not (bias.floating_wl.any() or bias.floating_bl.any() or bias.bl_voltages.any())
+    if method == "iterative" and default_bias and circuit.plain_grid and lines.applicable(crossbar):
+        try:
+            return _solve_lines(crossbar, circuit, bias, options, start)
+        except ConvergenceError:
+            # "auto" chose conjugate gradients for speed, not of necessity: fall back to a factorisation.
+            if not automatic or factor_bytes(circuit.n_unknown) > memory_budget():
+                raise
+            method = "direct"
+    system = CrossbarSystem.build(crossbar, circuit)
+    u = circuit.known_voltages(bias.wl_voltages, bias.bl_voltages, bias.gate_voltages)
+    with limited_threads(system.n):
+        try:
+            return _solve(system, bias, u, options, method, start)
+        except ConvergenceError:
+            if not automatic or factor_bytes(system.n) > memory_budget():
+                raise
+            return _solve(system, bias, u, options, "direct", start)
+        finally:
+            system.free()
+
+
+def _solve_lines(crossbar: Crossbar, circuit: Circuit, bias: Bias, options: FastOptions, start: float) -> Solution:
+    """Solve a word-line read by the matrix-free line solver (:mod:`memxbar.solver.lines`)."""
+    system = lines.LineSystem.build(crossbar)
+    v = bias.wl_voltages
+    v_rows = np.ascontiguousarray(v.T)
+    w = np.empty((v.shape[1], *crossbar.shape))
+    b = np.empty_like(w)
+    step = max(1, lines.CACHE_ELEMENTS // crossbar.conductances.size)
+    for first in range(0, v.shape[1], step):
+        cols = slice(first, first + step)
+        w[cols], b[cols] = system.solve(v_rows[cols], options.tol, options.maxiter)
+    i_out = system.output_currents(b).T
+    i_in = system.input_currents(w, b).T
+    nodes = None
+    if not options.outputs_only:
+        # Every segment has resistance: driver outputs and sense nodes are the only other unknown nodes.
+        u = circuit.known_voltages(v, bias.bl_voltages, None)
+        nodes = np.zeros((circuit.n_nodes, v.shape[1]))
+        nodes[circuit.n_unknown:] = u
+        nodes[circuit.wl_node[:, 1]] = v - crossbar.r_driver[:, None] * i_in
+        nodes[circuit.bl_node[:, -2]] = crossbar.r_sense[:, None] * i_out
+        nodes[circuit.w_node] = w.transpose(1, 2, 0)
+        nodes[circuit.b_node] = b.transpose(1, 2, 0)
+    return assemble_solution(crossbar, circuit, bias, "fast", start, nodes=nodes, input_currents=i_in,
+                             output_currents=i_out, method="iterative")
 
 
 def _solve(system: CrossbarSystem, bias: Bias, u: np.ndarray, options: FastOptions, method: str,
@@ -376,7 +462,8 @@ def effective_weights(crossbar: Crossbar) -> np.ndarray:
             "output currents a nonlinear function of the inputs"
         )
     system = CrossbarSystem.build(crossbar)
-    try:
-        return system.effective_weights()
-    finally:
-        system.free()
+    with limited_threads(system.n):
+        try:
+            return system.effective_weights()
+        finally:
+            system.free()

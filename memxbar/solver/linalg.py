@@ -17,6 +17,7 @@ minimum degree and PARDISO by METIS.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import os
 import sys
@@ -43,8 +44,10 @@ process (measured: import 0.19 s, first solver 0.31 s), more than SuperLU takes 
 PARDISO is used at every size."""
 
 
+@functools.cache
 def pardiso_available() -> bool:
-    """Whether the optional PARDISO backend (``pypardiso``) is installed."""
+    """Whether the optional PARDISO backend (``pypardiso``) is installed (looked up once per
+    process: the look-up costs ~1 ms, as much as a small solve)."""
     return importlib.util.find_spec("pypardiso") is not None
 
 

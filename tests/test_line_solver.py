@@ -1,0 +1,72 @@
+"""The matrix-free line solver (CG on the bit-line Schur complement) against known values and direct solves."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import memxbar
+from memxbar.errors import ConvergenceError
+from memxbar.solver import lines
+from memxbar.solver.direct import choose_method, solve_linear
+
+
+def test_single_device_known_current() -> None:
+    # 10 Ω device between 1 Ω of word line and 2 Ω of bit line: I = 1 V / 13 Ω.
+    crossbar = memxbar.Crossbar(np.array([[0.1]]), r_wl=1.0, r_bl=2.0)
+    assert lines.applicable(crossbar)
+    solution = solve_linear(crossbar, [1.0], method="iterative")
+    assert solution.method == "iterative"
+    assert solution.output_currents[0] == pytest.approx(1 / 13, rel=1e-12)
+    assert solution.wl_voltages[0, 0] == pytest.approx(12 / 13, rel=1e-12)
+    assert solution.bl_voltages[0, 0] == pytest.approx(2 / 13, rel=1e-12)
+
+
+def _crossbar(rng: np.random.Generator, m: int, n: int) -> memxbar.Crossbar:
+    g = rng.uniform(1e-6, 1e-3, (m, n))
+    g[rng.random((m, n)) < 0.2] = 0.0  # open devices
+    return memxbar.Crossbar(g, r_wl=rng.uniform(0.5, 3.0, (m, n)), r_bl=rng.uniform(0.5, 3.0, (m, n)),
+                            r_driver=rng.uniform(0, 5, m), r_sense=rng.uniform(0, 5, n))
+
+
+@pytest.mark.parametrize("shape", [(1, 7), (7, 1), (23, 17)])
+def test_every_node_agrees_with_direct(shape: tuple[int, int]) -> None:
+    rng = np.random.default_rng(sum(shape))
+    crossbar = _crossbar(rng, *shape)
+    v = rng.uniform(-0.5, 0.5, (shape[0], 4))
+    v[:, 2] = 0.0  # a zero vector in the batch
+    direct = solve_linear(crossbar, v, method="direct")
+    cg = solve_linear(crossbar, v, method="iterative", tol=1e-12)
+    scale = np.abs(v).max()
+    for name in ("wl_voltages", "bl_voltages"):
+        assert np.abs(getattr(cg, name) - getattr(direct, name)).max() < 1e-10 * scale
+    assert np.abs(cg.output_currents - direct.output_currents).max() < 1e-10 * np.abs(direct.output_currents).max()
+    assert np.all(cg.output_currents[:, 2] == 0) and np.all(cg.wl_voltages[..., 2] == 0)
+    outputs = solve_linear(crossbar, v, method="iterative", outputs_only=True, tol=1e-12)
+    np.testing.assert_allclose(outputs.power_total, direct.power_total, rtol=1e-9)
+
+
+def test_tolerance_is_met_where_ir_drop_is_severe() -> None:
+    # Large devices on long resistive lines: outputs fall far below G^T V, and CG needs many iterations.
+    rng = np.random.default_rng(5)
+    crossbar = memxbar.Crossbar(rng.uniform(1e-3, 3e-3, (60, 60)), r_wl=2.5, r_bl=2.5)
+    v = rng.uniform(0, 0.5, 60)
+    direct = solve_linear(crossbar, v, method="direct")
+    assert np.abs(direct.relative_deviation).max() > 0.5
+    for tol in (1e-6, 1e-10):
+        cg = solve_linear(crossbar, v, method="iterative", tol=tol)
+        error = np.abs(cg.output_currents - direct.output_currents).max() / np.abs(direct.output_currents).max()
+        assert error < tol
+    with pytest.raises(ConvergenceError, match="within maxiter=3"):
+        solve_linear(crossbar, v, method="iterative", maxiter=3)
+
+
+def test_auto_uses_cg_for_single_vectors_and_not_for_outputs_of_large_batches() -> None:
+    rng = np.random.default_rng(6)
+    crossbar = memxbar.Crossbar(rng.uniform(1e-6, 1e-4, (64, 64)), r_wl=1.0, r_bl=1.0)
+    assert choose_method(crossbar, 1, outputs_only=False) == "iterative"
+    assert choose_method(crossbar, 1, outputs_only=True) == "iterative"
+    assert choose_method(crossbar, 100, outputs_only=True) in ("weights", "direct")
+    ideal_lines = memxbar.Crossbar(crossbar.conductances, r_wl=0.0, r_bl=1.0)
+    assert not lines.applicable(ideal_lines)
+    assert choose_method(ideal_lines, 1, outputs_only=False) == "direct"

@@ -119,7 +119,8 @@ class Resistors(ElementGroup):
     def evaluate(self, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         g = self.conductance[:, None]
         i = g * (v[:, 0] - v[:, 1])
-        jac = np.broadcast_to(self.conductance_stamps()[..., None], (*self.conductance_stamps().shape, v.shape[2]))
+        stamps = self.conductance_stamps()
+        jac = np.broadcast_to(stamps[..., None], (*stamps.shape, v.shape[2]))
         return np.stack([i, -i], axis=1), jac
 
     def spice_cards(self, names: np.ndarray) -> list[np.ndarray]:

@@ -26,7 +26,7 @@ import numpy as np
 
 from memxbar.circuit.compile import Circuit
 from memxbar.circuit.elements import ElementGroup
-from memxbar.errors import AccuracyWarning, ConvergenceError
+from memxbar.errors import AccuracyWarning
 
 EPS = np.finfo(np.float64).eps
 """Unit roundoff of double precision (2.2e-16)."""
@@ -143,32 +143,3 @@ def warn_if_inaccurate(check: KclCheck, tol: float) -> None:
             AccuracyWarning,
             stacklevel=3,
         )
-
-
-def device_label(shape: tuple[int, int], index: int) -> str:
-    """``device [i, j]`` for the flat index of a device in an (M, N) array."""
-    i, j = np.unravel_index(index, shape)
-    return f"device [{i}, {j}]"
-
-
-def check_finite_currents(model: object, shape: tuple[int, int], voltages: np.ndarray, currents: np.ndarray) -> None:
-    """Raise if a device current is not a finite double, naming the device and its voltage.
-
-    Args:
-        model: The device model (for the message).
-        shape: (M, N) of the crossbar.
-        voltages: (M, N[, B]) device voltages (V).
-        currents: Device currents (A), same shape.
-
-    Raises:
-        ConvergenceError: If a current is infinite or NaN: it overflows double precision.
-    """
-    bad = ~np.isfinite(currents)
-    if not bad.any():
-        return
-    flat = np.argwhere(bad)[0]
-    i, j = int(flat[0]), int(flat[1])
-    raise ConvergenceError(
-        f"device [{i}, {j}] current overflows double precision (> 1.8e308 A) at {float(voltages[tuple(flat)]):.6g} V "
-        f"with device model {model!r}; lower the input voltages"
-    )

@@ -16,7 +16,6 @@ import numpy as np
 import scipy.sparse as sp
 
 from memxbar.circuit.compile import Circuit
-from memxbar.circuit.elements import ElementGroup
 from memxbar.solver.nodal import NodalPattern
 
 
@@ -105,7 +104,3 @@ class CircuitEquations:
             spd = spd and bool((stamps[:, 0, 0] >= 0).all()) if g.passive else False
             values[self._slices[id(g)]] = stamps.ravel()
         return self.pattern.matrices(values)[0], spd
-
-    def group_voltages(self, group: ElementGroup, nodes: np.ndarray) -> np.ndarray:
-        """(K, T, B) terminal voltages of ``group`` from all node voltages (n + K, B)."""
-        return nodes[group.nodes]

@@ -44,6 +44,15 @@ def _csv_rows(text: str) -> list[tuple[int, list[str]]]:
     return [(n, [cell.strip() for cell in row]) for (n, _), row in zip(lines, cells, strict=True)]
 
 
+def _is_number(cell: str) -> bool:
+    """Whether a CSV cell is a number, also with a decimal comma (which is then reported, not taken as a name)."""
+    try:
+        float(cell.replace(",", "."))
+    except ValueError:
+        return False
+    return True
+
+
 def _parse_csv(text: str, what: str, p: Path) -> np.ndarray:
     rows = _csv_rows(text)
     if not rows:
@@ -62,12 +71,10 @@ def _parse_csv(text: str, what: str, p: Path) -> np.ndarray:
         return values
 
     first_line, first = rows[0]
-    try:
+    if len(rows) > 1 and not any(_is_number(cell) for cell in first):
+        table = []  # a header row of column names (a row with any number in it is data)
+    else:
         table = [numbers(first_line, first)]
-    except InputError:
-        if len(rows) == 1:
-            raise
-        table = []  # a header row of column names
     table += [numbers(line, cells) for line, cells in rows[1:]]
     width = len(table[0])
     for (line, _), values in zip(rows[len(rows) - len(table):], table, strict=True):

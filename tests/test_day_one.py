@@ -139,6 +139,21 @@ def test_a_bad_csv_cell_is_named_by_line_and_position(tmp_path):
     assert "line 2, value 2: expected a number, got '4,5e-5' (use a decimal point" in message
 
 
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("1e-4,O.5e-4\n2e-4,1e-4\n", "line 1, value 2: expected a number, got 'O.5e-4'"),
+        ("1e-4,1e-4x\n1e-4,1e-4\n1e-4,1e-4\n", "line 1, value 2: expected a number, got '1e-4x'"),
+        ("1,0e-4;1,0e-4\n1,0e-4;1,0e-4\n", "line 1, value 1: expected a number, got '1,0e-4' (use a decimal point"),
+    ],
+)
+def test_a_typo_in_the_first_row_is_not_taken_for_a_header(text, fragment, tmp_path):
+    """A first row with any number in it is data: a typo there is named, not dropped as a header."""
+    path = tmp_path / "g.csv"
+    path.write_text(text)
+    assert fragment in one_line_error(run("simulate", "--conductances", str(path)))
+
+
 # --- silent wrong results ------------------------------------------------------------------------------------------
 
 
@@ -265,3 +280,11 @@ def test_the_api_refuses_a_solve_that_cannot_fit_in_memory_before_solving():
     crossbar = memxbar.Crossbar(np.full((2048, 2048), 1e-5))
     with pytest.raises(InputError, match="needs about .* GiB, .* GiB is available; try outputs_only=True"):
         memxbar.simulate(crossbar, np.zeros((2048, 1000)))
+
+
+@pytest.mark.parametrize("command", [["iv"], ["models"], ["simulate", "--rows", "2", "--cols", "2"]])
+def test_a_binary_device_file_gives_one_line(command, tmp_path):
+    """A .npy (binary) given as --device-file is named as not being text, with exit 2, not a traceback."""
+    path = tmp_path / "v.npy"
+    np.save(path, np.arange(10.0))
+    assert "is not UTF-8 text" in one_line_error(run(*command, "--device-file", str(path)))

@@ -67,6 +67,7 @@ class _Compiled:
     verilog_a: str
 
     def _load(self, path: str | Path) -> tuple[Path, str]:
+        from memxbar.io import read_text
         from memxbar.osdi.compiler import compile_verilog_a
         from memxbar.osdi.library import load_module
         from memxbar.osdi.source import check
@@ -74,7 +75,7 @@ class _Compiled:
         source = Path(path)
         if not source.is_file():
             raise InputError(f"Verilog-A file {source} does not exist (--device-file takes a .va file)")
-        text = source.read_text()
+        text = read_text(source, "--device-file (a Verilog-A .va file)")
         check(source, text)
         self.osdi_path = compile_verilog_a(source)
         self.module = load_module(self.osdi_path)

@@ -111,7 +111,9 @@ def check(path: Path, text: str | None = None) -> None:
     Raises:
         InputError: ``file:line: construct: why; fix: how``, for the first refused construct.
     """
-    raw = path.read_text() if text is None else text
+    from memxbar.io import read_text
+
+    raw = read_text(path, "Verilog-A file") if text is None else text
     body = strip_comments(raw)
     for pattern, why, fix in _REFUSED:
         m = pattern.search(body)

@@ -20,13 +20,19 @@ LIMIT = 0.01
 """Largest share of a state's range it may move during one read without a warning."""
 
 
-def read_disturb(crossbar: Crossbar, voltages: np.ndarray, read_time: float = READ_TIME) -> tuple[int, float]:
+def read_disturb(
+    crossbar: Crossbar, voltages: np.ndarray, read_time: float = READ_TIME, bl_voltages: object = 0.0
+) -> tuple[int, float]:
     """How many devices' states move more than :data:`LIMIT` of their range during one read.
+
+    A device can see at most its word line's highest input minus its bit line's lowest terminal
+    voltage (and at least the lowest minus the highest): ideal wires, the bounds over the batch.
 
     Args:
         crossbar: The crossbar; only dynamic device models are checked.
         voltages: (M,) or (M, B) input voltages in volts (V).
         read_time: Duration of the read in seconds (s).
+        bl_voltages: Bit-line terminal voltages (V): a number, (N,) or (N, B).
 
     Returns:
         (number of disturbed devices, largest movement as a share of the state's range); (0, 0.0)
@@ -42,10 +48,37 @@ def read_disturb(crossbar: Crossbar, voltages: np.ndarray, read_time: float = RE
     g = np.where(present, crossbar.conductances, np.median(crossbar.conductances[present]))
     state = model.state_from_conductance(g)
     span = np.array([s.maximum - s.minimum for s in model.states]).reshape(-1, 1, 1)
+    b = np.asarray(bl_voltages, dtype=np.float64)
+    b = np.broadcast_to(b if b.ndim == 2 else b.reshape(-1, 1), (crossbar.cols, b.shape[1] if b.ndim == 2 else 1))
+    highest = v.max(axis=1)[:, None] - b.min(axis=1)[None, :]
+    lowest = v.min(axis=1)[:, None] - b.max(axis=1)[None, :]
     moved = np.zeros(crossbar.shape)
-    for extreme in (v.max(axis=1), v.min(axis=1)):
-        device_v = np.broadcast_to(extreme[:, None], crossbar.shape)
+    for device_v in (highest, lowest):
         rate = np.abs(model.state_derivative(device_v, state))
         moved = np.maximum(moved, (rate * read_time / span).max(axis=0))
     moved = np.where(present, moved, 0.0)
     return int(np.count_nonzero(moved > LIMIT)), float(moved.max())
+
+
+def warn_read_disturb(crossbar: Crossbar, voltages: np.ndarray, bl_voltages: object = 0.0) -> None:
+    """Warn (:class:`~memxbar.errors.ReadDisturbWarning`) when a read would move dynamic devices' states.
+
+    Args:
+        crossbar: The crossbar.
+        voltages: (M,) or (M, B) word-line voltages (V).
+        bl_voltages: Bit-line terminal voltages (V): a number, (N,) or (N, B).
+    """
+    import warnings
+
+    from memxbar.errors import ReadDisturbWarning
+
+    count, moved = read_disturb(crossbar, voltages, bl_voltages=bl_voltages)
+    if count:
+        warnings.warn(
+            ReadDisturbWarning(
+                f"at these inputs the state of {count} {crossbar.device.name} device(s) moves by up to "
+                f"{moved:.3g}x its range within a {READ_TIME * 1e9:g} ns read (more than {LIMIT:.0%}: a switching "
+                "threshold is exceeded); the read is solved at the programmed state, which the device would not keep"
+            ),
+            stacklevel=3,
+        )

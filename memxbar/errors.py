@@ -17,3 +17,8 @@ class ConvergenceError(RuntimeError):
 class AccuracyWarning(UserWarning):
     """A solution is less accurate than asked, because of the circuit's conditioning; the
     message says how many digits are left."""
+
+
+class ReadDisturbWarning(UserWarning):
+    """A read voltage would move a dynamic device's state, which a read at the programmed state ignores;
+    the message says how many devices and by how much."""

@@ -135,16 +135,22 @@ def simulate(
         InputError: If an argument is invalid (the message names it), or the solve would need more
             memory than is available (:func:`memxbar.memory.check_memory`: the estimate and what to do).
         ConvergenceError: If an iterative or Newton solve does not reach its tolerance.
+
+    Warns:
+        ReadDisturbWarning: If the inputs would move a dynamic device's state during a read
+            (:func:`memxbar.disturb.read_disturb`); the read is still solved at the programmed state.
     """
     if not isinstance(crossbar, Crossbar):
         raise InputError(f"crossbar must be a memxbar.Crossbar, got {type(crossbar).__name__}")
     chosen = backend_options(backend, options)
     check_gates(crossbar.cell.gated, crossbar.cell.name, gate_voltages)
+    from memxbar.disturb import warn_read_disturb
     from memxbar.memory import check_memory
 
     bias = make_bias(crossbar.shape, voltages, bl_voltages, floating_wl, floating_bl, gate_voltages)
     linear = crossbar.device.linear and crossbar.cell.internal_nodes == 0
     check_memory(crossbar.shape, linear, bias.batch, backend, bool(getattr(chosen, "outputs_only", False)),
                  getattr(chosen, "method", "auto"))
+    warn_read_disturb(crossbar, bias.wl_voltages, bias.bl_voltages)
     circuit = compile_circuit(crossbar, bias.floating_wl, bias.floating_bl)
     return BACKENDS[backend].solve(crossbar, circuit, bias, chosen)

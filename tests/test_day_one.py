@@ -224,7 +224,7 @@ def test_a_read_beyond_a_switching_threshold_is_warned_about():
     args = ["simulate", "--rows", "2", "--cols", "2", "--device", "vteam", "--g-min", "2e-3", "--g-max", "5e-3"]
     result = run(*args, "--v-max", "0.5")
     assert result.exit_code == 0, result.output
-    assert "warning: at these inputs the state of" in result.stderr and "vteam" in result.stderr
+    assert "Warning: at these inputs the state of" in result.stderr and "vteam" in result.stderr
     quiet = run(*args, "--v-max", "0.01")  # below v_off = 0.02 V
     assert quiet.exit_code == 0 and "warning" not in quiet.stderr
 
@@ -288,3 +288,25 @@ def test_a_binary_device_file_gives_one_line(command, tmp_path):
     path = tmp_path / "v.npy"
     np.save(path, np.arange(10.0))
     assert "is not UTF-8 text" in one_line_error(run(*command, "--device-file", str(path)))
+
+
+def test_the_api_warns_of_a_read_that_disturbs_dynamic_devices():
+    """VTEAM's v_off threshold is exceeded by a 1 V read: simulate and compare warn, as the CLI does;
+    the bit-line voltage counts (0 V on the word line, −1 V on the bit line puts +1 V across);
+    a 10 mV read and static devices give no warning."""
+    import warnings
+
+    import memxbar
+    from memxbar.errors import ReadDisturbWarning
+
+    crossbar = memxbar.Crossbar(np.full((2, 2), 5e-3), device="vteam")
+    with pytest.warns(ReadDisturbWarning, match="state of 4 vteam device"):
+        memxbar.simulate(crossbar, np.array([1.0, 1.0]))
+    with pytest.warns(ReadDisturbWarning):
+        memxbar.compare(crossbar, np.array([1.0, 1.0]))
+    with pytest.warns(ReadDisturbWarning):
+        memxbar.simulate(crossbar, np.zeros(2), bl_voltages=-1.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ReadDisturbWarning)
+        memxbar.simulate(crossbar, np.array([0.01, 0.01]))
+        memxbar.simulate(memxbar.Crossbar(np.full((2, 2), 5e-3)), np.array([1.0, 1.0]))

@@ -28,7 +28,7 @@ from memxbar.cli.simulate import simulate_command
 from memxbar.cli.sweep import plot_sweep_command, sweep_command
 from memxbar.cli.transient import transient_command
 from memxbar.cli.weights import weights_command
-from memxbar.errors import AccuracyWarning, ConvergenceError, InputError
+from memxbar.errors import AccuracyWarning, ConvergenceError, InputError, ReadDisturbWarning
 from memxbar.osdi.library import OsdiError
 from memxbar.spice.ngspice import NgspiceError
 from memxbar.vacask.engine import VacaskError
@@ -49,6 +49,7 @@ class _Group(click.Group):
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("always", AccuracyWarning)
+                warnings.simplefilter("once", ReadDisturbWarning)
                 warnings.showwarning = _warn
                 code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except click.ClickException as exc:

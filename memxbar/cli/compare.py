@@ -13,7 +13,6 @@ from memxbar.cli.options import (
     input_options,
     output_paths,
     problem_from_options,
-    warn_read_disturb,
 )
 from memxbar.io import write_output
 
@@ -57,7 +56,6 @@ def compare_command(json_file: str | None, plot_file: str | None, engines: str, 
     inputs_given = inputs_from_file or kwargs.get("batch", 1) != 1 or kwargs.get("v_max", 0.5) != 0.5
     problem, params = problem_from_options(kwargs, backend="spice")
     setup = circuit_setup(problem.crossbar, problem.voltages, circuit, inputs_given, inputs_from_file)
-    warn_read_disturb(setup.crossbar, setup.voltages)
     with Spinner(f"solving {setup.crossbar.rows}x{setup.crossbar.cols} in both backends"):
         comparison = compare(setup.crossbar, setup.voltages, **setup.bias)
     click.echo(comparison_summary(comparison))

@@ -238,17 +238,3 @@ def output_paths(force: bool, options: dict[str, str | None], images: tuple[str,
             check_image(paths[option], option)
     check_distinct(paths)
     return list(paths.values())
-
-
-def warn_read_disturb(crossbar: Any, voltages: Any) -> None:
-    """Warn on standard error when the inputs would move a dynamic device's state during a read."""
-    from memxbar.disturb import LIMIT, READ_TIME, read_disturb
-
-    count, moved = read_disturb(crossbar, voltages)
-    if count:
-        click.echo(
-            f"warning: at these inputs the state of {count} {crossbar.device.name} device(s) moves by up to "
-            f"{moved:.3g}x its range within a {READ_TIME * 1e9:g} ns read (more than {LIMIT:.0%}: a switching "
-            "threshold is exceeded); the read is solved at the programmed state, which the device would not keep",
-            err=True,
-        )

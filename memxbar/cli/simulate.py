@@ -13,7 +13,6 @@ from memxbar.cli.options import (
     input_options,
     output_paths,
     problem_from_options,
-    warn_read_disturb,
 )
 from memxbar.devices import MODELS
 from memxbar.errors import InputError
@@ -127,7 +126,6 @@ def simulate_command(
     problem, params = problem_from_options(kwargs, backend, outputs_only, method)
     setup = circuit_setup(problem.crossbar, problem.voltages, circuit, inputs_given, inputs_from_file)
     crossbar = setup.crossbar
-    warn_read_disturb(crossbar, setup.voltages)
     with Spinner(f"solving {crossbar.rows}x{crossbar.cols} ({backend} backend)"):
         solution = simulate(crossbar, setup.voltages, backend, **setup.bias, outputs_only=outputs_only, method=method,
                             tol=tol)

@@ -92,3 +92,21 @@ def test_power_law_current_and_slope_together_equal_the_separate_ones():
     current, slope = model.current_and_slope(v, g)
     np.testing.assert_allclose(current, model.current(v, g), rtol=1e-15, atol=0)
     np.testing.assert_allclose(slope, model.slope(v, g), rtol=1e-15, atol=0)
+
+
+def test_line_form_serves_plain_word_line_reads_only():
+    from memxbar.circuit.bias import make_bias
+    from memxbar.solver.circuit_system import CircuitNonlinearSystem
+
+    xbar = power_law_crossbar(5, 4, seed=7)
+    v = np.full((5, 2), 0.2)
+
+    def served(bias, crossbar=xbar):
+        circuit = compile_circuit(crossbar, bias.floating_wl, bias.floating_bl)
+        return newton.line_read(crossbar, bias, circuit, CircuitNonlinearSystem(circuit))
+
+    assert served(make_bias((5, 4), v))
+    assert not served(make_bias((5, 4), v, bl_voltages=0.1))
+    assert not served(make_bias((5, 4), v, floating_bl=[True, False, False, False]))
+    ideal = memxbar.Crossbar(xbar.conductances, r_wl=0.0, r_bl=1.0, device=xbar.device)
+    assert not served(make_bias((5, 4), v), ideal)

@@ -241,7 +241,7 @@ class LineNewton:
         w_out = np.repeat(v[:, :, None], n, axis=2)  # ideal wires: every device sees its input
         b_out = np.zeros_like(w_out)
         i_out = np.zeros_like(w_out)
-        converged, small = np.zeros(k, bool), np.zeros(k, bool)
+        converged, small, failed = np.zeros(k, bool), np.zeros(k, bool), np.zeros(k, bool)
         iterations = np.zeros(k, int)
         rel, floor, top = np.full(k, np.inf), np.zeros(k), np.full(k, np.nan)
         cols = np.arange(k)  # the vectors still iterating; w, b and v_a hold only those
@@ -264,7 +264,8 @@ class LineNewton:
             r = np.where(np.isfinite(r), r, np.inf)
             rel[cols] = r
             done = (r <= ROUNDING * floor[cols]) | (r <= tol) & (small[cols] | (r <= SURE * tol))
-            stop = done | ~np.isfinite(r) | (s < 0).any(axis=(1, 2)) | (iterations[cols] >= MAX_ITERATIONS)
+            stop = (done | failed[cols] | ~np.isfinite(r) | (s < 0).any(axis=(1, 2))
+                    | (iterations[cols] >= MAX_ITERATIONS))
             converged[cols[done]] = True
             if stop.any():
                 out = cols[stop]
@@ -282,12 +283,12 @@ class LineNewton:
             if not ok.all():  # vectors whose step failed keep their last point, unconverged
                 dw[~ok] = 0.0
                 db[~ok] = 0.0
-                iterations[cols[~ok]] = MAX_ITERATIONS
+                failed[cols[~ok]] = True
             w += dw
             b += db
             scale = np.maximum(np.abs(v_a).max(axis=1), np.abs(w).max(axis=(1, 2)))
             small[cols] = step <= STEP_TOLERANCE * scale
-            iterations[cols] += 1
+            iterations[cols[ok]] += 1
         return LineNewtonResult(w_out, b_out, i_out, converged, iterations, rel, floor)
 
     def _step(self, s: np.ndarray, f_w: np.ndarray, f_b: np.ndarray, rtol: np.ndarray

@@ -4,10 +4,11 @@ Problem (issue 13): square arrays of power-law devices (n = 2.9, V_ref = 0.25 V;
 2022), conductances uniform in 1–100 µS, 2.5 Ω word- and bit-line segments, ideal drivers and
 sense amplifiers, inputs uniform in [0, 0.3] V (fixed seeds). For each size and batch:
 
-- **memxbar batched**: ``memxbar.simulate(xbar, v, outputs_only=True)``: batched Newton–Krylov
-  (every vector to a relative KCL residual of 1e-10) in chunks of a few vectors, so its time is
-  linear in the batch; batches above ``--memxbar-max`` vectors are timed on that many and scaled
-  (marked "est.").
+- **memxbar batched**: ``memxbar.simulate(xbar, v, outputs_only=True)``: batched Newton in line
+  form (``memxbar.solver.line_newton``: word-line voltages eliminated exactly per vector, conjugate
+  gradients on the bit lines; every vector to a relative KCL residual of 1e-10) in blocks of a few
+  vectors, so its time is linear in the batch; batches above ``--memxbar-max`` vectors are timed
+  on that many and scaled (marked "est.").
 - **memxbar per vector**: ``newton_solve(xbar, v[:, [k]], batched=False)`` one vector at a time:
   Newton with one sparse factorisation per iteration, as memxbar solved every vector before
   issue 13; timed on ``--sample`` vectors and scaled to the batch (marked "est.").

@@ -14,7 +14,7 @@ from scipy.optimize import brentq
 import memxbar
 from memxbar.devices import get_model
 from memxbar.errors import ConvergenceError
-from memxbar.solver import newton
+from memxbar.solver import line_newton, newton
 
 NONLINEAR = [
     get_model("sinh"),
@@ -113,6 +113,7 @@ def test_non_convergence_says_what_was_tried_and_names_the_worst_node(rng, monke
     monkeypatch.setattr(newton, "MAX_ITERATIONS", 1)
     monkeypatch.setattr(newton, "STEP_ITERATIONS", 1)
     monkeypatch.setattr(newton, "KRYLOV_NEWTON_ITERATIONS", 1)
+    monkeypatch.setattr(line_newton, "MAX_ITERATIONS", 1)
     xbar = memxbar.Crossbar(rng.uniform(1e-5, 1e-3, (6, 5)), r_wl=10.0, r_bl=10.0, device=get_model("sinh", v0=0.05))
     with pytest.raises(ConvergenceError, match=r"stalled after 1 iterations; source stepping reached .* gmin stepping "
                        r"stopped at gmin = .* KCL residual left .* at node [WB]\["):

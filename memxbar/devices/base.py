@@ -285,6 +285,11 @@ class DeviceModel(ABC):
     def slope(self, v: np.ndarray, g: np.ndarray | float) -> np.ndarray:
         """Small-signal conductance dI/dV in siemens, same arguments as :meth:`current`."""
 
+    def current_and_slope(self, v: np.ndarray, g: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`current` and :meth:`slope` at once (A, S); models override it where the two share
+        their expensive part."""
+        return self.current(v, g), self.slope(v, g)
+
     @abstractmethod
     def spice_current(self, v: np.ndarray, g: np.ndarray) -> np.ndarray:
         """ngspice expressions of the device currents.

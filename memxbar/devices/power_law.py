@@ -55,6 +55,13 @@ class PowerLaw(DeviceModel):
         p = self._exponent(v.ndim)
         return expand(g, v.ndim) * p * (np.abs(v) / self.value("vref", v.ndim)) ** (p - 1.0)
 
+    def current_and_slope(self, v: np.ndarray, g: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
+        """I = G·V·(|V|/Vref)^(p−1) and dI/dV = p·G·(|V|/Vref)^(p−1): one power for both."""
+        v = np.asarray(v, dtype=np.float64)
+        p = self._exponent(v.ndim)
+        scaled = expand(g, v.ndim) * (np.abs(v) / self.value("vref", v.ndim)) ** (p - 1.0)
+        return v * scaled, p * scaled
+
     def spice_current(self, v: np.ndarray, g: np.ndarray) -> np.ndarray:
         vref = self.values["vref"]
         p = np.log2(self.values["n"])

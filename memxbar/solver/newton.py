@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from memxbar.circuit.compile import Circuit
     from memxbar.crossbar import Crossbar
     from memxbar.solution import Solution
+    from memxbar.solver.circuit_system import CircuitNonlinearSystem
 
 MAX_ITERATIONS = 100
 """Newton iterations allowed per input vector (SPICE's ``itl1``) before continuation is tried."""
@@ -640,9 +641,12 @@ def solve_newton(crossbar: Crossbar, bias: Bias, circuit: Circuit, *, outputs_on
     residual, floor = np.empty(batch), np.empty(batch)
     nodes = None if outputs_only else np.empty((circuit.n_nodes, batch))
     i_in, i_out = np.empty((crossbar.rows, batch)), np.empty((crossbar.cols, batch))
+    todo = np.arange(batch)
+    if line_read(crossbar, bias, circuit, system):
+        todo = _solve_line_read(crossbar, bias, circuit, u, tol, residual, floor, nodes, i_in, i_out)
     step = batch_chunk(system.n)
-    for first in range(0, batch, step):
-        cols = slice(first, min(first + step, batch))
+    for first in range(0, todo.size, step):
+        cols = todo[first:first + step]
         result = solve(system, u[:, cols], tol=tol, batched=circuit.plain_grid)
         residual[cols], floor[cols] = result.residual, result.floor
         chunk = system.nodes(result.unknown, u[:, cols])
@@ -664,3 +668,56 @@ def solve_newton(crossbar: Crossbar, bias: Bias, circuit: Circuit, *, outputs_on
     return assemble_solution(crossbar, circuit, bias, "fast", start, nodes=nodes,
                              input_currents=i_in if outputs_only else None,
                              output_currents=i_out if outputs_only else None, method="newton", kcl_residual=residual)
+
+
+def line_read(crossbar: Crossbar, bias: Bias, circuit: Circuit, system: CircuitNonlinearSystem) -> bool:
+    """Whether :mod:`memxbar.solver.line_newton` applies: a word-line read (every terminal driven,
+    bit lines at 0 V) of a plain grid of static devices at every crosspoint, no segment ideal."""
+    from memxbar.solver import lines
+
+    default_bias = not (bias.floating_wl.any() or bias.floating_bl.any() or bias.bl_voltages.any())
+    devices = system.groups[0] if len(system.groups) == 1 else None
+    return bool(default_bias and circuit.plain_grid and devices is circuit.devices
+                and devices.cell.size == crossbar.conductances.size and not crossbar.device.dynamic
+                and lines.applicable(crossbar))
+
+
+def _solve_line_read(crossbar: Crossbar, bias: Bias, circuit: Circuit, u: np.ndarray, tol: float,
+                     residual: np.ndarray, floor: np.ndarray, nodes: np.ndarray | None, i_in: np.ndarray,
+                     i_out: np.ndarray) -> np.ndarray:
+    """Solve a word-line read by :mod:`memxbar.solver.line_newton`, block by block, filling the
+    (B,) ``residual`` and ``floor``, the (n_nodes, B) ``nodes`` (unless None) and the terminal
+    currents of the vectors that converged.
+
+    Returns:
+        The input vectors that did not converge (for the robust method).
+    """
+    from memxbar.solver.line_newton import LineNewton, block_size
+
+    system = LineNewton.build(crossbar)
+    v = bias.wl_voltages
+    v_rows = np.ascontiguousarray(v.T)
+    batch = v.shape[1]
+    step = block_size(crossbar.shape)
+    left = []
+    for first in range(0, batch, step):
+        cols = np.arange(first, min(first + step, batch))
+        result = system.solve(v_rows[cols], tol)
+        ok = result.converged
+        left.append(cols[~ok])
+        cols = cols[ok]
+        if not cols.size:
+            continue
+        residual[cols], floor[cols] = result.residual[ok], result.floor[ok]
+        # Terminal currents as sums of device currents along each line, as a full solution's are
+        # (:func:`~memxbar.solution.terminal_currents_from_nodes`).
+        i_in[:, cols] = result.currents[ok].sum(axis=2).T
+        i_out[:, cols] = result.currents[ok].sum(axis=1).T
+        if nodes is not None:
+            # Every segment has resistance: driver outputs and sense nodes are the only other unknown nodes.
+            nodes[circuit.n_unknown:, cols] = u[:, cols]
+            nodes[circuit.wl_node[:, 1][:, None], cols] = v[:, cols] - crossbar.r_driver[:, None] * i_in[:, cols]
+            nodes[circuit.bl_node[:, -2][:, None], cols] = crossbar.r_sense[:, None] * i_out[:, cols]
+            nodes[circuit.w_node.ravel()[:, None], cols] = result.w[ok].reshape(cols.size, -1).T
+            nodes[circuit.b_node.ravel()[:, None], cols] = result.b[ok].reshape(cols.size, -1).T
+    return np.concatenate(left)

@@ -77,13 +77,18 @@ class Comparison:
     @property
     def inaccurate_backend(self) -> str | None:
         """The backend whose solution violates Kirchhoff's current law by more than
-        :data:`INACCURATE` (relative KCL residual) and more than the other's, or None."""
-        residuals = {s.backend: float(np.max(s.kcl_residual)) for s in (self.fast, self.spice)
-                     if s.kcl_residual is not None}
-        if not residuals:
-            return None
-        worst = max(residuals, key=residuals.get)
-        return worst if residuals[worst] > INACCURATE else None
+        :data:`INACCURATE` (relative KCL residual; and by more than ngspice's ``abstol``, 1e-12 A, as a
+        current) and more than the other's, or None."""
+        from memxbar.solver.accuracy import check
+
+        residuals = {}
+        for s in (self.fast, self.spice):
+            if s.outputs_only:
+                continue
+            kcl = check(s.circuit, s.node_voltages)
+            if kcl.beyond(kcl.residual, INACCURATE).any():
+                residuals[s.backend] = float(kcl.residual.max())
+        return max(residuals, key=residuals.get) if residuals else None
 
     @property
     def fast_seconds(self) -> float:

@@ -101,3 +101,23 @@ def test_the_cli_says_how_many_digits_are_left_in_one_line(tmp_path):
     assert result.exit_code == 0
     lines = [line for line in result.output.splitlines() if line.startswith("Warning:")]
     assert len(lines) == 1 and "correct digits" in lines[0]
+
+
+def test_a_circuit_that_carries_almost_no_current_is_not_called_inaccurate():
+    """Transistors off (1T1R, gates at 0 V: only ngspice's GMIN, 1e-12 S, conducts) and bit lines left
+    open (no current at all): the rounding of 1e-16 A is below ngspice's abstol, so neither a warning
+    nor a verdict that a backend is inaccurate; both backends give the same currents."""
+    import warnings
+
+    import memxbar
+    from memxbar.errors import AccuracyWarning
+
+    crossbar = memxbar.Crossbar(np.full((4, 4), 1e-4), r_wl=1.0, r_bl=1.0, cell="1t1r")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", AccuracyWarning)
+        comparison = memxbar.compare(crossbar, np.full(4, 0.5), gate_voltages=0.0)
+        plain = memxbar.Crossbar(np.full((3, 3), 1e-4), r_wl=1.0, r_bl=1.0)
+        memxbar.simulate(plain, np.ones(3), floating_bl=np.ones(3, bool))
+    assert comparison.inaccurate_backend is None
+    np.testing.assert_allclose(comparison.fast.output_currents, comparison.spice.output_currents, rtol=1e-6,
+                               atol=1e-15)

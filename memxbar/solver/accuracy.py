@@ -31,6 +31,11 @@ from memxbar.errors import AccuracyWarning
 EPS = np.finfo(np.float64).eps
 """Unit roundoff of double precision (2.2e-16)."""
 
+ABSTOL = 1e-12
+"""Absolute current error below which no solution is called inaccurate, in amperes (A): ngspice's
+default ``abstol``. Without it a circuit that carries almost no current (transistors off, floating
+bit lines) would be called inaccurate for rounding errors of 1e-16 A relative to its 1e-12 A."""
+
 CHECK_BYTES = 64 * 2**20
 """Largest block of branch currents formed at once, in bytes."""
 
@@ -43,6 +48,15 @@ class KclCheck:
     """(B,) largest KCL residual at any node relative to the largest node current (dimensionless)."""
     floor: np.ndarray
     """(B,) the best relative accuracy double precision allows for this circuit and input (dimensionless)."""
+    current: np.ndarray | None = None
+    """(B,) the largest current through any node, in amperes (A): what the relative figures are relative
+    to; None where the solver did not measure it (then :data:`ABSTOL` is not applied)."""
+
+    def beyond(self, figure: np.ndarray, limit: float) -> np.ndarray:
+        """(B,) whether a relative ``figure`` (``residual`` or ``floor``) exceeds ``limit`` and, as an
+        absolute current error, :data:`ABSTOL`."""
+        above = figure > limit
+        return above if self.current is None else above & (figure * self.current > ABSTOL)
 
     def digits(self) -> np.ndarray:
         """(B,) correct significant digits the floor leaves, −log10(floor)."""
@@ -72,7 +86,7 @@ def check(circuit: Circuit, nodes: np.ndarray) -> KclCheck:
 
     size, batch = nodes.shape
     n = circuit.n_unknown
-    residual, floor = np.zeros(batch), np.zeros(batch)
+    residual, floor, current = np.zeros(batch), np.zeros(batch), np.zeros(batch)
     terminals = sum(group.nodes.size for group in circuit.groups)
     step = max(1, CHECK_BYTES // (8 * max(terminals, 1)))
     plans = []
@@ -116,7 +130,8 @@ def check(circuit: Circuit, nodes: np.ndarray) -> KclCheck:
             scale = np.where(big > 0, big, 1.0)
             residual[cols] = np.where(big > 0, worst / scale, worst)
             floor[cols] = np.where(big > 0, EPS * terms.max(axis=0, initial=0.0) / scale, 0.0)
-    return KclCheck(residual, floor)
+            current[cols] = big
+    return KclCheck(residual, floor, current)
 
 
 def accuracy_hint(check: KclCheck, tol: float) -> str:
@@ -130,16 +145,22 @@ def accuracy_hint(check: KclCheck, tol: float) -> str:
 
 
 def warn_if_inaccurate(check: KclCheck, tol: float) -> None:
-    """Warn (:class:`~memxbar.errors.AccuracyWarning`) if the rounding floor of ``check`` exceeds ``tol``.
+    """Warn (:class:`~memxbar.errors.AccuracyWarning`) if the rounding floor of ``check`` exceeds ``tol``
+    (and, as a current, :data:`ABSTOL`).
 
     The floor bounds what double precision can promise for the circuit (see the module
     docstring); the KCL residual alone does not bound the error of an ill-conditioned circuit's
     currents (measured: residuals of 2e-11 with outputs 3e-9 apart, 1e-6 Ω segments beside 0.1 S
     devices), so the floor decides."""
-    if check.floor.size and float(check.floor.max()) > tol:
+    flagged = check.beyond(check.floor, tol)
+    if flagged.any():
+        floor = float(check.floor[flagged].max())
+        digits = float(check.digits()[flagged].min())
         warnings.warn(
-            f"solution accurate to a relative KCL residual of {float(check.residual.max()):.1e} only, not "
-            f"tol={tol:g}: {accuracy_hint(check, tol)}",
+            f"the circuit's conditioning may leave only about {digits:.0f} correct digits of the currents, "
+            f"fewer than tol={tol:g} asks (rounding floor {floor:.1e} relative; achieved KCL residual "
+            f"{float(check.residual.max()):.1e}): large and tiny resistances meet at a node; set resistances "
+            "far below the others to 0 (an ideal wire)",
             AccuracyWarning,
             stacklevel=3,
         )

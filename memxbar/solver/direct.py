@@ -399,7 +399,7 @@ def _solve(system: CrossbarSystem, bias: Bias, u: np.ndarray, options: FastOptio
         i_in = np.empty((system.ports.in_x.shape[0], batch))
         if not options.outputs_only:
             nodes = np.empty((circuit.n_nodes, batch))
-        kcl = KclCheck(np.full(batch, np.nan), np.full(batch, np.nan))
+        kcl = KclCheck(np.full(batch, np.nan), np.full(batch, np.nan), np.full(batch, np.nan))
         for cols in _chunks(batch, system.n):
             uc = u[:, cols]
             refine = not options.outputs_only and batch <= REFINE_UP_TO
@@ -412,6 +412,7 @@ def _solve(system: CrossbarSystem, bias: Bias, u: np.ndarray, options: FastOptio
             sample = slice(None) if nodes is None or method == "iterative" else slice(0, CHECK_SAMPLE)
             part = check(circuit, chunk[:, sample])
             kcl.residual[cols][sample], kcl.floor[cols][sample] = part.residual, part.floor
+            kcl.current[cols][sample] = part.current
             if nodes is not None:
                 nodes[:, cols] = chunk
         if method == "iterative" and (kcl.residual > options.tol).any():
@@ -420,7 +421,7 @@ def _solve(system: CrossbarSystem, bias: Bias, u: np.ndarray, options: FastOptio
                 f"tol={options.tol:g}: {accuracy_hint(kcl, options.tol)}"
             )
         checked = ~np.isnan(kcl.residual)
-        warn_if_inaccurate(KclCheck(kcl.residual[checked], kcl.floor[checked]), options.tol)
+        warn_if_inaccurate(KclCheck(kcl.residual[checked], kcl.floor[checked], kcl.current[checked]), options.tol)
         if nodes is not None and not checked.all():
             kcl = None
     md = i_in.shape[0]

@@ -85,7 +85,8 @@ def check_memory(
 
     Args:
         shape, linear, batch, backend, outputs_only, method: As for :func:`estimate_bytes`.
-        remedies: How the caller names the alternatives (:data:`API_REMEDIES`, :data:`CLI_REMEDIES`).
+        remedies: How the caller names the alternatives it offers (:data:`API_REMEDIES`, :data:`CLI_REMEDIES`,
+            or a part of them: a command without ``--outputs-only`` leaves that key out).
 
     Raises:
         InputError: Giving the estimate, the available memory and the alternatives.
@@ -96,13 +97,13 @@ def check_memory(
         return
     m, n = shape
     options = []
-    if not outputs_only:
+    if not outputs_only and "outputs_only" in remedies:
         options.append(remedies["outputs_only"])
-    if backend == "fast" and method == "direct" and linear:
+    if backend == "fast" and method == "direct" and linear and "iterative" in remedies:
         options.append(remedies["iterative"])
     if batch > 1:
         options.append("fewer input vectors per run")
-    if backend == "spice":
+    if backend == "spice" and "fast" in remedies:
         options.append(remedies["fast"])
     raise InputError(
         f"a {m}x{n} crossbar with {batch} input vector(s) needs about {need / 2**30:.3g} GiB, "

@@ -310,3 +310,20 @@ def test_the_api_warns_of_a_read_that_disturbs_dynamic_devices():
         warnings.simplefilter("error", ReadDisturbWarning)
         memxbar.simulate(crossbar, np.array([0.01, 0.01]))
         memxbar.simulate(memxbar.Crossbar(np.full((2, 2), 5e-3)), np.array([1.0, 1.0]))
+
+
+@pytest.mark.parametrize(
+    ("command", "absent"),
+    [
+        (["netlist", "-o", "big.cir"], "--outputs-only"),
+        (["compare"], "--outputs-only"),
+        (["compare"], "--backend"),
+        (["weights", "-o", "T.npy"], "--outputs-only"),
+    ],
+)
+def test_a_huge_array_is_refused_naming_only_options_the_command_has(command, absent, tmp_path, monkeypatch):
+    """100 000 × 100 000 devices: one line with the estimate, exit 2, no traceback, and no advice to use an
+    option the command does not have."""
+    monkeypatch.chdir(tmp_path)
+    message = one_line_error(run(*command, "--rows", "100000", "--cols", "100000"))
+    assert "GiB is available; try" in message and absent not in message

@@ -54,7 +54,7 @@ def compare_command(json_file: str | None, plot_file: str | None, engines: str, 
     circuit = {name: kwargs.pop(name) for name in CIRCUIT_ARGUMENTS}
     inputs_from_file = kwargs.get("inputs") is not None
     inputs_given = inputs_from_file or kwargs.get("batch", 1) != 1 or kwargs.get("v_max", 0.5) != 0.5
-    problem, params = problem_from_options(kwargs, backend="spice")
+    problem, params = problem_from_options(kwargs, backend="spice", remedies=())
     setup = circuit_setup(problem.crossbar, problem.voltages, circuit, inputs_given, inputs_from_file)
     with Spinner(f"solving {setup.crossbar.rows}x{setup.crossbar.cols} in both backends"):
         comparison = compare(setup.crossbar, setup.voltages, **setup.bias)

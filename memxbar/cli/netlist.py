@@ -43,7 +43,7 @@ def netlist_command(output_file: str | None, force: bool, **kwargs: Any) -> None
     circuit = {name: kwargs.pop(name) for name in CIRCUIT_ARGUMENTS}
     inputs_from_file = kwargs.get("inputs") is not None
     inputs_given = inputs_from_file or kwargs.get("batch", 1) != 1 or kwargs.get("v_max", 0.5) != 0.5
-    problem, params = problem_from_options(kwargs)
+    problem, params = problem_from_options(kwargs, backend="spice", remedies=())
     setup = circuit_setup(problem.crossbar, problem.voltages, circuit, inputs_given, inputs_from_file)
     voltages = setup.voltages
     if voltages.ndim == 2:

@@ -195,24 +195,32 @@ def crossbar_arguments_given(kwargs: dict[str, Any]) -> dict[str, Any]:
 
 
 def problem_from_options(
-    kwargs: dict[str, Any], backend: str = "fast", outputs_only: bool = False, method: str = "auto"
+    kwargs: dict[str, Any],
+    backend: str = "fast",
+    outputs_only: bool = False,
+    method: str = "auto",
+    remedies: tuple[str, ...] = ("outputs_only", "iterative", "fast"),
 ) -> tuple[Problem, dict[str, Any]]:
     """Pop the crossbar and input options out of a command's keyword arguments and build the problem,
     checking before and after building that the solve will fit in memory (see :mod:`memxbar.memory`).
+
+    ``remedies`` are the ways out of a memory shortage the command offers (keys of
+    :data:`memxbar.memory.CLI_REMEDIES`), so that a refusal names only options the command has.
 
     Returns:
         The problem, and the options the user gave (for the provenance of output files).
     """
     from memxbar.memory import CLI_REMEDIES, check_memory
 
+    offered = {key: CLI_REMEDIES[key] for key in remedies}
     params = _given(kwargs, CROSSBAR_ARGUMENTS + INPUT_ARGUMENTS)
     linear = "device_file" not in params and MODELS[params.get("device", "ohmic")].linear
     if "conductances" not in params and "inputs" not in params:
         shape = (params.get("rows", PARAMETERS["rows"].default), params.get("cols", PARAMETERS["cols"].default))
-        check_memory(shape, linear, params.get("batch", 1), backend, outputs_only, method, CLI_REMEDIES)
+        check_memory(shape, linear, params.get("batch", 1), backend, outputs_only, method, offered)
     problem = build(params, label=option_name)
     batch = 1 if problem.voltages.ndim == 1 else problem.voltages.shape[1]
-    check_memory(problem.crossbar.shape, linear, batch, backend, outputs_only, method, CLI_REMEDIES)
+    check_memory(problem.crossbar.shape, linear, batch, backend, outputs_only, method, offered)
     return problem, params
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from memxbar.build import PARAMETERS
 from memxbar.cli.options import (
     crossbar_arguments_given,
     force_option,
@@ -67,7 +68,10 @@ def weights_command(output_file: str, conductances_file: str | None, force: bool
         force, {"--output": output_file, "--conductances-out": conductances_file, "--output (provenance)": record_file}
     )
     params = crossbar_arguments_given(kwargs)
+    if "conductances" not in params:
+        _check_memory((params.get("rows", PARAMETERS["rows"].default), params.get("cols", PARAMETERS["cols"].default)))
     crossbar = build(params, inputs=False, label=option_name).crossbar
+    _check_memory(crossbar.shape)
     start = time.perf_counter()
     t = effective_weights(crossbar)
     seconds = time.perf_counter() - start
@@ -84,3 +88,11 @@ def weights_command(output_file: str, conductances_file: str | None, force: bool
     if present.any():
         ratio = t[present] / ideal[present]
         click.echo(f"T / G^T over the devices: min {ratio.min():.4g}, mean {ratio.mean():.4g}, max {ratio.max():.4g}")
+
+
+def _check_memory(shape: tuple[int, int]) -> None:
+    """Refuse effective weights that would not fit in memory: a factorisation, as for one full solve
+    (:func:`memxbar.memory.check_memory`), whose (M, N) result arrays stand for G and T."""
+    from memxbar.memory import check_memory
+
+    check_memory(shape, True, 1, "fast", False, "direct", remedies={})

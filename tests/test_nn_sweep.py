@@ -3,9 +3,11 @@ rows against ``memxbar nn`` on the same settings, and bad configurations."""
 
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -155,3 +157,55 @@ def test_network_example_ships_and_expands() -> None:
     plan = plan_sweep(config.base, config.grid, config.seeds, kind=config.kind)
     assert config.kind == "network" and len(plan.points) == 32
     assert all(p.tile_rows == p.tile_cols and p.epochs == 10 for p in plan.points)
+
+
+def _separable_mnist(rng: np.random.Generator, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """MNIST-shaped images (count, 28, 28) of 0-255 whose class k lights rows 2k and 2k+1, over dim noise."""
+    labels = np.arange(count) % 10
+    rng.shuffle(labels)
+    images = rng.integers(0, 40, (count, 28, 28))
+    for index, label in enumerate(labels):
+        images[index, 2 * label: 2 * label + 2, :] = 255
+    return images.astype(np.uint8), labels.astype(np.uint8)
+
+
+def _write_idx(path: Path, array: np.ndarray) -> None:
+    header = bytes([0, 0, 0x08, array.ndim]) + np.array(array.shape, dtype=">u4").tobytes()
+    with gzip.open(path, "wb") as handle:
+        handle.write(header + array.astype(np.uint8).tobytes())
+
+
+def test_mnist_from_the_users_files_runs_in_memxbar_nn_and_as_a_sweep_point(tmp_path: Path) -> None:
+    from memxbar.nn.data import MNIST_FILES
+
+    rng = np.random.default_rng(5)
+    x_train, y_train = _separable_mnist(rng, 300)
+    x_test, y_test = _separable_mnist(rng, 30)
+    arrays = {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
+    folder = tmp_path / "mnist"
+    folder.mkdir()
+    for key, stem in MNIST_FILES.items():
+        _write_idx(folder / f"{stem}.gz", arrays[key])
+    report = tmp_path / "mnist.json"
+    args = ["nn", "--dataset", "mnist", "--data", str(folder), "--devices", "lin:1e-6:1e-4", "--r-line", "0",
+            "--training", "plain", "--seeds", "1", "--epochs", "10", "--hidden", "8", "--test-samples", "30",
+            "--json", str(report)]
+    result = _cli(*args)
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(report.read_text())
+    assert data["settings"]["dataset"] == "mnist" and data["settings"]["network"] == [784, 8, 10]
+    assert data["settings"]["train_samples"] == 300
+    (run,) = data["runs"]
+    assert run["accuracy"] >= 0.9  # the classes are separable: labels and images were read in step
+    assert run["operations"] == 2 * (785 * 8 + 9 * 10)
+
+    npz = tmp_path / "mnist.npz"
+    np.savez(npz, **arrays)
+    point = NetworkExperiment(dataset="mnist", data=str(npz), devices="custom", g_off=1e-6, g_on=1e-4, hidden=8,
+                              epochs=10, test_samples=30)
+    frame = memxbar.sweep(point, workers=0)
+    assert (frame["error"] == "").all() and frame["accuracy"].iloc[0] == run["accuracy"]
+
+    (folder / f"{MNIST_FILES['y_test']}.gz").unlink()
+    missing = _cli(*args[:-1], str(tmp_path / "again.json"))
+    assert missing.exit_code == 2 and missing.stderr.count("\n") == 1 and "no t10k-labels-idx1-ubyte" in missing.stderr

@@ -83,8 +83,8 @@ def test_network_sweep_writes_one_row_per_point_resumes_and_equals_memxbar_nn(tm
     lines = out.read_text().splitlines(keepends=True)
     kept = "".join(lines[:-2]) + lines[-2][:20]
     out.write_text(kept)
-    plan = plan_sweep(*(lambda c: (c.base, c.grid, c.seeds))(load_config(config)), out=out, kind="network")
-    assert len(plan.todo) == 2
+    loaded = load_config(config)
+    assert len(plan_sweep(loaded.base, loaded.grid, loaded.seeds, out=out, kind=loaded.kind).todo) == 2
     again = _cli("sweep", str(config), "--out", str(out), "--workers", "0", "--no-progress")
     assert again.exit_code == 0, again.stderr
     assert "4 points, 2 to run, 2 already in" in again.stderr

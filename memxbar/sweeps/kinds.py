@@ -146,5 +146,5 @@ def kind_of(point: object) -> Kind:
 
 
 def kind_of_columns(header: Sequence[str]) -> Kind | None:
-    """The kind whose results file has this header, or None."""
-    return next((kind for kind in KINDS.values() if list(header) == kind.columns()), None)
+    """The kind whose metrics are all among these columns (of a results file or a DataFrame), or None."""
+    return next((kind for kind in KINDS.values() if set(kind.metrics) <= set(header)), None)

@@ -13,7 +13,6 @@ import difflib
 import functools
 import hashlib
 import json
-import math
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
@@ -290,14 +289,19 @@ def measure(point: NetworkExperiment) -> dict[str, float]:
     }
 
 
-SECONDS_PER_EPOCH_SAMPLE = 2e-5
-"""Rough training cost, seconds per epoch and training sample (plain, 64-25-10 on 2 cores)."""
-SECONDS_PER_CIRCUIT_STEP = 2.0
+START_SECONDS = 2.0
+"""Rough cost of compiling the training step and loading the data, in seconds (measured on 2 cores, digits)."""
+EPOCH_SECONDS = {"plain": 0.01, "aware": 1.8}
+"""Rough cost of one training epoch on the digits, plain or nonideality-aware, in seconds."""
+CIRCUIT_STEP_SECONDS = 2.0
 """Rough cost of one fine-tuning minibatch through the circuit, in seconds."""
+TEST_SAMPLE_SECONDS = 0.015
+"""Rough cost of running one test input through every tile's circuit, in seconds."""
 
 
 def estimated_seconds(point: NetworkExperiment) -> float:
-    """Order-of-magnitude run time of a point (only used to group points into tasks; a few seconds at least)."""
-    training = point.epochs * 1350 * SECONDS_PER_EPOCH_SAMPLE * (1 if point.training == "plain" else 5)
-    circuit = point.circuit_steps * SECONDS_PER_CIRCUIT_STEP if point.training == "aware-circuit" else 0.0
-    return max(training + circuit, 2.0) + math.log1p(point.test_samples or 450)
+    """Order-of-magnitude run time of a point; only used to group points into tasks (each is one, as a rule)."""
+    seconds = START_SECONDS + point.epochs * EPOCH_SECONDS["plain" if point.training == "plain" else "aware"]
+    if point.training == "aware-circuit" and point.r_line > 0:
+        seconds += point.circuit_steps * CIRCUIT_STEP_SECONDS
+    return seconds + (point.test_samples or 450) * TEST_SAMPLE_SECONDS

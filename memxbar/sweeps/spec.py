@@ -269,32 +269,6 @@ def unknown_parameter(path: str, name: object) -> InputError:
     )
 
 
-def check_parameters(values: Mapping[str, Any], path: str = "base") -> dict[str, Any]:
-    """Check a mapping of parameter names to values, as :func:`check_parameter` does each.
-
-    Args:
-        values: Parameter name → value.
-        path: Where the mapping came from, prefixed to error messages (e.g. ``"base"``).
-
-    Returns:
-        The checked values, in canonical types.
-
-    Raises:
-        InputError: Naming ``path.key`` for an unknown parameter or a wrong value.
-    """
-    if not isinstance(values, Mapping):
-        raise InputError(f"{path}: expected a table of parameters, got {values!r}")
-    checked = {}
-    for key, value in values.items():
-        if key not in PARAMETERS:
-            raise unknown_parameter(f"{path}.{key}", key)
-        try:
-            checked[key] = check_parameter(key, value)
-        except InputError as exc:
-            raise InputError(f"{path}.{key}: {exc}") from None
-    return checked
-
-
 def experiment(values: Mapping[str, Any]) -> Experiment:
     """The :class:`Experiment` of checked parameter values, defaults for the rest.
 

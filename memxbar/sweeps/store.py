@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from memxbar.errors import InputError
-from memxbar.sweeps.kinds import ERROR_COLUMN, ID_COLUMN, KINDS, Kind, kind_of_columns
+from memxbar.sweeps.kinds import CROSSBAR, ERROR_COLUMN, ID_COLUMN, Kind, kind_of_columns
 from memxbar.sweeps.spec import DEVICE_PARAMS, DEVICE_PREFIX
 
 COMMENT = "#"
@@ -166,8 +166,7 @@ def read_results(path: str | Path) -> Any:
         raise InputError(f"results file {p} does not exist")
     text = _complete_text(p)
     header = next(csv.reader(io.StringIO(text)), [])
-    kind = kind_of_columns(header) or next((k for k in KINDS.values() if set(k.metrics) <= set(header)),
-                                           KINDS["crossbar"])
+    kind = kind_of_columns(header) or CROSSBAR
     texts = (ID_COLUMN, *kind.text_columns, ERROR_COLUMN)
     exact = {"float_precision": "round_trip"} if int(pd.__version__.split(".")[0]) < 3 else {}
     try:

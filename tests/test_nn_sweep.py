@@ -32,14 +32,16 @@ devices = "high-R"
 r_line = 1.0
 hidden = 6
 epochs = 1
+circuit_steps = 1
 test_samples = 8
 tile_rows = 16
 tile_cols = 16
 
 [grid]
-training = ["plain", "aware-ideal"]
+training = ["plain", "aware-circuit"]
 """
-"""Four points: two trainings, two seeds, high-R devices on 16×16 tiles with 1 Ω segments."""
+"""Four points: plain and aware-circuit training (aware-ideal, then one minibatch through the circuit),
+two seeds, high-R devices on 16×16 tiles with 1 Ω segments."""
 
 
 def _cli(*args: str) -> object:
@@ -54,21 +56,21 @@ def test_network_sweep_writes_one_row_per_point_resumes_and_equals_memxbar_nn(tm
     config = tmp_path / "nn.toml"
     config.write_text(CONFIG)
     out = tmp_path / "nn.csv"
-    result = _cli("sweep", str(config), "--out", str(out), "--workers", "1", "--no-progress")
+    result = _cli("sweep", str(config), "--out", str(out), "--workers", "0", "--no-progress")
     assert result.exit_code == 0, result.stderr
     frame = read_results(out)
     assert len(frame) == 4 and len(_rows_in(out)) == 4 and (frame["error"] == "").all()
     assert set(METRICS) <= set(frame.columns)
     assert sorted(zip(frame["training"], frame["seed"], strict=True)) == [
-        ("aware-ideal", 0), ("aware-ideal", 1), ("plain", 0), ("plain", 1)]
+        ("aware-circuit", 0), ("aware-circuit", 1), ("plain", 0), ("plain", 1)]
     assert (frame["devices"] == "high-R").all() and (frame["g_on"] == 1 / 366.2e3).all()
     assert ((frame["accuracy"] >= 0) & (frame["accuracy"] <= 1)).all() and (frame["tops_per_watt"] > 0).all()
 
     # The same configurations run by `memxbar nn` (seeds 0 and 1): the same accuracy and energy per row.
     report = tmp_path / "nn.json"
-    direct = _cli("nn", "--devices", "high-R", "--r-line", "1", "--training", "plain", "--training", "aware-ideal",
-                  "--seeds", "2", "--hidden", "6", "--epochs", "1", "--test-samples", "8", "--tile-rows", "16",
-                  "--tile-cols", "16", "--json", str(report))
+    direct = _cli("nn", "--devices", "high-R", "--r-line", "1", "--training", "plain", "--training", "aware-circuit",
+                  "--seeds", "2", "--hidden", "6", "--epochs", "1", "--circuit-steps", "1", "--test-samples", "8",
+                  "--tile-rows", "16", "--tile-cols", "16", "--json", str(report))
     assert direct.exit_code == 0, direct.stderr
     runs = json.loads(report.read_text())["runs"]
     assert len(runs) == 4
@@ -100,15 +102,28 @@ def test_network_sweep_writes_one_row_per_point_resumes_and_equals_memxbar_nn(tm
     assert figure.stat().st_size > 1000
 
 
-def test_network_sweep_from_python_with_nonidealities_and_custom_devices() -> None:
+def test_network_sweep_on_a_dask_worker_with_nonidealities_and_custom_devices() -> None:
     base = NetworkExperiment(devices="custom", g_off=1e-6, g_on=1e-4, n_mean=2.5, n_std=0.1, **QUICK)
     grid = {"faults": {"stuck_off": [0.0, 0.5], "adc_bits": [0, 2]}}
-    frame = memxbar.sweep(base, grid, workers=0)
+    frame = memxbar.sweep(base, grid, workers=1)
     assert len(frame) == 2 and (frame["error"] == "").all()
+    here = memxbar.sweep(base, grid, workers=0)
+    assert list(here["accuracy"]) == list(frame["accuracy"])
+    assert here["energy_per_inference_J"].to_numpy() == pytest.approx(frame["energy_per_inference_J"].to_numpy(),
+                                                                     rel=1e-9)
     assert (frame["g_on"] == 1e-4).all() and list(frame["adc_bits"]) == [0, 2]
     clean, faulty = frame["accuracy"]
     assert clean > faulty  # half the devices stuck at G_off and a 2-bit ADC
     assert (frame["accuracy_software"] == frame["accuracy_software"].iloc[0]).all()  # same plain network
+
+
+def test_aware_circuit_training_with_ideal_wires_is_the_aware_ideal_network() -> None:
+    frame = memxbar.sweep({**QUICK, "devices": "high-R"}, {"training": ["aware-ideal", "aware-circuit"]},
+                          kind="network", workers=0)
+    assert (frame["error"] == "").all()
+    ideal, circuit = frame.to_dict("records")
+    for name in ("accuracy", "accuracy_software", "energy_per_inference_J"):
+        assert ideal[name] == circuit[name]
 
 
 def test_named_device_sets_fill_the_device_columns_and_a_custom_range_is_only_theirs() -> None:

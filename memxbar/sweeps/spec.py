@@ -1,4 +1,5 @@
-"""One point of a sweep: the experiment specification, its checked parameters and its stable id.
+"""One crossbar sweep point: the experiment specification, its checked parameters and its stable id
+(network points: :mod:`memxbar.sweeps.network`), and the rules that check parameter values.
 
 The sweepable parameters are the fields of :class:`Experiment` and the parameters of the device
 models, prefixed with ``device_`` (``device_v0`` of ``sinh``, ``device_n`` of ``power-law`` …,

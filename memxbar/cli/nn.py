@@ -34,29 +34,6 @@ def _device_set(text: str) -> Any:
                      "(conductances in S, e.g. mine:1e-6:1e-4:2.5:0.1)")
 
 
-def _nonidealities(options: dict[str, Any]) -> tuple[Any, ...]:
-    from memxbar.nn import nonidealities as nid
-
-    chosen = []
-    if options["d2d"] is not None:
-        chosen.append(nid.DeviceVariability(options["d2d"]))
-    if options["stuck_on"] or options["stuck_off"]:
-        chosen.append(nid.StuckDevices(options["stuck_on"], options["stuck_off"]))
-    if options["programming_error"] is not None:
-        chosen.append(nid.ProgrammingError(options["programming_error"]))
-    if options["levels"] is not None:
-        chosen.append(nid.FiniteLevels(options["levels"]))
-    if options["drift_time"] is not None:
-        chosen.append(nid.Drift(options["drift_time"], nu_mean=options["drift_nu"]))
-    if options["read_noise"] is not None:
-        chosen.append(nid.ReadNoise(options["read_noise"]))
-    if options["dac_bits"] is not None:
-        chosen.append(nid.DAC(options["dac_bits"]))
-    if options["adc_bits"] is not None:
-        chosen.append(nid.ADC(options["adc_bits"]))
-    return tuple(chosen)
-
-
 @click.command("nn")
 @click.option("--quick", is_flag=True, help="Small run in about a minute: 2 seeds, 8 epochs, 40 test inputs.")
 @click.option("--dataset", type=click.Choice(["digits", "mnist"]), default="digits", show_default=True,
@@ -110,6 +87,7 @@ def nn_command(quick: bool, dataset: str, data_path: str | None, device_sets: tu
     from memxbar.nn.devices import HIGH_R, LOW_R
     from memxbar.nn.energy import EnergyModel
     from memxbar.nn.mapping import Mapping
+    from memxbar.nn.nonidealities import from_settings
     from memxbar.nn.study import StudyOptions, describe, plot_study, run_study
 
     try:
@@ -130,7 +108,7 @@ def nn_command(quick: bool, dataset: str, data_path: str | None, device_sets: tu
         seeds=settings["seeds"],
         test_samples=settings["test_samples"],
         mapping=Mapping(scheme, v_read, tile_rows, tile_cols),
-        nonidealities=_nonidealities(nonideality_options),
+        nonidealities=from_settings(**nonideality_options),
         energy=EnergyModel(t_read, dac_energy, adc_energy),
         training=training,
     )

@@ -22,11 +22,14 @@ METRIC_NAMES = (
     "error_max_rel", "error_wires_max_rel", "error_devices_max_rel",
     "error_rms_rel", "error_max_A", "error_rms_A", "ir_drop_max_V", "ir_drop_max_frac", "power_W",
     "power_parasitic_W", "energy_J", "time_fast_s", "time_spice_s", "spice_vs_fast_max_rel", "spice_vs_fast_max_A",
+    "accuracy", "accuracy_software", "energy_per_inference_J", "tops_per_watt", "operations", "peripheral_energy_J",
+    "time_train_s", "time_circuit_s",
 )
-"""Choices of ``--metric`` (the keys of :data:`memxbar.sweeps.metrics.METRICS`)."""
+"""Choices of ``--metric``: the keys of :data:`memxbar.sweeps.metrics.METRICS` (crossbar sweeps) and of
+:data:`memxbar.sweeps.network.METRICS` (network sweeps)."""
 PLOTTABLE = (
     "rows, cols, g_min, g_max, r_wl, r_bl, r_driver, r_sense, v_max, batch, read_time, device, backend, method, tol, "
-    "seed, device_NAME"
+    "seed, device_NAME; or a network sweep's parameters (memxbar sweep --help)"
 )
 """The sweep parameters, for help texts (the fields of :class:`memxbar.sweeps.spec.Experiment`)."""
 FAILED = 1
@@ -45,29 +48,35 @@ def _plan(config_path: Path, out: Path, force: bool) -> Any:
     from memxbar.sweeps.config import load_config
 
     config = load_config(config_path)
-    return plan_sweep(config.base, config.grid, config.seeds, out, force)
+    return plan_sweep(config.base, config.grid, config.seeds, out, force, config.kind)
 
 
 class _SweepCommand(click.Command):
     """``memxbar sweep``, whose help ends with every parameter, its default and unit (listed when asked)."""
 
     def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        from memxbar.sweeps.network import FIELDS as NETWORK_FIELDS
         from memxbar.sweeps.spec import DEVICE_PARAMETERS, FIELDS
 
-        rows = []
-        for name, item in FIELDS.items():
-            unit = item.metadata["unit"]
-            others = (item.metadata.get("choices") or ())[1:]
-            choices = f" (or {', '.join(map(repr, others))})" if others else ""
-            rows.append((name, f"{item.default!r}{' ' + unit if unit else ''}{choices}"))
+        def described(fields: dict[str, Any]) -> list[tuple[str, str]]:
+            rows = []
+            for name, item in fields.items():
+                unit = item.metadata["unit"]
+                others = (item.metadata.get("choices") or ())[1:]
+                choices = f" (or {', '.join(map(repr, others))})" if others else ""
+                rows.append((name, f"{item.default!r}{' ' + unit if unit else ''}{choices}"))
+            return rows
+
         with formatter.section("Parameters (keys of [base] and [grid])"):
-            formatter.write_dl(rows)
+            formatter.write_dl(described(FIELDS))
             models = sorted({model for pairs in DEVICE_PARAMETERS.values() for model, _ in pairs})
             formatter.write_paragraph()
             formatter.write_text(
                 "and device_NAME for parameter NAME of the device model (e.g. device_v0 of sinh), defaults and "
                 f"units in `memxbar models` ({', '.join(models)})."
             )
+        with formatter.section('Parameters of a network sweep (kind = "network": an MLP on crossbars per point)'):
+            formatter.write_dl(described(NETWORK_FIELDS))
         with formatter.section("Examples (--example NAME; --print shows one)"):
             formatter.write_text(", ".join(example_names()))
 
@@ -131,8 +140,9 @@ def sweep_command(
     """Run the sweep described by CONFIG.toml; run it again to resume after an interruption.
 
     Every point's row (parameters, output error against ideal G^T V, worst IR drop, power and
-    energy per VMM, solver times) is appended to the results file as soon as its task finishes;
-    finished points are skipped on the next run and failed ones are tried again.
+    energy per VMM, solver times; for kind = "network": accuracy, energy per inference, TOPS/W)
+    is appended to the results file as soon as its task finishes; finished points are skipped on
+    the next run and failed ones are tried again.
     """
     if workers is not None and scheduler is not None:
         raise InputError("give --workers (a local cluster) or --scheduler (an existing one), not both")

@@ -346,3 +346,47 @@ def apply_stage(value: Any, nonidealities: Sequence[Nonideality], stage: str, dr
     for item, noise in zip(of_stage(nonidealities, stage), draws, strict=True):
         value = item.apply(value, noise, context, ops)
     return value
+
+
+def from_settings(d2d: float | None = None, stuck_on: float = 0.0, stuck_off: float = 0.0,
+                  programming_error: float | None = None, levels: int | None = None, drift_time: float | None = None,
+                  drift_nu: float = 0.05, read_noise: float | None = None, dac_bits: int | None = None,
+                  adc_bits: int | None = None) -> tuple[Nonideality, ...]:
+    """The nonidealities of plain settings (those of ``memxbar nn`` and of network sweep points); None leaves one out.
+
+    Args:
+        d2d: :class:`DeviceVariability` standard deviation of ln G.
+        stuck_on: :class:`StuckDevices` fraction at G_on (with ``stuck_off``; both 0: none).
+        stuck_off: :class:`StuckDevices` fraction at G_off.
+        programming_error: :class:`ProgrammingError` standard deviation, fraction of G_on − G_off.
+        levels: :class:`FiniteLevels` number of levels.
+        drift_time: :class:`Drift` read time after programming, in seconds (s).
+        drift_nu: :class:`Drift` mean exponent ν.
+        read_noise: :class:`ReadNoise` relative standard deviation.
+        dac_bits: :class:`DAC` resolution in bits.
+        adc_bits: :class:`ADC` resolution in bits.
+
+    Returns:
+        The nonidealities, in composition order.
+
+    Raises:
+        InputError: If a value is out of its model's range, naming the model and the value.
+    """
+    chosen: list[Nonideality] = []
+    if d2d is not None:
+        chosen.append(DeviceVariability(d2d))
+    if stuck_on or stuck_off:
+        chosen.append(StuckDevices(stuck_on, stuck_off))
+    if programming_error is not None:
+        chosen.append(ProgrammingError(programming_error))
+    if levels is not None:
+        chosen.append(FiniteLevels(levels))
+    if drift_time is not None:
+        chosen.append(Drift(drift_time, nu_mean=drift_nu))
+    if read_noise is not None:
+        chosen.append(ReadNoise(read_noise))
+    if dac_bits is not None:
+        chosen.append(DAC(dac_bits))
+    if adc_bits is not None:
+        chosen.append(ADC(adc_bits))
+    return compose(chosen)

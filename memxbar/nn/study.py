@@ -124,6 +124,70 @@ def _summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def test_set(dataset: Dataset, samples: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """The test inputs (B, features) and labels (B,) the study runs: the first ``samples`` (None: all)."""
+    if samples is None:
+        return dataset.x_test, dataset.y_test
+    return dataset.x_test[:samples], dataset.y_test[:samples]
+
+
+def trained_network(dataset: Dataset, training: str, hardware: Hardware, options: Any, seed: int) -> list[np.ndarray]:
+    """The weights the study evaluates for one (training, hardware, seed), trained from scratch.
+
+    ``"plain"``: software training; ``"aware-ideal"``: trained with the hardware's nonidealities and
+    ideal wires; ``"aware-circuit"``: that aware-ideal network fine-tuned through the hardware's
+    exact circuit (with ideal wires, ``r_line = 0``, it is the aware-ideal network, as in the study).
+
+    Args:
+        dataset: The data.
+        training: A name of :data:`TRAINING_ORDER`.
+        hardware: The hardware.
+        options: :class:`memxbar.nn.training.TrainingOptions`.
+        seed: The seed (initial weights, minibatches, nonideality draws).
+
+    Returns:
+        The weights per layer, (K + 1, N) with the bias last.
+    """
+    from memxbar.nn.training import train
+
+    if training == "plain":
+        return train(dataset, "plain", None, options, seed)
+    aware = train(dataset, "aware-ideal", replace(hardware, r_line=0.0), options, seed)
+    if training == "aware-ideal" or hardware.r_line == 0:
+        return aware
+    return train(dataset, "aware-circuit", hardware, options, seed, aware)
+
+
+def evaluate(weights: list[np.ndarray], hardware: Hardware, x: np.ndarray, labels: np.ndarray,
+             seed: int) -> dict[str, Any]:
+    """Program a network onto crossbars and run test inputs through their circuits, as the study does.
+
+    The programming draws come from the generator seeded ``[seed, 7]``, the read-time draws from
+    ``[seed, 8]``, so every training of one seed meets the same devices.
+
+    Args:
+        weights: Per layer, the (K, N) weights, last row the bias.
+        hardware: The hardware.
+        x: (B, features) test inputs in [0, 1].
+        labels: (B,) their classes.
+        seed: The seed.
+
+    Returns:
+        ``accuracy`` (fraction), ``energy_per_inference_J``, ``tops_per_watt``, ``operations`` (per
+        inference), ``peripheral_energy_J`` (DAC and ADC, per inference), ``test_samples`` and
+        ``circuit_seconds`` (time of the circuit solves, s).
+
+    Raises:
+        ConvergenceError: If a nonlinear circuit solve does not converge.
+    """
+    net = program(weights, hardware, np.random.default_rng([seed, 7]))
+    result = net.infer(x, rng=np.random.default_rng([seed, 8]))
+    return {"accuracy": result.accuracy(labels), "energy_per_inference_J": result.energy_per_inference,
+            "tops_per_watt": result.tops_per_watt, "operations": result.operations,
+            "peripheral_energy_J": result.peripheral_energy, "test_samples": len(labels),
+            "circuit_seconds": result.wall_time}
+
+
 def run_study(dataset: Dataset, options: StudyOptions,
               progress: Callable[[str], None] | None = None) -> StudyResult:
     """Train, program and evaluate every configuration of ``options`` on ``dataset``.
@@ -144,9 +208,7 @@ def run_study(dataset: Dataset, options: StudyOptions,
     start = time.perf_counter()
     say = progress or (lambda message: None)
     training = options.training or TrainingOptions()
-    x_test, y_test = dataset.x_test, dataset.y_test
-    if options.test_samples is not None:
-        x_test, y_test = x_test[: options.test_samples], y_test[: options.test_samples]
+    x_test, y_test = test_set(dataset, options.test_samples)
     runs: list[dict[str, Any]] = []
     digital = []
     for seed in range(options.seeds):
@@ -167,18 +229,12 @@ def run_study(dataset: Dataset, options: StudyOptions,
                     say(f"seed {seed}: {devices.name}, {r_line:g} Ω: fine-tuned through the circuit in "
                         f"{time.perf_counter() - t0:.1f} s")
                 for name in (t for t in TRAINING_ORDER if t in options.trainings and t in networks):
-                    net = program(networks[name], hardware, np.random.default_rng([seed, 7]))
-                    result = net.infer(x_test, rng=np.random.default_rng([seed, 8]))
-                    runs.append({
-                        "devices": devices.name, "r_line_ohm": float(r_line), "training": name, "seed": seed,
-                        "accuracy": result.accuracy(y_test), "energy_per_inference_J": result.energy_per_inference,
-                        "tops_per_watt": result.tops_per_watt, "operations": result.operations,
-                        "peripheral_energy_J": result.peripheral_energy, "test_samples": len(y_test),
-                        "circuit_seconds": result.wall_time,
-                    })
+                    run = evaluate(networks[name], hardware, x_test, y_test, seed)
+                    runs.append({"devices": devices.name, "r_line_ohm": float(r_line), "training": name, "seed": seed,
+                                 **run})
                     say(f"seed {seed}: {devices.name}, {r_line:g} Ω, {name}: accuracy "
-                        f"{100 * runs[-1]['accuracy']:.1f} %, {result.tops_per_watt:.4g} TOPS/W "
-                        f"({result.wall_time:.1f} s)")
+                        f"{100 * run['accuracy']:.1f} %, {run['tops_per_watt']:.4g} TOPS/W "
+                        f"({run['circuit_seconds']:.1f} s)")
     rows = []
     for devices in options.devices:
         for r_line in options.r_lines:

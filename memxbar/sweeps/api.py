@@ -14,28 +14,21 @@ from memxbar.errors import InputError
 from memxbar.sweeps import store
 from memxbar.sweeps.execute import Rows, dask_client, run_distributed, run_here, worker_count
 from memxbar.sweeps.grid import expand, grid_axes
-from memxbar.sweeps.runner import ERROR_COLUMN, ID_COLUMN, build_parameters, columns
-from memxbar.sweeps.spec import Experiment, check_parameters
+from memxbar.sweeps.kinds import CROSSBAR, ERROR_COLUMN, ID_COLUMN, KINDS, Kind, kind_named
 from memxbar.sweeps.tasks import plan_tasks
-
-_UNDONE = {ERROR_COLUMN: "not run"}
 
 RESTART_HINT = "write to another file, or start afresh with --force (the old file is kept as a backup)"
 
 MAX_POINTS = 100_000
 """Most points a sweep may have (before seeds are multiplied in): a larger grid is refused before it is expanded."""
 
-SIZE_FIELDS = ("rows", "cols", "batch", "seed")
-"""Parameters that change a point's size or random draw only, not whether it can be built."""
-
-
 @dataclass(frozen=True)
 class Plan:
     """A sweep checked against its results file, before anything is run or written."""
 
-    points: tuple[Experiment, ...]
+    points: tuple[Any, ...]
     """Every point of the sweep, in grid order (first axis outermost, seeds innermost)."""
-    todo: tuple[Experiment, ...]
+    todo: tuple[Any, ...]
     """The points still to run: not in the results file, or failed there."""
     out: Path | None
     """The results file, or None to keep the rows in memory only."""
@@ -43,81 +36,77 @@ class Plan:
     """Where an existing results file will be moved before starting afresh (``force``), else None."""
     origin: Mapping[str, Any] | None = None
     """A provenance record written at the top of a new results file (see :func:`memxbar.report.provenance`)."""
+    kind: Kind = CROSSBAR
+    """The kind of point."""
+
+
+def _kind(base: object, kind: str | None) -> Kind:
+    """The kind named, or that of a point given as ``base`` (crossbar by default)."""
+    of_base = next((k for k in KINDS.values() if isinstance(base, k.point)), None)
+    if kind is None:
+        return of_base or CROSSBAR
+    chosen = kind_named(kind)
+    if of_base is not None and of_base is not chosen:
+        raise InputError(f"kind {kind!r} does not match base, a {type(base).__name__}; give one or make them agree")
+    return chosen
 
 
 def plan_sweep(
-    base: Experiment | Mapping[str, Any] | None = None,
+    base: Any = None,
     grid: Mapping[str, Any] | None = None,
     seeds: int | Sequence[int] | None = None,
     out: str | Path | None = None,
     force: bool = False,
+    kind: str | None = None,
 ) -> Plan:
     """Expand a sweep and find which of its points the results file already holds.
 
     Reads the results file but changes nothing.
 
     Args:
-        base: The experiment every point starts from, or a mapping of its parameters (defaults for
-            the rest); None for all defaults.
+        base: The point every point starts from (an :class:`~memxbar.sweeps.spec.Experiment` or a
+            :class:`~memxbar.sweeps.network.NetworkExperiment`), or a mapping of its parameters
+            (defaults for the rest); None for all defaults.
         grid: Parameter name → list of values, or group name → {parameter name → list of values}
             for parameters that vary together; the sweep is the full product of these axes.
         seeds: Number of repeats n (seeds 0 … n−1) or a list of seeds, as the innermost axis.
         out: Results file (CSV). Rows are appended as points finish; finished points are skipped.
         force: Start afresh even if ``out`` holds results: the old file is renamed to a backup.
+        kind: ``"crossbar"`` (random crossbars) or ``"network"`` (neural networks on crossbars);
+            None: the kind of ``base`` if it is a point, else crossbar.
 
     Raises:
         InputError: If the sweep is invalid (naming the key path), or ``out`` holds points of
             another sweep or another file format.
     """
-    values = base.flat() if isinstance(base, Experiment) else check_parameters(base or {}, "base")
-    axes = grid_axes(grid or {}, seeds)
+    point_kind = _kind(base, kind)
+    if isinstance(base, point_kind.point):
+        values = base.flat()
+    else:
+        values = point_kind.check_parameters(base or {}, "base")
+    axes = grid_axes(grid or {}, seeds, kind=point_kind)
     count = math.prod(len(axis.steps) for axis in axes)
     if count > MAX_POINTS:
         sizes = " x ".join(f"{axis.name} {len(axis.steps)}" for axis in axes)
         raise InputError(f"the grid has {count:,} points ({sizes}); at most {MAX_POINTS:,}: sweep fewer values")
-    points = tuple(expand(values, axes))
-    check_buildable(points)
+    points = tuple(expand(values, axes, point_kind))
     if out is None:
-        return Plan(points, points, None, None)
+        return Plan(points, points, None, None, kind=point_kind)
     path = Path(out)
     if path.is_dir() or not path.parent.is_dir():
         raise InputError(f"{path}: need a file in an existing folder")
     if not os.access(path.parent, os.W_OK | os.X_OK):
         raise InputError(f"{path}: folder {path.parent} is not writable; choose another folder")
     if not path.exists():
-        return Plan(points, points, path, None)
+        return Plan(points, points, path, None, kind=point_kind)
     if force:
-        return Plan(points, points, path, store.backup_name(path))
-    rows = store.latest_rows(path, columns())
+        return Plan(points, points, path, store.backup_name(path), kind=point_kind)
+    rows = store.latest_rows(path, point_kind)
     foreign = rows.keys() - {point.point_id for point in points}
     if foreign:
         raise InputError(f"{path} holds {len(foreign)} point(s) that are not part of this sweep; {RESTART_HINT}")
-    done = {point_id for point_id, row in rows.items() if store.finished(row)}
-    return Plan(points, tuple(p for p in points if p.point_id not in done), path, None)
-
-
-def check_buildable(points: Sequence[Experiment]) -> None:
-    """Build (without solving) one 1×1 crossbar of every kind of point, so that an inconsistent
-    sweep (``g_min > g_max`` …) is refused before it runs; points that differ only in size, batch
-    or seed are one kind.
-
-    Raises:
-        InputError: Naming the first point that cannot be built and why.
-    """
-    from memxbar.build import build
-
-    seen = set()
-    for point in points:
-        params = build_parameters(point)
-        kind = tuple((name, value) for name, value in params.items() if name not in SIZE_FIELDS)
-        if kind in seen:
-            continue
-        seen.add(kind)
-        try:
-            build({**params, "rows": 1, "cols": 1, "batch": 1})
-        except InputError as exc:
-            described = ", ".join(f"{name}={value!r}" for name, value in kind if name != "device_params")
-            raise InputError(f"a point of the sweep cannot be built ({described}): {exc}") from None
+    done = {point_id for point_id, row in rows.items() if store.finished(row, point_kind)}
+    return Plan(points, tuple(p for p in points if p.point_id not in done), path, None, kind=point_kind)
 
 
 def _prepare_file(plan: Plan) -> None:
@@ -126,7 +115,7 @@ def _prepare_file(plan: Plan) -> None:
     if plan.out.exists():
         store.repair(plan.out)
     else:
-        store.start(plan.out, columns(), plan.origin)
+        store.start(plan.out, plan.kind.columns(), plan.origin)
 
 
 def _repeated_failure(row: dict[str, Any], earlier: Mapping[str, dict[str, str]]) -> bool:
@@ -146,8 +135,8 @@ def _record(plan: Plan, execute: Callable[[Callable[[Rows], None]], None], progr
     earlier: dict[str, dict[str, str]] = {}
     if plan.out is not None:
         _prepare_file(plan)
-        earlier = store.latest_rows(plan.out, columns())
-    names = columns()
+        earlier = store.latest_rows(plan.out, plan.kind)
+    names = plan.kind.columns()
     collected: Rows = []
     failed = 0
     with tqdm(total=len(plan.todo), unit="point", desc="sweep", disable=not progress) as bar:
@@ -184,8 +173,9 @@ def run_sweep(
 
     Returns:
         A pandas DataFrame, one row per point in grid order: ``point_id``, the parameters, the
-        metrics of :data:`memxbar.sweeps.metrics.METRICS`, ``time_point_s`` and ``error`` (empty
-        when the point succeeded).
+        metrics of the kind (:data:`memxbar.sweeps.metrics.METRICS` or
+        :data:`memxbar.sweeps.network.METRICS`), ``time_point_s`` and ``error`` (empty when the
+        point succeeded).
     """
     import pandas as pd
 
@@ -196,8 +186,9 @@ def run_sweep(
     collected: list[dict[str, Any]] = []
     with store.locked(plan.out) if plan.out is not None else contextlib.nullcontext():
         if plan.out is not None and plan.backup is None and plan.out.exists():
-            rows = store.latest_rows(plan.out, columns())
-            plan = replace(plan, todo=tuple(p for p in plan.todo if not store.finished(rows.get(p.point_id, _UNDONE))))
+            rows = store.latest_rows(plan.out, plan.kind)
+            done = {point_id for point_id, row in rows.items() if store.finished(row, plan.kind)}
+            plan = replace(plan, todo=tuple(p for p in plan.todo if p.point_id not in done))
         if plan.todo and workers == 0:
             todo = plan_tasks(plan.todo, 1, task_seconds)
             collected = _record(plan, lambda record: run_here(todo, record), progress)
@@ -205,16 +196,20 @@ def run_sweep(
             with dask_client(workers, scheduler) as client:
                 tasks = plan_tasks(plan.todo, worker_count(client), task_seconds)
                 collected = _record(plan, lambda record: run_distributed(client, tasks, record), progress)
-    frame = store.read_results(plan.out) if plan.out is not None else pd.DataFrame(collected, columns=columns())
+    if plan.out is not None:
+        frame = store.read_results(plan.out)
+    else:
+        frame = pd.DataFrame(collected, columns=plan.kind.columns())
     order = [point.point_id for point in plan.points]
     return frame.set_index(ID_COLUMN).loc[order].reset_index()
 
 
 def sweep(
-    base: Experiment | Mapping[str, Any] | None = None,
+    base: Any = None,
     grid: Mapping[str, Any] | None = None,
     seeds: int | Sequence[int] | None = None,
     *,
+    kind: str | None = None,
     out: str | Path | None = None,
     force: bool = False,
     workers: int | None = None,
@@ -229,9 +224,15 @@ def sweep(
         frame = memxbar.sweep({"batch": 8}, {"rows": [16, 32, 64], "r_wl": [0.5, 2.0]}, seeds=3,
                               out="sweep.csv")
 
-    See :func:`plan_sweep` for ``base``, ``grid``, ``seeds``, ``out`` and ``force`` and
+    A network sweep (``kind="network"``) trains and evaluates one neural network on crossbars per
+    point (:class:`~memxbar.sweeps.network.NetworkExperiment`)::
+
+        frame = memxbar.sweep({"devices": "high-R", "epochs": 10}, {"r_line": [0.0, 1.0],
+                              "training": ["plain", "aware-ideal"]}, seeds=3, kind="network", out="nn.csv")
+
+    See :func:`plan_sweep` for ``base``, ``grid``, ``seeds``, ``kind``, ``out`` and ``force`` and
     :func:`run_sweep` for the rest and for the returned DataFrame. With ``out``, a sweep that
     was interrupted continues where it stopped when called again, and failed points are
     tried again.
     """
-    return run_sweep(plan_sweep(base, grid, seeds, out, force), workers, scheduler, progress, task_seconds)
+    return run_sweep(plan_sweep(base, grid, seeds, out, force, kind), workers, scheduler, progress, task_seconds)

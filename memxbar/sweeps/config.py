@@ -1,7 +1,8 @@
 """Sweep configuration files (TOML): read, check every key and value, name the key path of a mistake.
 
-A configuration has three top-level keys, all optional::
+A configuration has four top-level keys, all optional::
 
+    kind = "crossbar"          # or "network": points are neural networks on crossbars
     seeds = 3                  # repeats (seeds 0, 1, 2) or a list of seeds
 
     [base]                     # the experiment every point starts from (Experiment fields)
@@ -13,6 +14,9 @@ A configuration has three top-level keys, all optional::
     [grid]                     # the full product of these lists
     r_wl = [0.5, 1.0, 2.0]
     size = { rows = [8, 16, 32], cols = [8, 16, 32] }    # a group: rows and cols step together
+
+The parameters of ``[base]`` and ``[grid]`` are those of the kind's point:
+:class:`~memxbar.sweeps.spec.Experiment` or :class:`~memxbar.sweeps.network.NetworkExperiment`.
 """
 
 from __future__ import annotations
@@ -24,14 +28,14 @@ from typing import Any
 
 from memxbar.errors import InputError
 from memxbar.sweeps.grid import grid_axes
-from memxbar.sweeps.spec import check_parameters
+from memxbar.sweeps.kinds import CROSSBAR, kind_named
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:
     import tomli as tomllib
 
-SECTIONS = ("seeds", "base", "grid")
+SECTIONS = ("kind", "seeds", "base", "grid")
 """The top-level keys of a sweep configuration."""
 
 
@@ -45,6 +49,8 @@ class SweepConfig:
     """Parameter name → list of values, or group name → {parameter name → list of values}."""
     seeds: int | list[int] | None
     """Number of repeats or list of seeds; None for the base experiment's seed only."""
+    kind: str = CROSSBAR.name
+    """The kind of point (a name of :data:`memxbar.sweeps.kinds.KINDS`)."""
 
 
 def parse_config(data: dict[str, Any]) -> SweepConfig:
@@ -57,13 +63,14 @@ def parse_config(data: dict[str, Any]) -> SweepConfig:
     for key in data:
         if key not in SECTIONS:
             raise InputError(f"{key}: unknown key; a sweep configuration has {', '.join(SECTIONS)}")
-    base = check_parameters(data.get("base", {}), "base")
+    kind = kind_named(data.get("kind", CROSSBAR.name))
+    base = kind.check_parameters(data.get("base", {}), "base")
     grid = data.get("grid", {})
     if "grid" in data and grid == {}:
         raise InputError("grid: the table is empty; give parameters with lists of values, or leave [grid] out")
     seeds = data.get("seeds")
-    grid_axes(grid, seeds)
-    return SweepConfig(base, grid, seeds)
+    grid_axes(grid, seeds, kind=kind)
+    return SweepConfig(base, grid, seeds, kind.name)
 
 
 def load_config(path: str | Path) -> SweepConfig:

@@ -19,7 +19,6 @@ from typing import Any
 
 from memxbar.errors import InputError
 from memxbar.sweeps.runner import failure_row, run_points
-from memxbar.sweeps.spec import Experiment
 
 RETRIES = 2
 """Times Dask runs a task again after it raised (its worker survived)."""
@@ -109,7 +108,7 @@ def _task_failure(future: Any) -> str:
     return f"task {future.status}"
 
 
-def run_distributed(client: Any, tasks: Sequence[list[Experiment]], on_rows: Callable[[Rows], None]) -> None:
+def run_distributed(client: Any, tasks: Sequence[list[Any]], on_rows: Callable[[Rows], None]) -> None:
     """Run tasks on a Dask cluster, handing each finished task's rows to ``on_rows`` at once.
 
     Args:
@@ -134,7 +133,7 @@ def run_distributed(client: Any, tasks: Sequence[list[Experiment]], on_rows: Cal
         future.release()
 
 
-def run_here(tasks: Sequence[list[Experiment]], on_rows: Callable[[Rows], None]) -> None:
+def run_here(tasks: Sequence[list[Any]], on_rows: Callable[[Rows], None]) -> None:
     """Run tasks one after the other in this process, without Dask."""
     for task in tasks:
         on_rows(run_points(task))

@@ -16,15 +16,7 @@ from typing import Any
 import numpy as np
 
 from memxbar.errors import InputError
-from memxbar.sweeps.spec import (
-    DEVICE_PARAMETERS,
-    DEVICE_PREFIX,
-    PARAMETERS,
-    Experiment,
-    check_parameter,
-    experiment,
-    unknown_parameter,
-)
+from memxbar.sweeps.kinds import CROSSBAR, Kind
 
 
 @dataclass(frozen=True)
@@ -48,34 +40,34 @@ def _values(value: object, path: str) -> list[Any]:
     return values
 
 
-def _checked(name: str, values: list[Any], path: str) -> list[Any]:
+def _checked(name: str, values: list[Any], path: str, kind: Kind) -> list[Any]:
     checked = []
     for index, value in enumerate(values):
         try:
-            checked.append(check_parameter(name, value))
+            checked.append(kind.check(name, value))
         except InputError as exc:
             raise InputError(f"{path}[{index}]: {exc}") from None
     return checked
 
 
-def _parameter_name(name: object, path: str) -> str:
-    if name not in PARAMETERS:
-        raise unknown_parameter(path, name)
+def _parameter_name(name: object, path: str, kind: Kind) -> str:
+    if name not in kind.parameters:
+        raise kind.unknown(path, name)
     return str(name)
 
 
-def _axis(name: str, value: object, path: str) -> Axis:
+def _axis(name: str, value: object, path: str, kind: Kind) -> Axis:
     if not isinstance(value, Mapping):
-        parameter = _parameter_name(name, path)
-        return Axis(name, (parameter,), tuple((v,) for v in _checked(parameter, _values(value, path), path)))
-    if name in PARAMETERS:
+        parameter = _parameter_name(name, path, kind)
+        return Axis(name, (parameter,), tuple((v,) for v in _checked(parameter, _values(value, path), path, kind)))
+    if name in kind.parameters:
         raise InputError(f"{path}: expected a list of values, got a table; name a group of parameters otherwise")
     if not value:
         raise InputError(f"{path}: the group is empty; give parameters with lists of values")
     columns = {}
     for key, values in value.items():
         member = f"{path}.{key}"
-        columns[_parameter_name(key, member)] = _checked(str(key), _values(values, member), member)
+        columns[_parameter_name(key, member, kind)] = _checked(str(key), _values(values, member), member, kind)
     first, length = next((key, len(v)) for key, v in columns.items())
     for key, values in columns.items():
         if len(values) != length:
@@ -85,18 +77,18 @@ def _axis(name: str, value: object, path: str) -> Axis:
     return Axis(name, tuple(columns), tuple(zip(*columns.values(), strict=True)))
 
 
-def _seed_axis(seeds: object) -> Axis:
+def _seed_axis(seeds: object, kind: Kind) -> Axis:
     if isinstance(seeds, bool) or not isinstance(seeds, (int, np.integer, Sequence, np.ndarray)):
         raise InputError(f"seeds: expected a number of repeats or a list of seeds, got {seeds!r}")
     if isinstance(seeds, (int, np.integer)):
         if seeds < 1:
             raise InputError(f"seeds: expected at least 1 repeat, got {seeds}")
         seeds = list(range(int(seeds)))
-    return Axis("seed", ("seed",), tuple((s,) for s in _checked("seed", _values(seeds, "seeds"), "seeds")))
+    return Axis("seed", ("seed",), tuple((s,) for s in _checked("seed", _values(seeds, "seeds"), "seeds", kind)))
 
 
 def grid_axes(
-    grid: Mapping[str, Any], seeds: int | Sequence[int] | None = None, path: str = "grid"
+    grid: Mapping[str, Any], seeds: int | Sequence[int] | None = None, path: str = "grid", kind: Kind = CROSSBAR
 ) -> tuple[Axis, ...]:
     """Check a grid and turn it into axes, seeds last.
 
@@ -104,6 +96,7 @@ def grid_axes(
         grid: Parameter name → list of values, or group name → {parameter name → list of values}.
         seeds: Number of repeats n (seeds 0 … n−1) or a list of seeds; None for no seed axis.
         path: Where the grid came from, prefixed to error messages (e.g. ``"grid"``).
+        kind: The kind of point whose parameters the grid sets.
 
     Returns:
         The axes, in the order given, with the seed axis last.
@@ -114,9 +107,9 @@ def grid_axes(
     """
     if not isinstance(grid, Mapping):
         raise InputError(f"{path}: expected a table of parameter lists, got {grid!r}")
-    labelled = [(f"{path}.{name}", _axis(str(name), value, f"{path}.{name}")) for name, value in grid.items()]
+    labelled = [(f"{path}.{name}", _axis(str(name), value, f"{path}.{name}", kind)) for name, value in grid.items()]
     if seeds is not None:
-        labelled.append(("seeds", _seed_axis(seeds)))
+        labelled.append(("seeds", _seed_axis(seeds, kind)))
     owner: dict[str, str] = {}
     for label, axis in labelled:
         for parameter in axis.parameters:
@@ -132,36 +125,30 @@ def grid_axes(
     return tuple(axes)
 
 
-def expand(base: Mapping[str, Any], axes: Sequence[Axis]) -> list[Experiment]:
-    """The full product of the axes applied to ``base``, first axis outermost.
+def expand(base: Mapping[str, Any], axes: Sequence[Axis], kind: Kind = CROSSBAR) -> list[Any]:
+    """The full product of the axes applied to ``base``, first axis outermost, checked as a whole.
 
-    Points that differ only in device parameters their model does not have are one point.
+    Points that differ only in parameters they do not use (a device parameter of another model, a
+    custom device's range for a named device set) are one point.
 
     Args:
-        base: Checked parameter values every point starts from (see
-            :func:`~memxbar.sweeps.spec.check_parameters`); defaults for the rest.
+        base: Checked parameter values every point starts from (see :meth:`Kind.check_parameters`);
+            defaults for the rest.
         axes: Axes from :func:`grid_axes`.
+        kind: The kind of point.
 
     Returns:
-        One :class:`Experiment` per distinct point.
+        One point (of ``kind``'s dataclass) per distinct point.
 
     Raises:
-        InputError: If a device parameter is set that no point's device model has.
+        InputError: If a point cannot be built, or a parameter is set that no point uses.
     """
-    points: dict[str, Experiment] = {}
+    points: dict[str, Any] = {}
     for steps in itertools.product(*(axis.steps for axis in axes)):
         values = dict(base)
         for axis, step in zip(axes, steps, strict=True):
             values.update(zip(axis.parameters, step, strict=True))
-        point = experiment(values)
+        point = kind.make(values)
         points.setdefault(point.point_id, point)
-    used = {DEVICE_PREFIX + name for point in points.values() for name, _ in point.device_params}
-    given = {*base, *(name for axis in axes for name in axis.parameters)}
-    for name in sorted(given & set(DEVICE_PARAMETERS) - used):
-        models = ", ".join(model for model, _ in DEVICE_PARAMETERS[name])
-        devices = ", ".join(sorted({p.device for p in points.values()}))
-        raise InputError(
-            f"{name} is a parameter of device model {models}, but the sweep only uses {devices}; "
-            "set device accordingly or drop it"
-        )
+    kind.check_points(list(points.values()), {*base, *(name for axis in axes for name in axis.parameters)})
     return list(points.values())

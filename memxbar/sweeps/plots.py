@@ -14,9 +14,25 @@ from typing import Any
 import numpy as np
 
 from memxbar.errors import InputError
-from memxbar.sweeps.metrics import METRICS
-from memxbar.sweeps.runner import ERROR_COLUMN
-from memxbar.sweeps.spec import PARAMETERS, parameter_kind, parameter_unit
+from memxbar.sweeps.kinds import ERROR_COLUMN, KINDS
+
+PARAMETERS: tuple[str, ...] = tuple(dict.fromkeys(name for kind in KINDS.values() for name in kind.parameters))
+"""The parameters of every kind of point (a results file holds the columns of one kind)."""
+METRICS: dict[str, str] = {name: text for kind in KINDS.values() for name, text in kind.metrics.items()}
+"""The metrics of every kind of point, name → definition."""
+DEFAULTS: dict[str, Any] = {name: value for kind in KINDS.values() for name, value in kind.defaults.items()}
+"""Parameter name → default value (the kinds agree on the parameters they share)."""
+
+
+def parameter_kind(name: str) -> type:
+    """Python type of a parameter's values, from the kind that has it."""
+    return next(kind.value_kind(name) for kind in KINDS.values() if name in kind.parameters)
+
+
+def parameter_unit(name: str) -> str:
+    """SI unit of a parameter, from the kind that has it."""
+    return next(kind.unit(name) for kind in KINDS.values() if name in kind.parameters)
+
 
 UNIT_SUFFIXES = {"_A": "A", "_V": "V", "_W": "W", "_J": "J", "_s": "s"}
 """Metric name ending → its SI unit."""
@@ -37,6 +53,11 @@ def _label(name: str, tied: Sequence[str] = ()) -> str:
     return f"{names} ({unit})" if unit else names
 
 
+def _present(frame: Any, names: Sequence[str]) -> list[str]:
+    """The names that are columns of ``frame``."""
+    return [name for name in names if name in frame.columns]
+
+
 def _check_columns(frame: Any, names: Sequence[str], what: str, known: Sequence[str]) -> None:
     for name in names:
         if name not in frame.columns or name not in known:
@@ -55,7 +76,7 @@ def select(frame: Any, where: Mapping[str, str]) -> Any:
     """
     rows = frame[frame[ERROR_COLUMN] == ""]
     for name, text in where.items():
-        _check_columns(frame, [name], "--where parameter", list(PARAMETERS))
+        _check_columns(frame, [name], "--where parameter", _present(frame, PARAMETERS))
         kind = parameter_kind(name)
         try:
             value = kind(text)
@@ -106,8 +127,8 @@ def _value_text(value: Any) -> str:
 
 
 def _prepare(frame: Any, metric: str, plotted: Sequence[str], where: Mapping[str, str]) -> Any:
-    _check_columns(frame, [metric], "metric", list(METRICS))
-    _check_columns(frame, plotted, "parameter", list(PARAMETERS))
+    _check_columns(frame, [metric], "metric", _present(frame, METRICS))
+    _check_columns(frame, plotted, "parameter", _present(frame, PARAMETERS))
     rows = select(frame, where)
     if rows.empty:
         raise InputError("the results hold no successful point to plot")
@@ -122,8 +143,6 @@ def _prepare(frame: Any, metric: str, plotted: Sequence[str], where: Mapping[str
 def _fixed_text(frame: Any, rows: Any, plotted: Sequence[str]) -> str:
     """The parameters that are fixed in the plotted rows but varied in the sweep, or differ from their
     defaults, as ``name = value unit`` (for the title)."""
-    from memxbar.sweeps.spec import FIELDS
-
     parts = []
     for name in PARAMETERS:
         if name in plotted or name == "seed" or name not in rows.columns:
@@ -132,7 +151,7 @@ def _fixed_text(frame: Any, rows: Any, plotted: Sequence[str]) -> str:
         if len(values) != 1:
             continue
         value = values[0]
-        default = FIELDS[name].default if name in FIELDS else None
+        default = DEFAULTS.get(name)
         if frame[name].nunique() > 1 or (default is not None and value != default):
             parts.append(f"{name} = {_value_text(value)}{_unit(name, ' ')}")
     return ", ".join(parts)

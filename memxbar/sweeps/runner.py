@@ -1,4 +1,4 @@
-"""Run sweep points: build the crossbar and inputs, solve, compute the metrics, catch the failure.
+"""Run sweep points: measure each with its kind's function, time it, catch the failure.
 
 These functions run on Dask workers (or in the calling process) and return plain rows; they never
 write files, so one process alone owns the results file.
@@ -10,80 +10,53 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from memxbar.build import build
-from memxbar.simulate import simulate
-from memxbar.sweeps.metrics import METRICS, point_metrics
-from memxbar.sweeps.spec import BOTH, COMPARED, Experiment
+from memxbar.sweeps.kinds import CROSSBAR, ERROR_COLUMN, ID_COLUMN, TIME_COLUMN, Kind, kind_of
 
-ID_COLUMN = "point_id"
-"""Column holding :attr:`Experiment.point_id`."""
-ERROR_COLUMN = "error"
-"""Column holding why a point failed (``"ExceptionType: message"``), empty when it succeeded."""
-TIME_COLUMN = "time_point_s"
-"""Column holding the wall time of the whole point (generation, solves, metrics), in seconds (s)."""
+__all__ = ["ERROR_COLUMN", "ID_COLUMN", "TIME_COLUMN", "columns", "failure_row", "run_point", "run_points"]
 
 
-def failure_row(experiment: Experiment, error: str, seconds: float = float("nan")) -> dict[str, Any]:
+def failure_row(point: Any, error: str, seconds: float = float("nan")) -> dict[str, Any]:
     """The row of a point that produced no metrics: its parameters, NaN metrics and the error."""
     return {
-        ID_COLUMN: experiment.point_id,
-        **experiment.parameters(),
-        **dict.fromkeys(METRICS, float("nan")),
+        ID_COLUMN: point.point_id,
+        **point.parameters(),
+        **dict.fromkeys(kind_of(point).metrics, float("nan")),
         TIME_COLUMN: seconds,
         ERROR_COLUMN: error,
     }
 
 
-BUILD_FIELDS = ("rows", "cols", "g_min", "g_max", "seed", "r_wl", "r_bl", "r_driver", "r_sense", "device",
-                "device_params", "v_max", "batch")
-"""Fields of :class:`Experiment` that :func:`memxbar.build.build` turns into the crossbar and inputs."""
-
-
-def build_parameters(experiment: Experiment) -> dict[str, Any]:
-    """The parameters of :func:`memxbar.build.build` for a point."""
-    params = {name: getattr(experiment, name) for name in BUILD_FIELDS}
-    if experiment.device_file:
-        params |= {"device": None, "device_file": experiment.device_file}
-    return params
-
-
-def run_point(experiment: Experiment) -> dict[str, Any]:
-    """Solve one point and return its row; any exception is recorded in the row, never raised.
+def run_point(point: Any) -> dict[str, Any]:
+    """Run one point and return its row; any exception is recorded in the row, never raised.
 
     Args:
-        experiment: The point.
+        point: The point (a :class:`~memxbar.sweeps.spec.Experiment` or a
+            :class:`~memxbar.sweeps.network.NetworkExperiment`).
 
     Returns:
-        ``point_id``, the parameters, every metric of :data:`~memxbar.sweeps.metrics.METRICS`,
-        ``time_point_s`` and ``error`` (empty on success).
+        ``point_id``, the parameters, every metric of the point's kind, ``time_point_s`` and
+        ``error`` (empty on success).
     """
     start = time.perf_counter()
-    e = experiment
     try:
-        problem = build(build_parameters(e))
-        crossbar, voltages = problem.crossbar, problem.voltages.reshape(e.rows, e.batch)
-        backends = COMPARED if e.backend == BOTH else (e.backend,)
-        fast_options = {"method": e.method, "tol": e.tol}
-        solutions = {name: simulate(crossbar, voltages, name, **(fast_options if name == "fast" else {}))
-                     for name in backends}
-        metrics = point_metrics(solutions, e.read_time)
+        metrics = kind_of(point).measure(point)
     except Exception as exc:  # noqa: BLE001 - a failing point is recorded in its row and the sweep goes on
         message = " ".join(str(exc).split())
-        return failure_row(e, f"{type(exc).__name__}: {message}", time.perf_counter() - start)
+        return failure_row(point, f"{type(exc).__name__}: {message}", time.perf_counter() - start)
     return {
-        ID_COLUMN: e.point_id,
-        **e.parameters(),
+        ID_COLUMN: point.point_id,
+        **point.parameters(),
         **metrics,
         TIME_COLUMN: time.perf_counter() - start,
         ERROR_COLUMN: "",
     }
 
 
-def run_points(experiments: Sequence[Experiment]) -> list[dict[str, Any]]:
+def run_points(points: Sequence[Any]) -> list[dict[str, Any]]:
     """Run several points one after the other (one Dask task); see :func:`run_point`."""
-    return [run_point(experiment) for experiment in experiments]
+    return [run_point(point) for point in points]
 
 
-def columns() -> list[str]:
-    """The columns of a results row, in order."""
-    return [ID_COLUMN, *Experiment.__dataclass_fields__, *METRICS, TIME_COLUMN, ERROR_COLUMN]
+def columns(kind: Kind = CROSSBAR) -> list[str]:
+    """The columns of a results row of ``kind``, in order."""
+    return kind.columns()

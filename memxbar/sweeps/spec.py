@@ -1,4 +1,5 @@
-"""One point of a sweep: the experiment specification, its checked parameters and its stable id.
+"""One crossbar sweep point: the experiment specification, its checked parameters and its stable id
+(network points: :mod:`memxbar.sweeps.network`), and the rules that check parameter values.
 
 The sweepable parameters are the fields of :class:`Experiment` and the parameters of the device
 models, prefixed with ``device_`` (``device_v0`` of ``sinh``, ``device_n`` of ``power-law`` …,
@@ -47,15 +48,18 @@ DEVICE_PREFIX = "device_"
 """Prefix of a device parameter's sweepable name: ``device_v0`` is parameter ``v0`` of the model."""
 
 
-def _number(minimum: float, unit: str, strict: bool = False) -> dict[str, Any]:
-    return {"kind": float, "minimum": minimum, "strict": strict, "unit": unit}
+def number_rule(minimum: float, unit: str, strict: bool = False, maximum: float = math.inf) -> dict[str, Any]:
+    """The rule (field metadata, see :func:`check_value`) of a number in [minimum, maximum] in ``unit``."""
+    return {"kind": float, "minimum": minimum, "strict": strict, "maximum": maximum, "unit": unit}
 
 
-def _whole(minimum: int) -> dict[str, Any]:
+def whole_rule(minimum: int) -> dict[str, Any]:
+    """The rule of a whole number >= ``minimum``."""
     return {"kind": int, "minimum": minimum, "strict": False, "unit": ""}
 
 
-def _choice(choices: tuple[str, ...]) -> dict[str, Any]:
+def choice_rule(choices: tuple[str, ...]) -> dict[str, Any]:
+    """The rule of a text that is one of ``choices``."""
     return {"kind": str, "choices": choices, "unit": ""}
 
 
@@ -68,43 +72,43 @@ class Experiment:
     its name is the key in a sweep's ``base`` and ``grid`` and the column in the results.
     """
 
-    rows: int = field(default=32, metadata=_whole(1))
+    rows: int = field(default=32, metadata=whole_rule(1))
     """Word lines M (inputs)."""
-    cols: int = field(default=32, metadata=_whole(1))
+    cols: int = field(default=32, metadata=whole_rule(1))
     """Bit lines N (outputs)."""
-    g_min: float = field(default=1e-6, metadata=_number(0.0, "S"))
+    g_min: float = field(default=1e-6, metadata=number_rule(0.0, "S"))
     """Lowest programmed device conductance in siemens (S); conductances are uniform in [g_min, g_max]."""
-    g_max: float = field(default=1e-4, metadata=_number(0.0, "S"))
+    g_max: float = field(default=1e-4, metadata=number_rule(0.0, "S"))
     """Highest programmed device conductance in siemens (S)."""
-    r_wl: float = field(default=0.0, metadata=_number(0.0, "Ω"))
+    r_wl: float = field(default=0.0, metadata=number_rule(0.0, "Ω"))
     """Resistance of every word-line segment in ohms (Ω)."""
-    r_bl: float = field(default=0.0, metadata=_number(0.0, "Ω"))
+    r_bl: float = field(default=0.0, metadata=number_rule(0.0, "Ω"))
     """Resistance of every bit-line segment in ohms (Ω)."""
-    r_driver: float = field(default=0.0, metadata=_number(0.0, "Ω"))
+    r_driver: float = field(default=0.0, metadata=number_rule(0.0, "Ω"))
     """Output resistance of every word-line driver in ohms (Ω)."""
-    r_sense: float = field(default=0.0, metadata=_number(0.0, "Ω"))
+    r_sense: float = field(default=0.0, metadata=number_rule(0.0, "Ω"))
     """Input resistance of every sense amplifier in ohms (Ω)."""
-    v_max: float = field(default=0.5, metadata=_number(0.0, "V"))
+    v_max: float = field(default=0.5, metadata=number_rule(0.0, "V"))
     """Largest input voltage in volts (V); inputs are uniform in [0, v_max]."""
-    batch: int = field(default=1, metadata=_whole(1))
+    batch: int = field(default=1, metadata=whole_rule(1))
     """Input vectors per point: each is one vector-matrix multiplication (VMM); metrics cover all of them."""
-    read_time: float = field(default=1e-8, metadata=_number(0.0, "s", strict=True))
+    read_time: float = field(default=1e-8, metadata=number_rule(0.0, "s", strict=True))
     """Duration of one read pulse in seconds (s): energy per VMM = power per VMM × read_time."""
-    device: str = field(default="ohmic", metadata=_choice(tuple(MODELS)))
+    device: str = field(default="ohmic", metadata=choice_rule(tuple(MODELS)))
     """Device model (a name of :data:`memxbar.devices.MODELS`); conductances program it as the model says."""
     device_params: tuple[tuple[str, float], ...] = ()
     """(name, value) of every parameter of the device model, in the model's order, in SI units.
     Given as a mapping or pairs, possibly partial: missing parameters take the model's defaults."""
     device_file: str = field(default="", metadata={"kind": str, "choices": None, "unit": ""})
     """A Verilog-A device model (.va path), compiled to OSDI, instead of ``device`` ("" for none)."""
-    backend: str = field(default="fast", metadata=_choice(BACKEND_CHOICES))
+    backend: str = field(default="fast", metadata=choice_rule(BACKEND_CHOICES))
     """``"fast"``, ``"spice"``, or ``"both"`` (both backends; metrics from ngspice, plus their disagreement)."""
-    method: str = field(default="auto", metadata=_choice(FAST_METHODS))
+    method: str = field(default="auto", metadata=choice_rule(FAST_METHODS))
     """Fast backend's method: ``"auto"``, ``"direct"`` (sparse factorisation) or ``"iterative"``
     (preconditioned conjugate gradients); see :func:`memxbar.simulate`."""
-    tol: float = field(default=DEFAULT_TOL, metadata=_number(0.0, "", strict=True))
+    tol: float = field(default=DEFAULT_TOL, metadata=number_rule(0.0, "", strict=True))
     """Fast backend, iterative method: relative error (dimensionless) at which conjugate gradients stop."""
-    seed: int = field(default=0, metadata=_whole(0))
+    seed: int = field(default=0, metadata=whole_rule(0))
     """Seed of the random conductances and inputs."""
 
     def __post_init__(self) -> None:
@@ -211,11 +215,30 @@ def check_parameter(name: str, value: object) -> Any:
     """
     if name in DEVICE_PARAMETERS:
         return _check_device_parameter(name, value)
-    rule = FIELDS[name].metadata
+    return check_value(FIELDS[name].metadata, value)
+
+
+def check_value(rule: Mapping[str, Any], value: object) -> Any:
+    """Check a value against the rule of a parameter field (its dataclass ``metadata``).
+
+    Args:
+        rule: ``kind`` (int, float or str); for numbers ``minimum``, ``strict`` (minimum excluded),
+            optionally ``maximum``, and ``unit``; for text ``choices`` (None: the path of an
+            existing file, or of a folder too if ``folder`` is true; "" for none).
+        value: The value to check.
+
+    Returns:
+        The value in its canonical type (int, float or str).
+
+    Raises:
+        InputError: Whose message (without the parameter name) says what was expected.
+    """
     kind = rule["kind"]
     if kind is str and rule["choices"] is None:
-        if not isinstance(value, str) or (value and not Path(value).is_file()):
-            raise InputError(f"expected the path of an existing file (or \"\"), got {_describe(value)}")
+        folder = rule.get("folder", False)
+        if not isinstance(value, str) or (value and not (Path(value).is_file() or folder and Path(value).is_dir())):
+            what = "file or folder" if folder else "file"
+            raise InputError(f"expected the path of an existing {what} (or \"\"), got {_describe(value)}")
         return value
     if kind is str:
         if value not in rule["choices"]:
@@ -232,6 +255,8 @@ def check_parameter(name: str, value: object) -> Any:
     if number < rule["minimum"] or (rule["strict"] and number == rule["minimum"]):
         relation = ">" if rule["strict"] else ">="
         raise InputError(f"must be {relation} {rule['minimum']}{unit}, got {value!r}")
+    if number > rule.get("maximum", math.inf):
+        raise InputError(f"must be <= {rule['maximum']}{unit}, got {value!r}")
     return number
 
 
@@ -243,32 +268,6 @@ def unknown_parameter(path: str, name: object) -> InputError:
         f"{path}: unknown parameter; {hint}known: {', '.join(FIELDS)}, and {DEVICE_PREFIX}NAME for a parameter "
         "NAME of the device model (see `memxbar models`)"
     )
-
-
-def check_parameters(values: Mapping[str, Any], path: str = "base") -> dict[str, Any]:
-    """Check a mapping of parameter names to values, as :func:`check_parameter` does each.
-
-    Args:
-        values: Parameter name → value.
-        path: Where the mapping came from, prefixed to error messages (e.g. ``"base"``).
-
-    Returns:
-        The checked values, in canonical types.
-
-    Raises:
-        InputError: Naming ``path.key`` for an unknown parameter or a wrong value.
-    """
-    if not isinstance(values, Mapping):
-        raise InputError(f"{path}: expected a table of parameters, got {values!r}")
-    checked = {}
-    for key, value in values.items():
-        if key not in PARAMETERS:
-            raise unknown_parameter(f"{path}.{key}", key)
-        try:
-            checked[key] = check_parameter(key, value)
-        except InputError as exc:
-            raise InputError(f"{path}.{key}: {exc}") from None
-    return checked
 
 
 def experiment(values: Mapping[str, Any]) -> Experiment:

@@ -25,15 +25,11 @@ from pathlib import Path
 from typing import Any
 
 from memxbar.errors import InputError
-from memxbar.sweeps.metrics import METRICS
-from memxbar.sweeps.runner import ERROR_COLUMN, ID_COLUMN
+from memxbar.sweeps.kinds import CROSSBAR, ERROR_COLUMN, ID_COLUMN, Kind, kind_of_columns
 from memxbar.sweeps.spec import DEVICE_PARAMS, DEVICE_PREFIX
 
 COMMENT = "#"
 """Start of the provenance lines a results file may begin with (how the sweep was started)."""
-
-TEXT_COLUMNS = (ID_COLUMN, "backend", "method", "device", DEVICE_PARAMS, ERROR_COLUMN)
-"""Columns read back as text (a point id made only of digits must stay a string)."""
 
 
 def _complete_text(path: Path) -> str:
@@ -60,9 +56,9 @@ def _number(text: str) -> bool:
     return True
 
 
-def finished(row: dict[str, str]) -> bool:
-    """Whether a results row (as text) is a finished point: no error, and every metric a number (or NaN)."""
-    return row[ERROR_COLUMN] == "" and all(_number(row[name]) for name in METRICS)
+def finished(row: dict[str, str], kind: Kind) -> bool:
+    """Whether a results row (as text) of ``kind`` is a finished point: no error, and every metric a number (or NaN)."""
+    return row[ERROR_COLUMN] == "" and all(_number(row[name]) for name in kind.metrics)
 
 
 def _encode(rows: Iterable[dict[str, Any]], columns: Sequence[str]) -> str:
@@ -87,18 +83,22 @@ def backup_name(path: Path) -> Path:
     return candidate
 
 
-def latest_rows(path: Path, columns: Sequence[str]) -> dict[str, dict[str, str]]:
+def latest_rows(path: Path, kind: Kind) -> dict[str, dict[str, str]]:
     """The last row of every point in a results file, as text, keyed by point id.
 
     Args:
         path: The results file.
-        columns: The columns this version of memxbar writes.
+        kind: The kind of point the file should hold (its columns are those this version writes).
 
     Raises:
-        InputError: If the file is not a results file with exactly these columns.
+        InputError: If the file is not a results file of ``kind`` with exactly its columns.
     """
+    columns = kind.columns()
     reader = csv.reader(io.StringIO(_complete_text(path)))
     header = next(reader, None)
+    other = kind_of_columns(header or ())
+    if other is not None and other is not kind:
+        raise InputError(f"{path} holds a {other.name} sweep, not a {kind.name} sweep; write to another file")
     if header != list(columns):
         found = set(header or ())
         missing = [c for c in columns if c not in found]
@@ -165,11 +165,14 @@ def read_results(path: str | Path) -> Any:
     if not p.is_file():
         raise InputError(f"results file {p} does not exist")
     text = _complete_text(p)
+    header = next(csv.reader(io.StringIO(text)), [])
+    kind = kind_of_columns(header) or CROSSBAR
+    texts = (ID_COLUMN, *kind.text_columns, ERROR_COLUMN)
     exact = {"float_precision": "round_trip"} if int(pd.__version__.split(".")[0]) < 3 else {}
     try:
         frame = pd.read_csv(
             io.StringIO(text),
-            dtype={c: str for c in TEXT_COLUMNS},
+            dtype={c: str for c in texts},
             keep_default_na=False,
             na_values=["nan", ""],
             **exact,
@@ -178,8 +181,10 @@ def read_results(path: str | Path) -> Any:
         raise InputError(f"cannot read {p} as a sweep results file ({' '.join(str(exc).split())[:160]})") from None
     if ID_COLUMN not in frame.columns or ERROR_COLUMN not in frame.columns:
         raise InputError(f"{p} is not a sweep results file: it has no {ID_COLUMN} and {ERROR_COLUMN} columns")
-    frame[ERROR_COLUMN] = frame[ERROR_COLUMN].fillna("")
-    for name in METRICS:
+    for name in texts:
+        if name in frame.columns:
+            frame[name] = frame[name].fillna("")
+    for name in kind.metrics:
         if name in frame.columns and not pd.api.types.is_numeric_dtype(frame[name]):
             values = pd.to_numeric(frame[name], errors="coerce")
             bad = values.isna() & frame[name].notna()

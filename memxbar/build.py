@@ -54,7 +54,8 @@ PARAMETERS: dict[str, Param] = {
     "conductance_param": Param(None, "", "instance parameter of device_file that takes the conductances [G]"),
     "v_max": Param(0.5, "V", "largest random input voltage (inputs uniform in [0, v_max])", inputs=True),
     "batch": Param(1, "", "number of random input vectors B (1 gives one (M,) vector)", inputs=True),
-    "inputs": Param(None, "V", "(M,) or (M, B) input voltages: an array or a .npy/.csv file", inputs=True),
+    "inputs": Param(None, "V", "(M,) or (M, B) input voltages: an array or a .npy/.csv file (a .csv file of "
+                    "one line or one column is one (M,) vector)", inputs=True),
 }
 """Every parameter :func:`build` accepts, by name."""
 
@@ -191,7 +192,8 @@ def _voltages(params: Mapping[str, Any], rows: int, seed: int, label: Callable[[
 
     if _given(params, "inputs"):
         voltages = _array(params["inputs"], label("inputs"))
-        if isinstance(params["inputs"], (str, Path)) and np.shape(voltages) in ((1, rows), (rows, 1)):
+        one_line_csv = isinstance(params["inputs"], (str, Path)) and str(params["inputs"]).lower().endswith(".csv")
+        if one_line_csv and np.shape(voltages) in ((1, rows), (rows, 1)):
             voltages = as_vector(np.asarray(voltages))
         v, batched = as_batch(voltages, rows, label("inputs"))
         return v if batched else v[:, 0]

@@ -190,6 +190,13 @@ def _si(value: float, unit: str) -> str:
     return f"{value:.6g} {unit}"
 
 
+def _deviation(relative: np.ndarray) -> str:
+    """The largest of per-vector relative deviations for the terminal; NaN marks a vector without current."""
+    if np.isnan(relative).all():
+        return "none to compare (the ideal currents are all 0 A)"
+    return f"max {np.fmax.reduce(relative):.4g} relative"
+
+
 def solution_summary(solution: Solution) -> str:
     """A few lines describing a solution for the terminal."""
     m, n = solution.crossbar.shape
@@ -199,17 +206,17 @@ def solution_summary(solution: Solution) -> str:
         f"{m}x{n} crossbar, {batch} input vector(s), backend {solution.backend}"
         + (f" ({solution.method})" if solution.method else "")
         + f": {solution.wall_time:.4g} s",
-        f"deviation from ideal G^T V: max {np.fmax.reduce(rel):.4g} relative",
+        f"deviation from ideal G^T V: {_deviation(rel)}",
     ]
     if not solution.crossbar.device.linear:
         from memxbar.reference import relative_to
 
         wires = solution.ideal_wire_currents
-        wire_error = np.fmax.reduce(np.atleast_1d(relative_to(solution.output_currents, wires)))
-        nonlinear_error = np.fmax.reduce(np.atleast_1d(relative_to(wires, solution.ideal_currents)))
+        wire_error = np.atleast_1d(relative_to(solution.output_currents, wires))
+        nonlinear_error = np.atleast_1d(relative_to(wires, solution.ideal_currents))
         lines += [
-            f"deviation from the same devices with ideal wires (IR drop alone): max {wire_error:.4g} relative",
-            f"ideal wires vs G^T V (device nonlinearity alone): max {nonlinear_error:.4g} relative",
+            f"deviation from the same devices with ideal wires (IR drop alone): {_deviation(wire_error)}",
+            f"ideal wires vs G^T V (device nonlinearity alone): {_deviation(nonlinear_error)}",
         ]
     for name in POWER_FIELDS:
         label = name.removeprefix("power_").replace("_", " ")
@@ -220,7 +227,7 @@ def solution_summary(solution: Solution) -> str:
         mean = float(np.atleast_1d(value).mean())
         lines.append(f"power {label:<11} {_si(mean, 'W')}" + (" (mean over batch)" if batch > 1 else ""))
     currents = np.atleast_2d(solution.output_currents.T)[0]
-    shown = ", ".join(f"{c:.6g}" for c in currents[:8]) + (", ..." if n > 8 else "")
+    shown = ", ".join(f"{c + 0.0:.6g}" for c in currents[:8]) + (", ..." if n > 8 else "")  # + 0.0: no "-0"
     lines.append(f"output currents (A){' of vector 0' if batch > 1 else ''}: {shown}")
     return "\n".join(lines)
 

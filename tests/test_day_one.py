@@ -327,3 +327,19 @@ def test_a_huge_array_is_refused_naming_only_options_the_command_has(command, ab
     monkeypatch.chdir(tmp_path)
     message = one_line_error(run(*command, "--rows", "100000", "--cols", "100000"))
     assert "GiB is available; try" in message and absent not in message
+
+
+def test_a_one_row_array_is_one_vector_only_from_a_csv_line(tmp_path):
+    """A CSV line of M values is one (M,) vector (as a spreadsheet writes it); a (1, M) .npy has a definite
+    shape and is refused for M word lines, as in the Python API; a report of all-zero currents prints no
+    NaN and no negative zero."""
+    csv_path, npy_path = tmp_path / "v.csv", tmp_path / "v.npy"
+    csv_path.write_text("0.1,0.2,0.3,0.4\n")
+    np.save(npy_path, np.full((1, 4), 0.1))
+    result = run("simulate", "--rows", "4", "--cols", "4", "--inputs", str(csv_path))
+    assert result.exit_code == 0 and "1 input vector(s)" in result.output
+    assert "has 1 row(s) but the crossbar has 4 word lines" in one_line_error(
+        run("simulate", "--rows", "4", "--cols", "4", "--inputs", str(npy_path)))
+    zero = run("simulate", "--rows", "4", "--cols", "4", "--v-max", "0")
+    assert zero.exit_code == 0 and "nan" not in zero.output and "-0" not in zero.output
+    assert "none to compare (the ideal currents are all 0 A)" in zero.output

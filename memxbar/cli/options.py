@@ -155,7 +155,8 @@ input_options = _compose(
     click.option(
         "--inputs",
         type=click.Path(dir_okay=False),
-        help="Input voltages in V, (M,) or (M, B), from a .npy or .csv file, instead of random ones.",
+        help="Input voltages in V, (M,) or (M, B), from a .npy or .csv file (one CSV line or column is one (M,) "
+        "vector), instead of random ones.",
     ),
     click.option("--v-max", type=float, default=0.5, show_default=True, help="Largest random input voltage (V)."),
     click.option(

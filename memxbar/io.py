@@ -107,6 +107,13 @@ def read_array(path: str | Path, what: str) -> np.ndarray:
     if p.suffix.lower() == ".csv":
         return _parse_csv(read_text(p, what), what, p)
     try:
+        with p.open("rb") as file:
+            magic = file.read(6)
+    except OSError as exc:
+        raise InputError(f"{what}: cannot read {p}: {exc.strerror or exc}") from None
+    if magic != b"\x93NUMPY":
+        raise InputError(f"{what}: {p} is not a .npy file (numpy.save writes one); for text use a .csv name")
+    try:
         array = np.load(p, allow_pickle=False)
     except (OSError, ValueError) as exc:
         reason = " ".join(str(exc).split())[:160]

@@ -34,6 +34,8 @@ def as_finite_array(value: object, name: str) -> np.ndarray:
         raw = np.asarray(value)
     except (TypeError, ValueError):
         raise InputError(f"{name} must be numeric, got {type(value).__name__}") from None
+    if value is None or raw.dtype.kind in "OSUV" and not _numbers_inside(raw):
+        raise InputError(f"{name} must be numbers (an array or a number), got {type(value).__name__} {value!r:.40}")
     if raw.dtype.kind == "b":
         raise InputError(f"{name} holds booleans (True would count as 1); give numbers, e.g. array.astype(float)")
     if raw.dtype.kind == "c":
@@ -46,6 +48,13 @@ def as_finite_array(value: object, name: str) -> np.ndarray:
         bad = int(np.size(array) - np.count_nonzero(np.isfinite(array)))
         raise InputError(f"{name} contains {bad} NaN or infinite value(s); give finite numbers")
     return array
+
+
+def _numbers_inside(raw: np.ndarray) -> bool:
+    """Whether an object array holds only real numbers (a list of Python numbers and arrays may)."""
+    return raw.dtype.kind == "O" and all(
+        isinstance(item, (int, float, np.number)) and not isinstance(item, bool) for item in raw.ravel()
+    )
 
 
 def non_negative(value: object, name: str, unit: str) -> np.ndarray:

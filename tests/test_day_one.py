@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -343,3 +344,20 @@ def test_a_one_row_array_is_one_vector_only_from_a_csv_line(tmp_path):
     zero = run("simulate", "--rows", "4", "--cols", "4", "--v-max", "0")
     assert zero.exit_code == 0 and "nan" not in zero.output and "-0" not in zero.output
     assert "none to compare (the ideal currents are all 0 A)" in zero.output
+
+
+def test_wrong_kinds_of_input_are_named(tmp_path):
+    """None or a string where numbers belong, and a text file named .npy: each named for what it is."""
+    import memxbar
+
+    crossbar = memxbar.Crossbar(np.full((2, 2), 1e-4))
+    for call, fragment in [
+        (lambda: memxbar.Crossbar(None), "conductances must be numbers (an array or a number), got NoneType"),
+        (lambda: memxbar.simulate(crossbar, None), "voltages must be numbers (an array or a number), got NoneType"),
+        (lambda: memxbar.simulate(crossbar, "0.5"), "voltages must be numbers (an array or a number), got str"),
+    ]:
+        with pytest.raises(ValueError, match=re.escape(fragment)):
+            call()
+    text = tmp_path / "g.npy"
+    text.write_text("1e-4,1e-4\n")
+    assert "is not a .npy file (numpy.save writes one)" in one_line_error(run("simulate", "--conductances", str(text)))

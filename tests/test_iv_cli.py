@@ -61,3 +61,10 @@ def test_iv_bad_input_is_one_line_and_exit_2():
         result = run(*args)
         assert result.exit_code == 2, (args, result.output)
         assert message in result.output and "Traceback" not in result.output
+
+
+def test_an_amplitude_in_megavolts_is_a_unit_mistake():
+    """As for simulate's inputs: above 1 MV is refused with one line (exit 2), before ngspice runs."""
+    result = run("--device", "hp", "--amplitude", "2e6")
+    assert result.exit_code == 2, result.output
+    assert "amplitude is 2e+06 V, above 1e+06 V; voltages are in volts" in result.stderr

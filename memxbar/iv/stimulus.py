@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from memxbar.errors import InputError
+from memxbar.inputs import MAX_VOLTS
 
 WAVEFORMS = ("sine", "triangle")
 """Shapes of the applied voltage."""
@@ -30,6 +31,9 @@ class Stimulus:
             value = getattr(self, name)
             if not (np.isfinite(value) and value > 0):
                 raise InputError(f"{name} of the stimulus must be a positive number, got {value!r}")
+        if self.amplitude > MAX_VOLTS:
+            raise InputError(f"amplitude is {self.amplitude:.3g} V, above {MAX_VOLTS:.0e} V; voltages are in volts: "
+                             "check the units")
         if self.waveform not in WAVEFORMS:
             raise InputError(f"waveform must be one of {', '.join(WAVEFORMS)}, got {self.waveform!r}")
 

@@ -90,7 +90,7 @@ def test_per_device_parameters_apply_to_their_own_device(rng):
         ("power-law", {"n": [3.0, 4.0]}, "a number or an (M, N) per-device array"),
         ("poole-frenkel", {"temperature": -1.0}, "temperature of model poole-frenkel must be > 0 K"),
         ("poole-frenkel", {"d_eps": np.nan}, "d_eps of model poole-frenkel contains 1 NaN"),
-        ("sinh", {"v0": "big"}, "v0 of model sinh must be numeric"),
+        ("sinh", {"v0": "big"}, "v0 of model sinh must be numbers (an array or a number), got str"),
     ],
 )
 def test_bad_models_and_parameters_are_named(name, params, message):

@@ -334,7 +334,8 @@ def solve_linear_circuit(crossbar: Crossbar, circuit: Circuit, bias: Bias, optio
     default_bias = not (bias.floating_wl.any() or bias.floating_bl.any() or bias.bl_voltages.any())
     if method == "iterative" and default_bias and circuit.plain_grid and lines.applicable(crossbar):
         try:
-            return _solve_lines(crossbar, circuit, bias, options, start)
+            with limited_threads(circuit.n_unknown):
+                return _solve_lines(crossbar, circuit, bias, options, start)
         except ConvergenceError:
             # "auto" chose conjugate gradients for speed, not of necessity: fall back to a factorisation.
             if not automatic or factor_bytes(circuit.n_unknown) > memory_budget():

@@ -52,9 +52,9 @@ LINE_RESISTANCES = [1.0, 2.5]
 LIMITS = {"badcrossbar": 512, "badcrossbar full": 256, "ngspice": 256, "memxbar weights": 512,
           "memxbar iterative": 1024, "memxbar direct": 1024, "crosssim": 1024, "aihwkit": 1024}
 """Largest side each tool is run at (the issue asks for badcrossbar up to 512 and ngspice up to 256)."""
-BATCH_LIMITS = {("aihwkit", 100): 256}
+BATCH_LIMITS = {("aihwkit", 100): 128}
 """Largest side of a tool for one batch size: aihwkit's IR-drop model holds (B, M, N/2, 64) arrays of
-its time slices (7 GiB at 512×512 with 100 inputs)."""
+its time slices (0.8 GiB each at 256×256 with 100 inputs)."""
 BATCH_ONLY = {"memxbar weights": 100, "memxbar iterative": 1, "memxbar direct": 1, "badcrossbar full": 100}
 """Tools shown for one batch size only: weights pay off for large batches, CG for single vectors,
 and a direct full solution is needed as reference only where "auto" chooses CG (single vectors)."""

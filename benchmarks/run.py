@@ -315,9 +315,10 @@ def write_plot(records: list[dict], path: Path) -> dict[str, float]:
                 slope, intercept = np.polyfit(np.log(x[fit]), np.log(y[fit]), 1)
                 fits[f"{tool}, batch {batch}"] = float(slope)
                 label = f"{tool} (∝ devices^{slope:.2f})"
-            line = ax.loglog(x, y, "o-", label=label)[0]
+            color = f"C{list(TOOLS).index(tool)}"  # the same colour for a tool in every panel
+            ax.loglog(x, y, "o-", label=label, color=color)
             if label != tool:
-                ax.loglog(x[fit], np.exp(intercept) * x[fit] ** slope, ":", color=line.get_color())
+                ax.loglog(x[fit], np.exp(intercept) * x[fit] ** slope, ":", color=color)
         ax.set_xlabel("devices (M × N, square arrays)")
         ax.set_ylabel("wall time of the solve (s)")
         ax.set_title(f"{batch} input vector{'s' if batch > 1 else ''}, 1 Ω segments, 1–100 µS devices")

@@ -300,7 +300,8 @@ def solve_linear(
             lighter for large batches (see :class:`~memxbar.solution.Solution`).
         method: ``"auto"``, ``"direct"``, ``"weights"`` (outputs only) or ``"iterative"``.
         tol: Relative error (estimated) of node voltages and output currents at which the
-            iterative method stops.
+            iterative method stops (the line solver holds each output current to it relative
+            to itself).
         maxiter: Iteration limit of the iterative method, per input vector.
         circuit: The compiled circuit, if already made (it must match the bias's floating lines).
 

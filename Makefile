@@ -1,7 +1,7 @@
 # memxbar set-up and everyday commands. Every target is idempotent and self-sufficient.
 #   make demo   install everything (ngspice with KLU, .venv) and run the main job
 #   make test   install everything and run the test suite
-#   make bench  side-by-side benchmark (memxbar, CrossSim 3.2.0, badcrossbar 1.1.0, ngspice) -> benchmarks/results/
+#   make bench  side-by-side benchmark (memxbar, CrossSim 3.2.0, aihwkit 1.1.0, badcrossbar 1.1.0, ngspice) -> benchmarks/results/
 SHELL := /bin/sh
 PYTHON ?= python3
 VENV := .venv
@@ -15,7 +15,7 @@ BENCH_ARGS ?=
 CROSSSIM_SRC ?= $(wildcard ../shared/peers/crosssim-3.2.0-src.tar.gz)
 OUT := out
 
-.PHONY: demo test setup system clean netlists bench bench-crosssim
+.PHONY: demo test setup system clean netlists bench bench-crosssim bench-aihwkit
 
 demo: setup
 	@mkdir -p $(OUT)
@@ -68,7 +68,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # The whole benchmark takes about an hour on a busy 2-core machine; pass options with e.g. BENCH_ARGS=--quick.
-bench: system $(BENCH_STAMP) bench-crosssim
+bench: system $(BENCH_STAMP) bench-crosssim bench-aihwkit
 	$(BENCH_VENV)/bin/python benchmarks/run.py $(BENCH_ARGS)
 
 # CrossSim into the benchmark's venv, once; without its source the benchmark skips it and says why.
@@ -80,6 +80,18 @@ bench-crosssim: $(BENCH_STAMP)
 	else echo "bench: CrossSim source not found (not in ../shared/peers/, no CROSSSIM_SRC=PATH given); the"; \
 	  echo "       benchmark runs without it. CrossSim 3.2.0 is public (Sandia National Laboratories, BSD-3)"; \
 	  echo "       but not on PyPI: get its source and run make bench CROSSSIM_SRC=/path/to/it"; fi
+
+# aihwkit into the benchmark's venv, once: 1.1.0, the last release with a CPython 3.11 wheel (1.2.0 is
+# source only and needs a C++/BLAS build), beside the CPU build of torch 2.13.0 (a plain torch
+# requirement would pull a CUDA build of several GB). If it cannot be installed, the benchmark skips it.
+bench-aihwkit: $(BENCH_STAMP)
+	@if $(BENCH_VENV)/bin/python -c "import aihwkit.simulator.configs" 2>/dev/null; then \
+	  echo "bench: aihwkit installed"; \
+	elif $(BENCH_VENV)/bin/python -m pip install -q --only-binary :all: torch==2.13.0 aihwkit==1.1.0 \
+	    >$(BENCH_VENV)/aihwkit-install.log 2>&1 \
+	  && $(BENCH_VENV)/bin/python -c "import aihwkit.simulator.configs" 2>/dev/null; then \
+	  echo "bench: aihwkit 1.1.0 installed"; \
+	else echo "bench: aihwkit could not be installed (see $(BENCH_VENV)/aihwkit-install.log); the benchmark runs without it"; fi
 
 # The benchmark has a venv of its own: badcrossbar installs a top-level package named `tests`
 # that would shadow memxbar's. It is installed without its dependencies, because its plotting

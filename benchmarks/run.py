@@ -1,4 +1,4 @@
-"""Side-by-side benchmark: memxbar's fast backend, CrossSim 3.2.0, badcrossbar 1.1.0 and memxbar's ngspice backend.
+"""Side-by-side benchmark: memxbar (fast and ngspice backends), CrossSim 3.2.0, aihwkit 1.1.0, badcrossbar 1.1.0.
 
 Each case (tool, size, batch, line resistance) runs in a fresh Python process, so its peak
 memory (maximum resident set size) is its own. The timed span is the solve only, after the
@@ -30,12 +30,14 @@ from pathlib import Path
 import numpy as np
 
 from memxbar.bench import (
+    AIHWKIT_HOW,
     CROSSSIM_HOW,
     G_MAX,
     G_MIN,
     SEED,
     TOOLS,
     V_MAX,
+    aihwkit_available,
     badcrossbar_available,
     crosssim_available,
     problem,
@@ -48,8 +50,11 @@ BATCHES = [1, 100]
 LINE_RESISTANCES = [1.0, 2.5]
 
 LIMITS = {"badcrossbar": 512, "badcrossbar full": 256, "ngspice": 256, "memxbar weights": 512,
-          "memxbar iterative": 1024, "memxbar direct": 1024, "crosssim": 1024}
+          "memxbar iterative": 1024, "memxbar direct": 1024, "crosssim": 1024, "aihwkit": 1024}
 """Largest side each tool is run at (the issue asks for badcrossbar up to 512 and ngspice up to 256)."""
+BATCH_LIMITS = {("aihwkit", 100): 128}
+"""Largest side of a tool for one batch size: aihwkit's IR-drop model holds (B, M, N/2, 64) arrays of
+its time slices (0.8 GiB each at 256×256 with 100 inputs)."""
 BATCH_ONLY = {"memxbar weights": 100, "memxbar iterative": 1, "memxbar direct": 1, "badcrossbar full": 100}
 """Tools shown for one batch size only: weights pay off for large batches, CG for single vectors,
 and a direct full solution is needed as reference only where "auto" chooses CG (single vectors)."""
@@ -129,7 +134,8 @@ def plan(shapes: list[tuple[int, int]], batches: list[int], resistances: list[fl
         for batch in batches:
             for r_line in resistances:
                 for tool in tools:
-                    if max(rows, cols) > LIMITS.get(tool, max(rows, cols)):
+                    largest = min(LIMITS.get(tool, rows + cols), BATCH_LIMITS.get((tool, batch), rows + cols))
+                    if max(rows, cols) > largest:
                         continue
                     if BATCH_ONLY.get(tool, batch) != batch or max(rows, cols) < SMALLEST.get(tool, 0):
                         continue
@@ -309,9 +315,10 @@ def write_plot(records: list[dict], path: Path) -> dict[str, float]:
                 slope, intercept = np.polyfit(np.log(x[fit]), np.log(y[fit]), 1)
                 fits[f"{tool}, batch {batch}"] = float(slope)
                 label = f"{tool} (∝ devices^{slope:.2f})"
-            line = ax.loglog(x, y, "o-", label=label)[0]
+            color = f"C{list(TOOLS).index(tool)}"  # the same colour for a tool in every panel
+            ax.loglog(x, y, "o-", label=label, color=color)
             if label != tool:
-                ax.loglog(x[fit], np.exp(intercept) * x[fit] ** slope, ":", color=line.get_color())
+                ax.loglog(x[fit], np.exp(intercept) * x[fit] ** slope, ":", color=color)
         ax.set_xlabel("devices (M × N, square arrays)")
         ax.set_ylabel("wall time of the solve (s)")
         ax.set_title(f"{batch} input vector{'s' if batch > 1 else ''}, 1 Ω segments, 1–100 µS devices")
@@ -353,7 +360,7 @@ def main() -> None:
         resistances = [float(r) for r in args.resistances.split(",")]
     tools = args.tools.split(",") if args.tools else list(TOOLS)
     tools = [tool for tool in TOOLS if tool in tools]
-    missing = {"crosssim": (crosssim_available, CROSSSIM_HOW),
+    missing = {"crosssim": (crosssim_available, CROSSSIM_HOW), "aihwkit": (aihwkit_available, AIHWKIT_HOW),
                "badcrossbar": (badcrossbar_available, "badcrossbar is not installed: pip install --no-deps "
                                                       "badcrossbar==1.1.0 && pip install pathvalidate sigfig")}
     for prefix, (available, how) in missing.items():
@@ -381,7 +388,7 @@ def main() -> None:
         # The same answer: CrossSim and badcrossbar's outputs-only batches against memxbar's outputs, otherwise
         # everything against memxbar's full solution (badcrossbar full: against outputs, the target's
         # comparison, and the speed-up column says which).
-        outputs_only = case.tool == "crosssim" or (case.tool.startswith("badcrossbar") and case.batch > 1)
+        outputs_only = case.tool in ("crosssim", "aihwkit") or (case.tool.startswith("badcrossbar") and case.batch > 1)
         mine_tool = "memxbar outputs" if outputs_only else "memxbar full"
         mine = done.get(Case(mine_tool, *case.problem))
         row = {**asdict(case), **{k: v for k, v in rec.items() if k != "currents"}}

@@ -34,6 +34,9 @@ TOOLS: dict[str, str] = {
     "crosssim": "CrossSim 3.2.0's parasitic-resistance array solver (NoninterleavedInputSourceArray, relaxed "
                 "fixed-point iteration, vectorised over the batch), outputs only, stopping at a line-voltage "
                 "error of 1e-9 V, relaxation min(0.9, 2/(2 + IR-drop index))",
+    "aihwkit": "aihwkit 1.1.0's analog tile with its time-sliced IR-drop model (TorchInferenceRPUConfigIRDropT): "
+               "bit-line resistance only, PWM inputs (its default 7-bit resolution), one Thevenin ladder per bit "
+               "line, noise and converters off; an approximate model, so its error is the model's",
 }
 """Tool name → what it runs."""
 
@@ -152,6 +155,60 @@ def _crosssim(crossbar: Crossbar, voltages: np.ndarray) -> tuple[float, np.ndarr
     return seconds, currents.reshape(crossbar.cols, voltages.shape[1])
 
 
+AIHWKIT_HOW = ("aihwkit is not installed: make bench installs aihwkit 1.1.0 (its CPython 3.11 wheel, beside the "
+               "CPU build torch==2.13.0) into .venv-bench; 1.2.0 on PyPI is source only and does not build here")
+"""How to get aihwkit, for the message of a benchmark that skips it."""
+
+
+def aihwkit_available() -> bool:
+    """Whether aihwkit is installed (a benchmark-only dependency)."""
+    return importlib.util.find_spec("aihwkit") is not None
+
+
+def _aihwkit(crossbar: Crossbar, voltages: np.ndarray) -> tuple[float, np.ndarray]:
+    """aihwkit's analog tile with its IR-drop model on the same conductances and inputs.
+
+    Conventions (aihwkit 1.1.0, ``TorchInferenceRPUConfigIRDropT``): the weights are
+    Gᵀ/max(G), programmed by ``SinglePairConductanceConverter(g_max = max(G) in µS, g_min = 0)``,
+    so the positive devices have exactly the conductances G and the negative ones are open; the
+    inputs x = V/:data:`V_MAX` ∈ [0, 1] become pulse widths at its read voltage, and the outputs
+    y (weight units) are I = y·max(G)·V_MAX in amperes (exact without IR drop, up to its 7-bit
+    input resolution and float32: 1.7e-3 at 64×64). Its IR-drop model has no word-line
+    resistance; each bit line is a ladder of ``ir_drop_rs`` = r Ω per cell (half a segment to the
+    converter), one segment per row (``ir_drop_segments`` = M), even bit lines read at the
+    bottom and odd ones at the top (its symmetric tile). Output noise, output resolution and
+    bounds, noise and bound management and ADC quantisation are off; the timed span is the
+    forward pass of a tile already programmed.
+    """
+    import torch
+    from aihwkit.inference.converter.conductance import SinglePairConductanceConverter
+    from aihwkit.nn import AnalogLinear
+    from aihwkit.simulator.configs import TorchInferenceRPUConfigIRDropT
+    from aihwkit.simulator.parameters.enums import BoundManagementType, NoiseManagementType
+
+    m, n = crossbar.shape
+    g = np.asarray(crossbar.conductances, dtype=np.float64)
+    g_max = float(g.max())
+    config = TorchInferenceRPUConfigIRDropT()
+    forward = config.forward
+    forward.out_noise, forward.inp_noise, forward.out_res, forward.out_bound = 0.0, 0.0, -1, -1
+    forward.bound_management, forward.noise_management = BoundManagementType.NONE, NoiseManagementType.NONE
+    forward.ir_drop, forward.ir_drop_rs, forward.ir_drop_segments = 1.0, float(crossbar.r_bl.flat[0]), m
+    forward.adc_quantization = False
+    config.mapping.max_input_size, config.mapping.max_output_size = m, n
+    config.noise_model.g_converter = SinglePairConductanceConverter(g_max=g_max * 1e6, g_min=0.0)
+    torch.set_num_threads(1)
+    layer = AnalogLinear(m, n, bias=False, rpu_config=config)
+    layer.set_weights(torch.tensor(g.T / g_max, dtype=torch.float32))
+    layer.eval()
+    x = torch.tensor((voltages / V_MAX).T, dtype=torch.float32)
+    start = time.perf_counter()
+    with torch.no_grad():
+        y = layer(x)
+    seconds = time.perf_counter() - start
+    return seconds, y.numpy().astype(np.float64).T * g_max * V_MAX
+
+
 def badcrossbar_available() -> bool:
     """Whether badcrossbar is installed (a benchmark-only dependency)."""
     return importlib.util.find_spec("badcrossbar") is not None
@@ -179,7 +236,7 @@ def time_tool(tool: str, crossbar: Crossbar, voltages: np.ndarray) -> Timing:
     """Solve ``crossbar`` for (M, B) ``voltages`` with ``tool`` after a 4×4 warm-up; time the solve.
 
     Raises:
-        InputError: If ``tool`` is unknown, or badcrossbar or CrossSim is asked for but not installed.
+        InputError: If ``tool`` is unknown, or badcrossbar, CrossSim or aihwkit is asked for but not installed.
     """
     if tool not in TOOLS:
         raise InputError(f"tool must be one of {', '.join(map(repr, TOOLS))}, got {tool!r}")
@@ -188,6 +245,8 @@ def time_tool(tool: str, crossbar: Crossbar, voltages: np.ndarray) -> Timing:
                          "pathvalidate sigfig")
     if tool == "crosssim" and not crosssim_available():
         raise InputError(CROSSSIM_HOW)
+    if tool == "aihwkit" and not aihwkit_available():
+        raise InputError(AIHWKIT_HOW)
     from memxbar.simulate import simulate
     from memxbar.solver.linalg import load_pardiso
 
@@ -196,15 +255,26 @@ def time_tool(tool: str, crossbar: Crossbar, voltages: np.ndarray) -> Timing:
         _crosssim(warm, warm_v)
         seconds, currents = _crosssim(crossbar, voltages)
         return Timing(tool, seconds, currents, None, None)
+    if tool == "aihwkit":
+        _aihwkit(warm, warm_v)
+        seconds, currents = _aihwkit(crossbar, voltages)
+        return Timing(tool, seconds, currents, None, None)
     if tool.startswith("badcrossbar"):
         everything = tool == "badcrossbar full" or voltages.shape[1] == 1
         _badcrossbar(warm, warm_v, everything)
         seconds, currents = _badcrossbar(crossbar, voltages, everything)
         return Timing(tool, seconds, currents, None, None)
+    options = _OPTIONS[tool]
     if tool != "ngspice":
         load_pardiso()  # library loading, like imports, is not the solve's time
-    simulate(warm, warm_v, **_OPTIONS[tool])
+        # The warm-up takes the path the timed solve will take (the tiny problem alone would be factorised).
+        from memxbar.solver.direct import choose_method
+
+        chosen = options.get("method") or choose_method(crossbar, voltages.shape[1], bool(options.get("outputs_only")))
+        simulate(warm, warm_v, **{**options, "method": chosen})
+    else:
+        simulate(warm, warm_v, **options)
     start = time.perf_counter()
-    solution = simulate(crossbar, voltages, **_OPTIONS[tool])
+    solution = simulate(crossbar, voltages, **options)
     seconds = time.perf_counter() - start
     return Timing(tool, seconds, np.asarray(solution.output_currents), solution.method, solution.phase_times)

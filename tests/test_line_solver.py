@@ -70,3 +70,18 @@ def test_auto_uses_cg_for_single_vectors_and_not_for_outputs_of_large_batches() 
     ideal_lines = memxbar.Crossbar(crossbar.conductances, r_wl=0.0, r_bl=1.0)
     assert not lines.applicable(ideal_lines)
     assert choose_method(ideal_lines, 1, outputs_only=False) == "direct"
+
+
+def test_every_output_current_meets_tol_relative_to_itself() -> None:
+    # Long, resistive word lines: the far bit lines' output currents are many times smaller than the
+    # near ones', so an error small relative to the largest output can be large relative to them.
+    rng = np.random.default_rng(7)
+    crossbar = memxbar.Crossbar(rng.uniform(2e-4, 1e-3, (24, 300)), r_wl=2.0, r_bl=0.5)
+    v = rng.uniform(0.1, 0.5, (24, 3))
+    direct = solve_linear(crossbar, v, method="direct", outputs_only=True)
+    spread = np.abs(direct.output_currents).max(axis=0) / np.abs(direct.output_currents).min(axis=0)
+    assert spread.min() > 20
+    for tol in (1e-5, 1e-7, 1e-9):
+        cg = solve_linear(crossbar, v, method="iterative", outputs_only=True, tol=tol)
+        error = np.abs(cg.output_currents - direct.output_currents) / np.abs(direct.output_currents)
+        assert error.max() <= tol

@@ -300,7 +300,8 @@ def solve_linear(
             lighter for large batches (see :class:`~memxbar.solution.Solution`).
         method: ``"auto"``, ``"direct"``, ``"weights"`` (outputs only) or ``"iterative"``.
         tol: Relative error (estimated) of node voltages and output currents at which the
-            iterative method stops.
+            iterative method stops (the line solver holds each output current to it relative
+            to itself).
         maxiter: Iteration limit of the iterative method, per input vector.
         circuit: The compiled circuit, if already made (it must match the bias's floating lines).
 
@@ -334,7 +335,8 @@ def solve_linear_circuit(crossbar: Crossbar, circuit: Circuit, bias: Bias, optio
     default_bias = not (bias.floating_wl.any() or bias.floating_bl.any() or bias.bl_voltages.any())
     if method == "iterative" and default_bias and circuit.plain_grid and lines.applicable(crossbar):
         try:
-            return _solve_lines(crossbar, circuit, bias, options, start)
+            with limited_threads(circuit.n_unknown):
+                return _solve_lines(crossbar, circuit, bias, options, start)
         except ConvergenceError:
             # "auto" chose conjugate gradients for speed, not of necessity: fall back to a factorisation.
             if not automatic or factor_bytes(circuit.n_unknown) > memory_budget():

@@ -172,8 +172,9 @@ class LineSystem:
     def solve(self, v: np.ndarray, tol: float, maxiter: int) -> tuple[np.ndarray, np.ndarray]:
         """Word- and bit-line voltages for (K, M) inputs ``v`` (V), by preconditioned CG.
 
-        A vector stops when the estimated relative error of its bit-line voltages and output
-        currents is below ``tol`` (see :meth:`_cg`), checked once more from the true residual
+        A vector stops when the estimated relative error of its bit-line voltages (relative to
+        the largest) and of each output current (relative to itself, :data:`OUTPUT_FLOOR`) is
+        below ``tol`` (see :meth:`_cg`), checked once more from the true residual
         (iterations resume if it fails). The word-line voltages' error is at most the
         bit-line voltages' (A_ww⁻¹·D has non-negative rows summing to at most 1), and the
         input currents are sums of device currents (:meth:`input_currents`).
@@ -209,7 +210,7 @@ class LineSystem:
             r[:, :-1] -= self.bit_off * x[:, 1:]
             r[:, 1:] -= self.bit_off * x[:, :-1]
             z = self.bit.solve(r)
-            error = np.maximum(_rel(z, x), _rel(self.output_currents(z), self.output_currents(x)))
+            error = np.maximum(_rel(z, x), _rel_each(self.output_currents(z), self.output_currents(x)))
             good = converged & (error <= tol)
             x_all[cols[good]], w_all[cols[good]] = x[good], w[good]
             cols, x, w, r = cols[~good], x[~good], w[~good], r[~good]
@@ -225,8 +226,9 @@ class LineSystem:
         in place, until each vector's estimate is below tol.
 
         The estimate, per vector, is the largest of the preconditioned residual z = A_bb⁻¹·r
-        (≈ S⁻¹·r, the error itself) as bit-line voltages and as output currents, and of the
-        steps still to come if they shrink geometrically at the slowest of the last two rates
+        (≈ S⁻¹·r, the error itself) as bit-line voltages and as output currents (each relative to
+        itself), and of the steps still to come, in both, if they shrink geometrically at the
+        slowest of the last two rates
         (which covers the slow convergence of severe IR drop, where z underestimates the
         error); word-line voltages and input currents follow from these and are checked by
         the caller. Rates come free from CG's rᵀz; the estimate is evaluated only once rᵀz
@@ -256,13 +258,14 @@ class LineSystem:
             if (rz_new <= gate).any():
                 size = np.abs(x).reshape(k, -1).max(axis=1)
                 size[size == 0] = np.inf
-                outputs = np.abs(self.output_currents(x)).max(axis=1)
-                outputs[outputs == 0] = np.inf
+                outputs = _floored(np.abs(self.output_currents(x)))
                 rate = np.minimum(np.sqrt(np.maximum(previous, ratio)), 0.99)
+                tail = rate / (1.0 - rate)
                 estimate = np.maximum.reduce([
-                    np.abs(alpha) * np.abs(p).reshape(k, -1).max(axis=1) / size * rate / (1.0 - rate),
+                    np.abs(alpha) * np.abs(p).reshape(k, -1).max(axis=1) / size * tail,
                     np.abs(z).reshape(k, -1).max(axis=1) / size,
-                    np.abs(self.output_currents(z)).max(axis=1) / outputs])
+                    (np.abs(self.output_currents(z)) / outputs).max(axis=1),
+                    (np.abs(alpha[:, None] * self.output_currents(p)) / outputs).max(axis=1) * tail])
                 done |= estimate <= tol
                 if done.all():
                     return done, iteration
@@ -276,6 +279,24 @@ class LineSystem:
 def _dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """(K,) inner products of (K, M, N) arrays."""
     return np.einsum("kij,kij->k", a, b)
+
+
+OUTPUT_FLOOR = 1e-6
+"""Each output current is held to ``tol`` relative to itself, or to this fraction of its vector's
+largest output current where it is smaller (an output that is zero in exact arithmetic has no
+relative accuracy)."""
+
+
+def _floored(outputs: np.ndarray) -> np.ndarray:
+    """(K, N) magnitudes of output currents raised to :data:`OUTPUT_FLOOR` of each vector's largest
+    (∞ for a vector whose outputs are all 0, which then has no output error to reach)."""
+    floor = OUTPUT_FLOOR * outputs.max(axis=1, keepdims=True)
+    return np.where(floor > 0, np.maximum(outputs, floor), np.inf)
+
+
+def _rel_each(delta: np.ndarray, value: np.ndarray) -> np.ndarray:
+    """(K,) largest |delta| of (K, N) output currents relative to each current itself (:func:`_floored`)."""
+    return (np.abs(delta) / _floored(np.abs(value))).max(axis=1)
 
 
 def _rel(delta: np.ndarray, value: np.ndarray) -> np.ndarray:

@@ -115,3 +115,37 @@ def check_memory(
         f"a {m}x{n} crossbar with {batch} input vector(s) needs about {need / 2**30:.3g} GiB, "
         f"{have / 2**30:.3g} GiB is available; try {', or '.join([*options, 'a smaller crossbar'])}"
     )
+
+
+def check_transient_memory(
+    shape: tuple[int, int], states: int, points: int, probes: int, save_states: bool, backend: str
+) -> None:
+    """Refuse a transient analysis whose circuit and waveforms would not fit in memory.
+
+    The circuit needs what one operating point needs (:func:`estimate_bytes`, nonlinear: factorised);
+    the waveforms keep, per output time, every terminal current, each probe and, with ``save_states``,
+    every device state (float64).
+
+    Args:
+        shape: (M, N), word and bit lines.
+        states: State variables per device (0 for static devices).
+        points: Output times.
+        probes: Probed nodes.
+        save_states: Whether states are kept at every output time (else first and last only).
+        backend: ``"fast"`` or ``"spice"``.
+
+    Raises:
+        InputError: Giving the estimate, the available memory and what to lower.
+    """
+    m, n = shape
+    kept = m + n + probes + (states * m * n if save_states else 0)
+    need = estimate_bytes(shape, False, 1, backend, True, "direct") + 8.0 * points * kept
+    if need <= ALWAYS_AVAILABLE:
+        return
+    have = available_bytes()
+    if need > have:
+        raise InputError(
+            f"a transient analysis of a {m}x{n} crossbar at {points} output times needs about "
+            f"{need / 2**30:.3g} GiB, {have / 2**30:.3g} GiB is available; try fewer output times (points) "
+            "or a smaller crossbar"
+        )

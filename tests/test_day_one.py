@@ -361,3 +361,28 @@ def test_wrong_kinds_of_input_are_named(tmp_path):
     text = tmp_path / "g.npy"
     text.write_text("1e-4,1e-4\n")
     assert "is not a .npy file (numpy.save writes one)" in one_line_error(run("simulate", "--conductances", str(text)))
+
+
+@pytest.mark.parametrize(
+    ("extra", "fragment"),
+    [
+        (["--rows", "100000", "--cols", "100000"], "GiB is available; try a smaller crossbar"),
+        (["--points", "2000000000000"], "at most 1e+06 output times"),
+        (["--scheme", "v3"], "--scheme applies to --write-pulse only"),
+        (["--t-stop", "1e-12"], "ends before the pulse's top does (at 1.2e-09 s)"),
+    ],
+)
+def test_transient_refuses_what_it_cannot_do_well(extra, fragment):
+    """Too large, too many output times, an option that would be ignored, an end before the read: one line,
+    exit 2, before any work."""
+    args = ["transient", "--rows", "4", "--cols", "4", "--r-wl", "2", "--c-wl", "1e-14", "--read-pulse", "0.2,1e-9"]
+    assert fragment in one_line_error(run(*args, *extra))
+
+
+def test_transient_api_refuses_millions_of_output_times():
+    import memxbar
+    from memxbar.transient import TransientOptions, read_pulse
+
+    crossbar = memxbar.Crossbar(np.full((2, 2), 1e-4), r_wl=1.0, c_wl=1e-15)
+    with pytest.raises(InputError, match="points is 2000000"):
+        memxbar.transient(crossbar, read_pulse((2, 2), 0.1, 1e-9), 2e-9, options=TransientOptions(points=2_000_000))

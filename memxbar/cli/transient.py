@@ -47,8 +47,9 @@ class _Pair(click.ParamType):
               help="Every word line pulsed to V volts for WIDTH seconds, bit lines at 0 V; reports the settling time.")
 @click.option("--write-pulse", type=_Pair(float), metavar="V,WIDTH",
               help="A programming pulse of V volts for WIDTH seconds on the --select cell with the --scheme.")
-@click.option("--scheme", type=click.Choice(["v2", "v3"]), default="v2", show_default=True,
-              help="Write scheme: unselected lines at V/2, or word lines at V/3 and bit lines at 2V/3.")
+@click.option("--scheme", type=click.Choice(["v2", "v3"]),
+              help="Write scheme: unselected lines at V/2, or word lines at V/3 and bit lines at 2V/3 "
+              "[default: v2].")
 @click.option("--select", type=_Pair(int), metavar="I,J", help="The cell the write pulse programs [default: 0,0].")
 @click.option("--t-stop", type=click.FloatRange(min=0.0, min_open=True),
               help="End time (s) [default: 1.5 times the pulse's end].")
@@ -71,7 +72,8 @@ def transient_command(c_wl: float, c_bl: float, c_device: float, stimulus_file: 
     """Simulate a crossbar in time: RC settling of a read, or a write pulse changing the devices' states."""
     import dataclasses
 
-    from memxbar.build import build, effective_parameters
+    from memxbar.build import PARAMETERS, build, effective_parameters
+    from memxbar.memory import check_memory
     from memxbar.report import provenance
     from memxbar.transient import TransientOptions, compare_waveforms, transient
     from memxbar.transient import stimulus as stim
@@ -84,9 +86,13 @@ def transient_command(c_wl: float, c_bl: float, c_device: float, stimulus_file: 
     if len(given) != 1:
         raise InputError("give exactly one of --stimulus FILE, --read-pulse V,WIDTH and --write-pulse V,WIDTH"
                          + (f" (got {', '.join(given)})" if given else ""))
-    if select is not None and write_pulse is None:
-        raise InputError("--select applies to --write-pulse only; drop it")
+    for option, value in (("--select", select), ("--scheme", scheme)):
+        if value is not None and write_pulse is None:
+            raise InputError(f"{option} applies to --write-pulse only; drop it")
     params = crossbar_arguments_given(kwargs)
+    if "conductances" not in params:
+        check_memory((params.get("rows", PARAMETERS["rows"].default), params.get("cols", PARAMETERS["cols"].default)),
+                     False, 1, "fast", True, "direct", remedies={})
     crossbar = build(params, inputs=False, label=option_name).crossbar
     crossbar = dataclasses.replace(crossbar, c_wl=c_wl, c_bl=c_bl, c_device=c_device)
     shape = crossbar.shape
@@ -103,10 +109,13 @@ def transient_command(c_wl: float, c_bl: float, c_device: float, stimulus_file: 
         pulse = stimulus.wl[0]
         pulse_end = pulse.delay + pulse.rise + pulse.width
     else:
-        stimulus = stim.write_pulse(shape, write_pulse[0], write_pulse[1], scheme, select or (0, 0))
+        stimulus = stim.write_pulse(shape, write_pulse[0], write_pulse[1], scheme or "v2", select or (0, 0))
         pulse = next(w for w in stimulus.wl if isinstance(w, stim.Pulse))
     if t_stop is None:
         t_stop = 1.5 * (pulse.delay + pulse.rise + pulse.width + pulse.fall)
+    elif stimulus_file is None and t_stop <= pulse.delay + pulse.rise + pulse.width:
+        raise InputError(f"--t-stop {t_stop:g} s ends before the pulse's top does (at "
+                         f"{pulse.delay + pulse.rise + pulse.width:g} s); give a later --t-stop or leave it out")
     options = TransientOptions(points=points, rtol=rtol)
     runs = {}
     for name in (("fast", "spice") if backend == "both" else (backend,)):

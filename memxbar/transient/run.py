@@ -12,6 +12,7 @@ from memxbar.circuit.compile import compile_circuit
 from memxbar.crossbar import Crossbar
 from memxbar.devices.base import DynamicModel
 from memxbar.errors import InputError
+from memxbar.memory import check_transient_memory
 from memxbar.solution import terminal_currents
 from memxbar.transient.elements import transient_circuit
 from memxbar.transient.fast import TransientOptions, integrate
@@ -20,6 +21,8 @@ from memxbar.transient.waveforms import Waveforms
 
 BACKENDS = ("fast", "spice")
 """Backends of :func:`transient`."""
+MAX_POINTS = 10**6
+"""Most output times a run may ask for: more would take hours at the step sizes they force."""
 
 
 def _probe_nodes(circuit, probes: Sequence[str]) -> np.ndarray:
@@ -69,7 +72,8 @@ def transient(
         The :class:`~memxbar.transient.waveforms.Waveforms` at ``options.points`` evenly spaced times.
 
     Raises:
-        InputError: If an argument is invalid (the message names it).
+        InputError: If an argument is invalid (the message names it), or the circuit and waveforms would
+            not fit in memory (:func:`memxbar.memory.check_transient_memory`).
         ConvergenceError: If the fast backend cannot take a step.
         memxbar.spice.ngspice.NgspiceError: If ngspice is missing or fails.
     """
@@ -86,8 +90,13 @@ def transient(
     if backend not in BACKENDS:
         raise InputError(f"backend must be one of {', '.join(map(repr, BACKENDS))}, got {backend!r}")
     options = options or TransientOptions()
+    if options.points > MAX_POINTS:
+        raise InputError(f"points is {options.points}; at most {MAX_POINTS:.0e} output times are allowed (the default "
+                         "1001 resolves most waveforms)")
     model = crossbar.device
     dynamic = isinstance(model, DynamicModel)
+    check_transient_memory(crossbar.shape, len(model.states) if dynamic else 0, options.points, len(probes),
+                           options.save_states, backend)
     state0 = model.state_from_conductance(crossbar.conductances) if dynamic else None
     base = compile_circuit(crossbar, stimulus.floating_wl, stimulus.floating_bl)
     circuit, holder = transient_circuit(crossbar, base, state0)

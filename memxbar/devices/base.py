@@ -176,7 +176,7 @@ class Parameter:
             InputError: If the value is not finite, has the wrong dimension or is out of range.
         """
         label = f"{kind} {self.name} of {owner} {model}"
-        unit = "" if self.unit == "1" else f" {self.unit}"
+        unit = "" if self.unit in ("1", "?") else f" {self.unit}"  # "?": a Verilog-A parameter without units
         array = as_finite_array(value, label)
         if array.ndim and not self.per_device:
             raise InputError(f"{label} must be a single number, got an array of shape {array.shape}")

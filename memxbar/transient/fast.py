@@ -1,28 +1,40 @@
-"""Fast transient analysis: variable-step BDF2 on the nodal equations, device states integrated with them.
+"""Fast transient analysis: BDF2 on the nodal equations, device states integrated with them.
 
 The circuit's equations (:class:`~memxbar.solver.equations.CircuitEquations`) gain the capacitors'
 currents C·dv/dt, with C assembled from the groups' ``capacitance_stamps`` on the same sparsity
 pattern as the conductances. At each step t_{n+1} = t_n + h every derivative is replaced by the
-variable-step BDF2 formula (the second-order backward differentiation formula, A-stable and stiffly
-decaying; Hairer & Wanner, *Solving ODEs II*, §III.5, with ω = h_n/h_{n−1}):
+second-order backward differentiation formula (BDF2; A-stable and stiffly decaying; Hairer & Wanner,
+*Solving ODEs II*, §V.1) with a fixed leading coefficient: the constant-step formula applied to the
+history interpolated at the new step size (the interpolation strategy for changing the step of a
+multistep method; Hairer, Nørsett & Wanner, *Solving ODEs I*, §III.5):
 
-    dy/dt ≈ α·y_{n+1} + β,  α = (1 + 2ω)/((1 + ω)·h),  β = −(1 + ω)/h·y_n + ω²/((1 + ω)·h)·y_{n−1},
+    dy/dt ≈ α·y_{n+1} + β,  α = 3/(2h),  β = (y(t_n − h) − 4·y_n)/(2h),
 
-(backward Euler, α = 1/h, β = −y_n/h, on the first step and after every corner of a stimulus). The
-node voltages and the device states are then solved together by Newton's method; each device's state
-equation is eliminated locally (see :class:`~memxbar.transient.elements.DynamicDevices`), so every
-iteration factorises one nodal matrix J + α·C, symmetric positive definite for passive arrays. A
-linear circuit needs one factorisation per distinct α, kept while the step size stays the same.
+y(t_n − h) being the previous point when the last step was h too, else the quadratic through the last
+points (backward Euler, α = 1/h, β = −y_n/h, on the first step and after every corner of a stimulus).
+α then depends on h alone, and h takes only the values spacing·2^k (spacing: the output spacing), so
+the step matrices repeat. The node voltages and the device states are solved together; each device's
+state equation is eliminated locally (see :class:`~memxbar.transient.elements.DynamicDevices`), leaving
+one nodal matrix J + α·C, symmetric positive definite for passive arrays:
+
+- a linear circuit solves each step once, with the factorisation of A₀ + α·C for its α, kept in a
+  small least-recently-used cache (:data:`FACTOR_CACHE`): after the first stimulus corner the later
+  ones meet the same ladder of step sizes and factorise only their landing steps;
+- a nonlinear one runs modified Newton: every iteration evaluates the residual and the devices'
+  local derivatives afresh (all devices in one vectorised call), while the factorised step matrix is
+  kept across iterations and steps until α moves by more than :data:`REFACTOR_ALPHA` or an update
+  shrinks by less than :data:`REFACTOR_RATE` (Newton slowing down).
 
 The local truncation error is estimated from the difference between the solution and the polynomial
 through the previous points extrapolated to t_{n+1} (Milne's device), for node voltages, terminal
 currents and states; a step whose error exceeds ``rtol`` (see :class:`TransientOptions`) is rejected.
-Step sizes are powers of two of the output spacing: a step doubles when the error allows it
-(0.9·err^(−1/3) ≥ 2) and shrinks by powers of two, so that a linear circuit meets the same few
-step matrices again and reuses their factorisations. Output times are interpolated (quadratically,
-as BDF2) between accepted steps; steps land on every stimulus corner, where the history restarts
-(capacitor currents jump there). A state reaching its window boundary slows smoothly (the models'
-rates vanish there, and the iterate is kept within the bounds), so the step size does not collapse.
+A step doubles when the error allows it (0.9·err^(−1/3) ≥ 2) after two equal steps (so that
+y(t_n − h) is a point already taken), up to :data:`MAX_STEP_SPACINGS` output spacings, and shrinks by
+powers of two. Output times are interpolated (quadratically, as BDF2) between accepted steps; the
+energy of a step is the integral of the quadratic through its power samples; steps land on every
+stimulus corner, where the history restarts (capacitor currents jump there). A state reaching its
+window boundary slows smoothly (the models' rates vanish there, and the iterate is kept within the
+bounds), so the step size does not collapse.
 """
 
 from __future__ import annotations
@@ -38,6 +50,7 @@ from memxbar.circuit.elements import TWO_TERMINAL
 from memxbar.errors import ConvergenceError, InputError
 from memxbar.solver.equations import CircuitEquations
 from memxbar.solver.linalg import factorize
+from memxbar.solver.threads import limited_threads
 from memxbar.transient.elements import DeviceState, DynamicDevices
 from memxbar.transient.stimulus import Stimulus
 
@@ -84,9 +97,23 @@ MAX_STEP_SPACINGS = 8
 the error the step control allows)."""
 
 
-FACTOR_CACHE = 16
-"""Step matrices of a linear circuit whose factorisations are kept (the least recently used go first):
-the step sizes of the ladder (powers of two), backward Euler's at a restart and a few landings on corners."""
+FACTOR_CACHE = 20
+"""Step matrices of a linear circuit whose factorisations are kept (the least recently used go first): the
+step sizes of the ladder (powers of two) and backward Euler's at a restart, which every stimulus corner
+meets again; a step shortened to land on a corner is factorised for itself and not kept. (A 256×256
+array's factorisation takes ~60 MiB.)"""
+
+CG_CONDITION = 6.0
+"""Linear circuits: largest condition number (Gershgorin's bound, after Jacobi scaling) of a step matrix for
+which a step is first tried by conjugate gradients (see :class:`_LinearSteps`)."""
+
+CG_ITERATIONS = 40
+"""Linear circuits: conjugate-gradient iterations before a step falls back to a factorisation."""
+
+CG_TOLERANCE = 1e-3
+"""Linear circuits: bound on the error of every node voltage a conjugate-gradient step leaves, relative to
+rtol times the largest stimulus voltage, and on its residual (A), relative to rtol times the largest
+terminal current so far."""
 
 REFACTOR_ALPHA = 0.3
 """Nonlinear circuits: the step matrix is factorised afresh when α differs from the one it was made with by
@@ -162,6 +189,15 @@ def integrate(circuit: Circuit, holder: DeviceState | None, stimulus: Stimulus, 
     Raises:
         ConvergenceError: If the step size falls below :data:`MIN_STEP_FRACTION` of the time reached.
     """
+    # The native libraries run on one thread (limited_threads' size threshold made 1): a step is a few
+    # memory-bound substitutions and products, which a second thread does not speed up, and on a shared
+    # machine slows badly (256×256 read under load: 97 s on one thread, 473 s on two).
+    with limited_threads(1):
+        return _integrate(circuit, holder, stimulus, gates, t_stop, options, probe_nodes)
+
+
+def _integrate(circuit: Circuit, holder: DeviceState | None, stimulus: Stimulus, gates: np.ndarray | None,
+               t_stop: float, options: TransientOptions, probe_nodes: np.ndarray) -> RawRun:
     eq = CircuitEquations(circuit)
     pattern = eq.pattern
     c_values = pattern.values([g.capacitance_stamps() for g in circuit.groups])
@@ -169,7 +205,8 @@ def integrate(circuit: Circuit, holder: DeviceState | None, stimulus: Stimulus, 
     c_p, c_q = pattern.source_maps(c_values)
     dynamic = next((g for g in circuit.groups if isinstance(g, DynamicDevices)), None)
     linear = holder is None and not eq.nonlinear
-    steps_of = _LinearSteps(eq, c_a) if linear else _Jacobian(_Assembler(eq, c_values, dynamic))
+    steps_of = _LinearSteps(eq, c_a, CG_TOLERANCE * options.rtol * max(stimulus.peak, 1e-3)) if linear \
+        else _Jacobian(_Assembler(eq, c_values, dynamic))
     gate_column = None if gates is None else gates[:, None]
 
     def known(t: float) -> np.ndarray:
@@ -229,7 +266,8 @@ def integrate(circuit: Circuit, holder: DeviceState | None, stimulus: Stimulus, 
         x_pred, factor = _extrapolate(t_new, history, "x")
         try:
             if linear:
-                x_new = _linear_step(eq, steps_of(alpha), alpha, c_a, c_s, u_new, beta_x, beta_u)
+                x_new = steps_of.solve(alpha, -(eq.s0 @ u_new + c_a @ beta_x + c_s @ (alpha * u_new + beta_u)),
+                                       x_pred, CG_TOLERANCE * options.rtol * peak, keep=h == h_base)
                 s_new = i_new = None
             else:
                 beta_s = None if s is None else _bdf(h, history, "s")[1]
@@ -413,23 +451,78 @@ class _Jacobian:
 
 
 class _LinearSteps:
-    """Factorisations of a linear circuit's step matrices A₀ + α·C_A by α (the :data:`FACTOR_CACHE` last used)."""
+    """The steps of a linear circuit, (A₀ + α·C_A)·x = b: by conjugate gradients when the step matrix is
+    strongly diagonally dominant (short steps, where the capacitances dominate), else by factorisations
+    kept by α (the :data:`FACTOR_CACHE` last used).
 
-    def __init__(self, eq: CircuitEquations, c_a: sp.csc_matrix) -> None:
-        self.eq, self.c_a = eq, c_a
+    Conjugate gradients (Jacobi-preconditioned, started from the extrapolated solution) are tried when
+    Gershgorin's discs put the preconditioned matrix's condition number below :data:`CG_CONDITION`; they
+    stop when ‖r‖₂ / λ_min ≤ ``tolerance`` (V), which bounds the error of every node voltage, λ_min being
+    Gershgorin's lower bound on the eigenvalues (Saad, *Iterative Methods for Sparse Linear Systems*,
+    2nd ed., §6.7 and §4.2.3), and the residual ‖r‖₂ is below the current tolerance of the step (the
+    capacitors' currents, α·C times the voltage error, must be as exact as the terminal currents'
+    error control needs). If they do not converge in :data:`CG_ITERATIONS`, the step is factorised.
+    """
+
+    def __init__(self, eq: CircuitEquations, c_a: sp.csc_matrix, tolerance: float) -> None:
+        self.eq, self.c_a, self.tolerance = eq, c_a, tolerance
         self.cache: OrderedDict[float, object] = OrderedDict()
+        self.iterative: dict[float, tuple | None] = {}
         self.count = 0
 
+    def _dominance(self, alpha: float) -> tuple | None:
+        """(matrix, Jacobi preconditioner, lower bound of its eigenvalues) if CG is worth trying, else None."""
+        if alpha not in self.iterative:
+            if len(self.iterative) >= 4 * FACTOR_CACHE:
+                self.iterative.clear()
+            matrix = (self.eq.a0 + alpha * self.c_a).tocsr()
+            diagonal = matrix.diagonal()
+            off = np.asarray(abs(matrix).sum(axis=1)).ravel() - np.abs(diagonal)
+            lowest = float((diagonal - off).min(initial=np.inf))
+            spread = float((off / diagonal).max(initial=0.0)) if (diagonal > 0).all() else np.inf
+            useful = lowest > 0 and (1 + spread) / (1 - spread) <= CG_CONDITION
+            if useful:
+                from scipy.sparse.linalg import LinearOperator
+
+                inverse = 1.0 / diagonal
+                jacobi = LinearOperator(matrix.shape, matvec=lambda r: r.ravel() * inverse, dtype=np.float64)
+                self.iterative[alpha] = (matrix, jacobi, lowest)
+            else:
+                self.iterative[alpha] = None
+        return self.iterative[alpha]
+
+    def solve(self, alpha: float, rhs: np.ndarray, guess: np.ndarray, current: float, keep: bool = True) -> np.ndarray:
+        """x (n,) of (A₀ + α·C_A)·x = rhs (n,), starting from ``guess`` (n,) when iterating, to a residual of at
+        most ``current`` (A) (the error of the capacitors' currents α·C·e it leaves); a factorisation made for
+        it is kept unless ``keep`` is false (a step shortened to land on a corner, not met again)."""
+        dominant = self._dominance(alpha)
+        if dominant is not None:
+            from scipy.sparse.linalg import cg
+
+            matrix, jacobi, lowest = dominant
+            x, info = cg(matrix, rhs, x0=guess, rtol=0.0, atol=min(self.tolerance * lowest, current),
+                         maxiter=CG_ITERATIONS, M=jacobi)
+            if info == 0:
+                return x
+        if keep:
+            return self(alpha)(rhs)
+        with self._factorize(alpha) as solve:
+            return solve(rhs)
+
     def __call__(self, alpha: float):
+        """The factorisation of the step matrix for α, from the cache or made (and kept)."""
         solve = self.cache.pop(alpha, None)
         if solve is None:
             while len(self.cache) >= FACTOR_CACHE:
                 self.cache.popitem(last=False)[1].free()
-            solve = factorize((self.eq.a0 + alpha * self.c_a).tocsc(), self.eq.ordering,
-                              positive_definite=self.eq.positive_definite_structure)
-            self.count += 1
+            solve = self._factorize(alpha)
         self.cache[alpha] = solve
         return solve
+
+    def _factorize(self, alpha: float):
+        self.count += 1
+        return factorize((self.eq.a0 + alpha * self.c_a).tocsc(), self.eq.ordering,
+                         positive_definite=self.eq.positive_definite_structure)
 
     def free(self) -> None:
         for solve in self.cache.values():
@@ -457,12 +550,6 @@ def _operating_point(eq: CircuitEquations, u: np.ndarray) -> np.ndarray:
     from memxbar.solver.general_newton import solve_circuit
 
     return solve_circuit(eq, u[:, None], "the transient's operating point at t = 0").unknown[:, 0]
-
-
-def _linear_step(eq: CircuitEquations, solve, alpha: float, c_a, c_s, u: np.ndarray, beta_x: np.ndarray,
-                 beta_u: np.ndarray) -> np.ndarray:
-    """One step of a linear circuit: (A₀ + α·C_A) x = −S₀ u − C_A β_x − C_S (α u + β_u)."""
-    return solve(-(eq.s0 @ u + c_a @ beta_x + c_s @ (alpha * u + beta_u)))
 
 
 def _newton(eq: CircuitEquations, jacobian: _Jacobian, holder: DeviceState | None, dynamic: DynamicDevices | None,

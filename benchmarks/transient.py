@@ -1,20 +1,22 @@
 """Transient analysis: read settling against array size, fast against ngspice, and a large linear read.
 
-Three parts, each writing ``transient_<part>.{json,md}`` (and a figure where there is one) to ``--out``:
+Three parts, each writing ``transient_<part>.{json,md}`` (``transient_vteam<N>``; and a figure where there is
+one) to ``--out``:
 
 - ``settling``: read settling time (every output within 0.1 % of its value at the end of the read pulse,
   measured from the start of the rise) of square arrays against their size, for several line
   capacitances per segment; 2 Ω segments, devices uniform in 10–100 µS, 0.2 V on every word line, fast
   backend. Figure: settling time against size (log-log) with the fitted exponent per capacitance.
-- ``write``: an N×N VTEAM array, 2 Ω segments, 10 fF per segment, a V/2 write pulse of −0.8 V for 1 ns
-  on cell (N/4, N/4) followed by its fall, ``--points`` output times; fast and ngspice in one run, with
-  their agreement and the speed ratio.
+- ``vteam``: an N×N VTEAM array (default 64×64), 2 Ω segments, 10 fF per segment, devices 1–20 mS, a V/2
+  write pulse of −0.8 V on cell (N/4, N/4) and then a 0.1 V read on every word line (each 10 edges long,
+  edges of ``--edge`` s), ``--points`` output times; fast and ngspice in one process, with their times,
+  step counts, agreement (``compare_waveforms``, ngspice the reference) and the speed ratio.
 - ``large``: a 256×256 linear array, 2 Ω and 10 fF segments, a read pulse; fast backend only.
 
 Run from the repository root (the machine is shared: run parts one at a time):
 
     .venv/bin/python benchmarks/transient.py settling
-    .venv/bin/python benchmarks/transient.py write --size 16
+    .venv/bin/python benchmarks/transient.py vteam --size 64
     .venv/bin/python benchmarks/transient.py large
 """
 
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shlex
 import sys
 import time
@@ -30,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from memxbar import Crossbar
-from memxbar.transient import TransientOptions, compare_waveforms, read_pulse, transient, write_pulse
+from memxbar.transient import Dc, Pwl, Stimulus, TransientOptions, compare_waveforms, read_pulse, transient
 
 SEED = 1
 
@@ -89,23 +92,49 @@ def settling_report(result: dict, out: Path) -> str:
     return "\n".join(lines)
 
 
-def write(args: argparse.Namespace) -> dict:
-    """One V/2 write on a VTEAM array in both backends."""
+def _write_then_read(size: int, edge: float) -> tuple[Stimulus, float]:
+    """A V/2 write of −0.8 V on cell (N/4, N/4) for 10 edges, then a 0.1 V read on every word line for 10
+    edges (edges of ``edge`` seconds, 2 edges apart), and the end time (2 edges after the read)."""
+    times = tuple(edge * k for k in (0, 1, 2, 12, 13, 15, 16, 26, 27))
+
+    def line(write: float, read: float) -> Pwl:
+        return Pwl(times, (0.0, 0.0, write, write, 0.0, 0.0, read, read, 0.0))
+
+    select = size // 4
+    selected, half, bit_half = line(-0.8, 0.1), line(-0.4, 0.1), line(-0.4, 0.0)
+    wl = tuple(selected if i == select else half for i in range(size))
+    bl = tuple(Dc(0.0) if j == select else bit_half for j in range(size))
+    return Stimulus(wl, bl), 29 * edge
+
+
+def vteam(args: argparse.Namespace) -> dict:
+    """One V/2 write and a read of an N×N VTEAM array in both backends, in one process."""
     size = args.size
     rng = np.random.default_rng(SEED)
     crossbar = Crossbar(rng.uniform(1e-3, 2e-2, (size, size)), r_wl=2.0, r_bl=2.0, c_wl=1e-14, c_bl=1e-14,
                         device="vteam")
-    stimulus = write_pulse(crossbar.shape, -0.8, 1e-9, "v2", (size // 4, size // 4))
+    stimulus, t_stop = _write_then_read(size, args.edge)
     options = TransientOptions(points=args.points)
-    fast = transient(crossbar, stimulus, 1.5e-9, options=options)
-    print("fast", fast.wall_time, fast.steps, flush=True)
-    if args.fast_only:
-        return {"size": size, "fast_seconds": fast.wall_time, "fast_steps": fast.steps, "fast_rejected": fast.rejected}
-    spice = transient(crossbar, stimulus, 1.5e-9, options=options, backend="spice")
-    print("spice", spice.wall_time, spice.steps, flush=True)
-    return {"size": size, "fast_seconds": fast.wall_time, "spice_seconds": spice.wall_time,
-            "fast_steps": fast.steps, "spice_steps": spice.steps, "speedup": spice.wall_time / fast.wall_time,
-            **compare_waveforms(fast, spice)}
+    result = {"size": size, "device": "vteam", "r_line_ohm": 2.0, "c_segment_F": 1e-14, "edge_s": args.edge,
+              "t_stop_s": t_stop, "points": args.points, "load_average_start": os.getloadavg()[0]}
+    runs = {}
+    for backend in ("fast",) if args.fast_only else ("fast", "spice"):
+        cpu = time.process_time()
+        runs[backend] = transient(crossbar, stimulus, t_stop, options=options, backend=backend)
+        # CPU time of this process (ngspice runs inside it, as a shared library): less moved by other load.
+        result[f"{backend}_cpu_seconds"] = time.process_time() - cpu
+        result[f"{backend}_seconds"] = runs[backend].wall_time
+        result[f"{backend}_steps"] = runs[backend].steps
+        print(backend, runs[backend].wall_time, runs[backend].steps, flush=True)
+    result["fast_rejected"] = runs["fast"].rejected
+    change = runs["fast"].final_states - runs["fast"].initial_states
+    result["largest_state_change"] = float(np.abs(change).max())
+    if "spice" in runs:
+        result["speedup"] = result["spice_seconds"] / result["fast_seconds"]
+        result["speedup_cpu"] = result["spice_cpu_seconds"] / result["fast_cpu_seconds"]
+        result.update(compare_waveforms(runs["spice"], runs["fast"]))
+    result["load_average_end"] = os.getloadavg()[0]
+    return result
 
 
 def large(args: argparse.Namespace) -> dict:
@@ -121,26 +150,28 @@ def large(args: argparse.Namespace) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("part", choices=["settling", "write", "large"])
+    parser.add_argument("part", choices=["settling", "vteam", "large"])
     parser.add_argument("--sizes", type=int, nargs="+", default=[16, 32, 64, 128])
     parser.add_argument("--capacitances", type=float, nargs="+", default=[1e-15, 1e-14, 1e-13])
-    parser.add_argument("--size", type=int, default=None, help="write: N (default 64); large: N (default 256)")
-    parser.add_argument("--points", type=int, default=None, help="output times (default 401; write: 1001)")
+    parser.add_argument("--size", type=int, default=None, help="vteam: N (default 64); large: N (default 256)")
+    parser.add_argument("--points", type=int, default=None, help="output times (default 401; vteam: 1001)")
+    parser.add_argument("--edge", type=float, default=2e-11, help="vteam: edge time of the pulses (s)")
     parser.add_argument("--rtol", type=float, default=1e-6, help="large: the fast backend's rtol")
-    parser.add_argument("--fast-only", action="store_true", help="write: skip ngspice (hours at 64×64 here)")
+    parser.add_argument("--fast-only", action="store_true", help="vteam: skip ngspice")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
     args = parser.parse_args()
-    args.size = args.size or (64 if args.part == "write" else 256)
-    args.points = args.points or (1001 if args.part == "write" else 401)
+    args.size = args.size or (64 if args.part == "vteam" else 256)
+    args.points = args.points or (1001 if args.part == "vteam" else 401)
     args.out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
-    result = {"settling": settling, "write": write, "large": large}[args.part](args)
+    result = {"settling": settling, "vteam": vteam, "large": large}[args.part](args)
     result["command"] = shlex.join(["python", *sys.argv])
     result["total_seconds"] = time.perf_counter() - start
-    (args.out / f"transient_{args.part}.json").write_text(json.dumps(result, indent=2) + "\n")
+    name = f"transient_{args.part}{args.size if args.part == 'vteam' else ''}"
+    (args.out / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n")
     text = settling_report(result, args.out) if args.part == "settling" else "\n".join(
         f"- {k}: {v:.4g}" if isinstance(v, float) else f"- {k}: {v}" for k, v in result.items())
-    (args.out / f"transient_{args.part}.md").write_text(f"# Transient: {args.part}\n\n`{result['command']}`\n\n"
+    (args.out / f"{name}.md").write_text(f"# Transient: {args.part}\n\n`{result['command']}`\n\n"
                                                          + text + "\n")
     print(text)
 

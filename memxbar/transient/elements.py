@@ -101,57 +101,72 @@ class DynamicDevices(ElementGroup):
     @property
     def open(self) -> np.ndarray:
         """(K,) whether each device is open (G = 0: no current, no state change)."""
-        return self.conductances.ravel()[self.cell] <= 0
+        return self._open
 
-    def _grid(self, values: np.ndarray) -> np.ndarray:
-        """(..., K) values as (..., M, N) (zero where no element)."""
-        m, n = self.conductances.shape
-        grid = np.zeros((*values.shape[:-1], m * n))
-        grid[..., self.cell] = values
-        return grid.reshape(*values.shape[:-1], m, n)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_open", self.conductances.ravel()[self.cell] <= 0)
+        # Scalar parameters let the model run on the (K,) devices directly, else on the (M, N) grid.
+        object.__setattr__(self, "_flat_parameters", all(np.ndim(v) == 0 for v in self.model.values.values()))
 
-    def _flat(self, grid: np.ndarray) -> np.ndarray:
-        return grid.reshape(*grid.shape[:-2], -1)[..., self.cell]
+    def _model(self, vd: np.ndarray, state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Currents (K, P) (A) and state rates (S, K, P) at P variants of the device voltages vd (K, P) (V)
+        and states (S, K, P), in one call of each model function."""
+        if self._flat_parameters:
+            v, s = vd, state
+        else:
+            m, n = self.conductances.shape
+            v = np.zeros((m * n, vd.shape[1]))
+            s = np.zeros((state.shape[0], m * n, vd.shape[1]))
+            v[self.cell], s[:, self.cell] = vd, state
+            v, s = v.reshape(m, n, -1), s.reshape(s.shape[0], m, n, -1)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            i, f = self.model.state_current(v, s), self.model.state_derivative(v, s)
+        if not self._flat_parameters:
+            i, f = i.reshape(-1, vd.shape[1])[self.cell], f.reshape(f.shape[0], -1, vd.shape[1])[:, self.cell]
+        closed = ~self._open[:, None]
+        return np.where(closed, i, 0.0), np.where(closed, f, 0.0)
 
     def device_current(self, vd: np.ndarray, state: np.ndarray) -> np.ndarray:
         """(K,) currents (A) at device voltages vd (K,) (V) and states (S, K)."""
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            i = self._flat(self.model.state_current(self._grid(vd), self._grid(state)))
-        return np.where(self.open, 0.0, i)
+        return self._model(vd[:, None], state[:, :, None])[0][:, 0]
 
     def rate(self, vd: np.ndarray, state: np.ndarray) -> np.ndarray:
         """(S, K) d(state)/dt (state units per second) at device voltages vd (K,) and states (S, K)."""
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            f = self._flat(self.model.state_derivative(self._grid(vd), self._grid(state)))
-        return np.where(self.open, 0.0, f)
+        return self._model(vd[:, None], state[:, :, None])[1][:, :, 0]
 
     def linearise(self, vd: np.ndarray) -> dict[str, np.ndarray]:
-        """Current, state rate and their derivatives at vd (K,) and the holder's states, by finite differences.
+        """Current, state rate and their derivatives at vd (K,) and the holder's states, by finite differences
+        (the model is called once on all 2 + S variants).
 
         Returns (and keeps in ``holder.last``): ``i`` (K,), ``i_v`` (K,), ``i_s`` (S, K), ``f`` (S, K),
         ``f_v`` (S, K), ``f_s`` (S, S, K) (∂f_a/∂s_b), and ``g`` (K,) the effective conductance (S).
         """
         s = self.holder.state
-        i, f = self.device_current(vd, s), self.rate(vd, s)
-        dv = FD_STEP * np.maximum(np.abs(vd), 1e-3)
-        i_v = (self.device_current(vd + dv, s) - i) / dv
-        f_v = (self.rate(vd + dv, s) - f) / dv
         n_states = s.shape[0]
-        i_s = np.empty_like(s)
-        f_s = np.empty((n_states, n_states, s.shape[1]))
+        dv = FD_STEP * np.maximum(np.abs(vd), 1e-3)
+        steps = np.empty((n_states, s.shape[1]))
+        v_all = np.repeat(vd[:, None], 2 + n_states, axis=1)
+        v_all[:, 1] += dv
+        s_all = np.repeat(s[:, :, None], 2 + n_states, axis=2)
         for b, variable in enumerate(self.model.states):
             ds = FD_STEP * max(variable.maximum - variable.minimum, 1e-30)
             # Step inwards from a bound, so the model is evaluated within its range.
-            sign = np.where(s[b] + ds > variable.maximum, -1.0, 1.0)
-            shifted = s.copy()
-            shifted[b] += sign * ds
-            i_s[b] = (self.device_current(vd, shifted) - i) / (sign * ds)
-            f_s[:, b] = (self.rate(vd, shifted) - f) / (sign * ds)
+            steps[b] = np.where(s[b] + ds > variable.maximum, -ds, ds)
+            s_all[b, :, 2 + b] += steps[b]
+        i_all, f_all = self._model(v_all, s_all)
+        i, f = i_all[:, 0], f_all[:, :, 0]
+        i_v = (i_all[:, 1] - i) / dv
+        f_v = (f_all[:, :, 1] - f) / dv
+        i_s = (i_all[:, 2:].T - i) / steps
+        f_s = (f_all[:, :, 2:] - f[:, :, None]).transpose(0, 2, 1) / steps[None]
         g = i_v.copy()
         if self.holder.alpha > 0:
             j_ss = self.holder.alpha * np.eye(n_states)[:, :, None] - f_s
-            ds_dv = np.linalg.solve(np.moveaxis(j_ss, -1, 0), f_v.T[:, :, None])[:, :, 0].T
-            g = g + (i_s * ds_dv).sum(axis=0)
+            if n_states == 1:
+                g = g + i_s[0] * f_v[0] / j_ss[0, 0]
+            else:
+                ds_dv = np.linalg.solve(np.moveaxis(j_ss, -1, 0), f_v.T[:, :, None])[:, :, 0].T
+                g = g + (i_s * ds_dv).sum(axis=0)
         self.holder.last = {"i": i, "i_v": i_v, "i_s": i_s, "f": f, "f_v": f_v, "f_s": f_s, "g": g}
         return self.holder.last
 

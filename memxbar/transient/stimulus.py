@@ -212,6 +212,8 @@ class Stimulus:
     bl: tuple[Waveform | None, ...]
     """(N,) bit-line terminal waveforms (0 V DC is a sense amplifier's virtual ground)."""
     unique: tuple[Waveform, ...] = field(init=False, repr=False)
+    _wl_rows: np.ndarray = field(init=False, repr=False, compare=False)
+    _bl_rows: np.ndarray = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         for name, items in (("wl", self.wl), ("bl", self.bl)):
@@ -220,6 +222,10 @@ class Stimulus:
                     raise InputError(f"stimulus {name} entries must be waveforms (Dc, Pulse, Pwl, Sine) or None, "
                                      f"got {type(item).__name__}")
         object.__setattr__(self, "unique", tuple(dict.fromkeys(w for w in self.wl + self.bl if w is not None)))
+        # Row of each terminal's waveform in the table of unique ones (−1: the zero row of an open terminal).
+        position = {w: k for k, w in enumerate(self.unique)}
+        for name, items in (("_wl_rows", self.wl), ("_bl_rows", self.bl)):
+            object.__setattr__(self, name, np.array([-1 if w is None else position[w] for w in items], dtype=np.int64))
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -239,11 +245,8 @@ class Stimulus:
     def voltages(self, t: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
         """(M, T) word-line and (N, T) bit-line terminal voltages (V) at times t (T,) (s); 0 where open."""
         t = np.atleast_1d(np.asarray(t, dtype=np.float64))
-        table = {w: w.voltage(t) for w in self.unique}
-        zero = np.zeros(t.size)
-        wl = np.array([zero if w is None else table[w] for w in self.wl])
-        bl = np.array([zero if w is None else table[w] for w in self.bl])
-        return wl, bl
+        table = np.stack([*(w.voltage(t) for w in self.unique), np.zeros(t.size)])
+        return table[self._wl_rows], table[self._bl_rows]
 
     def corners(self, t_stop: float) -> np.ndarray:
         """Sorted times (s) in (0, t_stop) where some waveform has a corner."""

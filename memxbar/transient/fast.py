@@ -84,14 +84,19 @@ NEWTON_TOLERANCE = 1e-10
 and no state by more than this times its range."""
 
 MIN_STEP_FRACTION = 1e-12
-"""Smallest step, relative to the time reached (or the output spacing), before :class:`ConvergenceError` is raised."""
+"""Smallest step, relative to the time reached (near t = 0: to this fraction of the output spacing), before
+:class:`ConvergenceError` is raised. Not relative to the spacing alone: a long run's first corners may need
+femtosecond steps (a 2 Ω, 10 fF line charging on a ramp)."""
 
 CURRENT_FLOOR = 1e-15
 """Smallest current (A) the error control of the terminal currents is relative to."""
 
 RESTART_FRACTION = 1e-3
-"""First step after a stimulus corner, relative to the output spacing."""
+"""First step after a stimulus corner, relative to the output spacing or to the time to the next corner,
+whichever is shorter."""
 
+RESTART_AFTER = 3
+"""Rejected steps in a row after which the integrator restarts from its last point (backward Euler)."""
 MAX_STEP_SPACINGS = 8
 """Largest step, in output spacings (the output times between steps are interpolated quadratically, within
 the error the step control allows)."""
@@ -224,7 +229,9 @@ def _integrate(circuit: Circuit, holder: DeviceState | None, stimulus: Stimulus,
         """The largest step of the form spacing·2^k (k integer) not above h."""
         return spacing * 2.0 ** np.floor(np.log2(h / spacing))
 
-    restart = ladder(RESTART_FRACTION * spacing)
+    def restart(t: float, corner: float) -> float:
+        """The first step from t towards the next corner."""
+        return ladder(RESTART_FRACTION * min(spacing, corner - t))
 
     # Operating point at t = 0, states held.
     u = known(0.0)
@@ -240,19 +247,20 @@ def _integrate(circuit: Circuit, holder: DeviceState | None, stimulus: Stimulus,
     if keep_states:
         out["states"] = np.empty((*holder.state.shape, rows))
     s = None if holder is None else holder.state.copy()
-    point = {"t": 0.0, "h": 0.0, "x": x, "u": u, "s": s, "delivered": delivered,
+    point = {"t": 0.0, "h": 0.0, "x": x, "u": u, "s": s, "delivered": delivered, "conducted": delivered,
              "probes": np.concatenate([x, u])[probe_nodes]}
     history = [point]
     _record(out, 0, history, 0.0, keep_states)
     energy = np.zeros(u.size)
     peak = CURRENT_FLOOR
-    t, h_base, k, row, steps, rejected = 0.0, restart, 0, 1, 0, 0
+    t, h_base, k, row, steps, rejected, in_row = 0.0, restart(0.0, stops[0]), 0, 1, 0, 0, 0
     while t < t_stop:
-        if h_base < MIN_STEP_FRACTION * max(t, spacing):
+        smallest = MIN_STEP_FRACTION * max(t, MIN_STEP_FRACTION * spacing)
+        if h_base < smallest:
             steps_of.free()
             raise ConvergenceError(
                 f"the transient analysis could not take a step at t = {t:.6g} s (step below "
-                f"{MIN_STEP_FRACTION * max(t, spacing):.3g} s): Newton's method fails or rtol = {options.rtol:g} "
+                f"{smallest:.3g} s): Newton's method fails or rtol = {options.rtol:g} "
                 "cannot be met; raise rtol or lower the voltages"
             )
         target = stops[k]
@@ -283,8 +291,8 @@ def _integrate(circuit: Circuit, holder: DeviceState | None, stimulus: Stimulus,
             continue
         if holder is not None:
             holder.state = s_new
-        delivered = (_delivered(eq, x_new, u_new, i_new) + c_p @ (alpha * x_new + beta_x)
-                     + c_q @ (alpha * u_new + beta_u))
+        conducted = _delivered(eq, x_new, u_new, i_new)
+        delivered = conducted + c_p @ (alpha * x_new + beta_x) + c_q @ (alpha * u_new + beta_u)
         err = 0.0
         if len(history) > 1:
             peak = max(peak, float(np.abs(delivered).max(initial=0.0)))
@@ -299,14 +307,20 @@ def _integrate(circuit: Circuit, holder: DeviceState | None, stimulus: Stimulus,
         change = 2.0 if err == 0 else 0.9 * err ** (-1 / 3)
         if err > 1.0:
             rejected += 1
+            in_row += 1
             h_base = ladder(h * max(0.2, change))
+            if in_row >= RESTART_AFTER and len(history) > 1:
+                # Older points can spoil the error estimate for good (an extrapolation across a long idle stretch
+                # predicts volts where the circuit has decayed to femtovolts): restart from the last point.
+                history = [{**history[-1], "corner": True}]
             if holder is not None:
                 holder.state = s.copy()
             continue
-        energy += _step_energy(history, h, u_new * delivered)
+        in_row = 0
+        energy += _step_energy(history, h, u_new, conducted, c_p @ x_new + c_q @ u_new, c_p, c_q)
         t, x, u, s = t_new, x_new, u_new, s_new
         steps += 1
-        point = {"t": t, "h": h, "x": x, "u": u, "s": s, "delivered": delivered,
+        point = {"t": t, "h": h, "x": x, "u": u, "s": s, "delivered": delivered, "conducted": conducted,
                  "probes": np.concatenate([x, u])[probe_nodes]}
         history = (history + [point])[-3:]
         while row < rows and (grid[row] <= t or row == rows - 1 and t >= t_stop):
@@ -321,26 +335,41 @@ def _integrate(circuit: Circuit, holder: DeviceState | None, stimulus: Stimulus,
             k += 1
             if k < stops.size:
                 history = [{**history[-1], "corner": True}]
-                h_base = min(h_base, restart)
+                h_base = min(h_base, restart(t, stops[k]))
     factorizations = steps_of.count
     steps_of.free()
     states = out["states"] if keep_states else (None if holder is None else np.stack([state0, holder.state], -1))
     return RawRun(grid, out["known"], out["delivered"], out["probes"], states, energy, steps, rejected, factorizations)
 
 
-def _step_energy(history: list[dict], h: float, power: np.ndarray) -> np.ndarray:
-    """(K,) energy (J) the sources deliver over the step of length h that ends at ``power`` (K,) (W): the
-    integral of the quadratic through the last two points and the new one, or the trapezoid after a corner
-    (where the current jumps) or from a single point."""
+def _step_energy(history: list[dict], h: float, u: np.ndarray, conducted: np.ndarray, charge: np.ndarray,
+                 c_p, c_q) -> np.ndarray:
+    """(K,) energy (J) the sources deliver over the step of length h that ends at source voltages ``u`` (K,)
+    (V), conducted currents ``conducted`` (K,) (A: through resistors, devices, transistors) and source
+    charges ``charge`` (K,) (C: on the capacitors at the sources).
+
+    The conducted currents are continuous between corners: their power is integrated by the quadratic through
+    the last two points and the new one, or, on the second step after a corner or from t = 0, exactly for
+    voltages and currents linear over the step: h·(v_a·i_a + v_b·i_b)/3 + h·(v_a·i_b + v_b·i_a)/6; on the
+    first, short step after a corner by its end value alone. The capacitive currents jump at
+    a stimulus corner (a ramp's charging current stops at its end), so they enter through the charge they
+    move, ∫ u·dQ ≈ (u_a + u_b)/2·ΔQ, exact where u and Q are linear over the step; no power sample at a
+    corner is needed.
+    """
     prev = history[-1]
-    p1 = prev["u"] * prev["delivered"]
-    if len(history) < 2 or prev.get("corner") or history[-2].get("corner"):
-        return 0.5 * h * (p1 + power)
+    ua, ra = prev["u"], prev["conducted"]
+    capacitive = 0.5 * (ua + u) * (charge - (c_p @ prev["x"] + c_q @ ua))
+    if prev.get("corner"):
+        # The first step after a corner is short (RESTART_FRACTION of the segment): the conducted current may
+        # jump at the corner (a ramp's RC charging current stops), so only the value after it counts.
+        return h * u * conducted + capacitive
+    if len(history) < 2 or history[-2].get("corner"):
+        return h * ((ua * ra + u * conducted) / 3.0 + (ua * conducted + u * ra) / 6.0) + capacitive
     older = history[-2]
     a = prev["t"] - older["t"]
-    p0 = older["u"] * older["delivered"]
+    p0, p1, p2 = older["u"] * older["conducted"], ua * ra, u * conducted
     return (-h**3 / (6 * a * (a + h)) * p0 + h * (h + 3 * a) / (6 * a) * p1
-            + h * (2 * h + 3 * a) / (6 * (a + h)) * power)
+            + h * (2 * h + 3 * a) / (6 * (a + h)) * p2) + capacitive
 
 
 def _record(out: dict[str, np.ndarray], row: int, history: list[dict], t: float, keep_states: bool) -> None:

@@ -78,12 +78,37 @@ def transient_netlist(crossbar: Crossbar, circuit: Circuit, stimulus: Stimulus, 
         *sources,
         *cards,
         *(".save " + " ".join(saved[k:k + 8]) for k in range(0, len(saved), 8)),
-        f".tran {step!r} {t_stop!r} 0 {step!r}{uic}",
+        f".tran {step!r} {t_stop!r} 0 {largest_step(stimulus, t_stop, step)!r}{uic}",
         ".end",
     ]
     vectors = ["time"] + [b.lower().replace("i(", "").replace(")", "") + "#branch" for b in branches] + \
         [p[2:-1].lower() for p in probes] + [s[2:-1].lower() for s in states]
     return "\n".join(lines) + "\n", vectors
+
+
+NGSPICE_MIN_BREAK = 5e-5
+"""ngspice merges breakpoints closer than this times its largest step TMAX (``CKTminBreak``, traninit.c)."""
+MAX_SPICE_STEPS = 10**7
+"""Most time steps a run may force on ngspice through its largest step."""
+
+
+def largest_step(stimulus: Stimulus, t_stop: float, step: float) -> float:
+    """ngspice's largest time step (TMAX, s): the output spacing, or less where the stimulus has corners
+    closer together than ngspice would keep apart at that TMAX (it merges breakpoints closer than
+    :data:`NGSPICE_MIN_BREAK`·TMAX: a 1 ns read pulse in a 1000 s run was stepped over, energy 0).
+
+    Raises:
+        InputError: If that TMAX would force more than :data:`MAX_SPICE_STEPS` steps.
+    """
+    corners = np.unique(np.concatenate([[0.0], stimulus.corners(t_stop), [t_stop]]))
+    shortest = float(np.diff(corners).min(initial=np.inf))
+    tmax = min(step, 0.5 * shortest / NGSPICE_MIN_BREAK)
+    if t_stop / tmax > MAX_SPICE_STEPS:
+        raise InputError(
+            f"the stimulus has corners {shortest:.3g} s apart, {t_stop / shortest:.3g} times shorter than t_stop: "
+            f"ngspice would need over {MAX_SPICE_STEPS:.0e} steps to keep them; shorten t_stop or use the fast backend"
+        )
+    return tmax
 
 
 def run_spice(crossbar: Crossbar, circuit: Circuit, stimulus: Stimulus, gates: np.ndarray | None, t_stop: float,

@@ -31,7 +31,8 @@ currents and states; a step whose error exceeds ``rtol`` (see :class:`TransientO
 A step doubles when the error allows it (0.9·err^(−1/3) ≥ 2) after two equal steps (so that
 y(t_n − h) is a point already taken), up to :data:`MAX_STEP_SPACINGS` output spacings, and shrinks by
 powers of two. Output times are interpolated (quadratically, as BDF2) between accepted steps; the
-energy of a step is the integral of the quadratic through its power samples; steps land on every
+energy of a step is that of its conducted currents (the quadratic through the power samples, see
+:func:`_step_energy`) plus that of the charge its capacitors move at the sources; steps land on every
 stimulus corner, where the history restarts (capacitor currents jump there). A state reaching its
 window boundary slows smoothly (the models' rates vanish there, and the iterate is kept within the
 bounds), so the step size does not collapse.

@@ -386,3 +386,12 @@ def test_transient_api_refuses_millions_of_output_times():
     crossbar = memxbar.Crossbar(np.full((2, 2), 1e-4), r_wl=1.0, c_wl=1e-15)
     with pytest.raises(InputError, match="points is 2000000"):
         memxbar.transient(crossbar, read_pulse((2, 2), 0.1, 1e-9), 2e-9, options=TransientOptions(points=2_000_000))
+
+
+def test_a_transient_stimulus_in_megavolts_is_a_unit_mistake():
+    import memxbar
+    from memxbar.transient import read_pulse
+
+    with pytest.raises(InputError, match=r"the stimulus reaches 5e\+06 V, above 1e\+06 V"):
+        memxbar.transient(memxbar.Crossbar(np.full((2, 2), 1e-4)), read_pulse((2, 2), 5e6, 1e-9), 2e-9)
+    assert "above 1e+06 V" in one_line_error(run("transient", "--rows", "2", "--cols", "2", "--read-pulse", "2e6,1e-9"))

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from memxbar.errors import InputError
+from memxbar.inputs import MAX_VOLTS
 
 
 def _number(value: object, name: str, *, positive: bool = False, non_negative: bool = False) -> float:
@@ -226,6 +227,9 @@ class Stimulus:
         position = {w: k for k, w in enumerate(self.unique)}
         for name, items in (("_wl_rows", self.wl), ("_bl_rows", self.bl)):
             object.__setattr__(self, name, np.array([-1 if w is None else position[w] for w in items], dtype=np.int64))
+        if self.peak > MAX_VOLTS:
+            raise InputError(f"the stimulus reaches {self.peak:.3g} V, above {MAX_VOLTS:.0e} V; voltages are in volts: "
+                             "check the units")
 
     @property
     def shape(self) -> tuple[int, int]:

@@ -79,13 +79,11 @@ class Comparison:
         """The backend whose solution violates Kirchhoff's current law by more than
         :data:`INACCURATE` (relative KCL residual; and by more than ngspice's ``abstol``, 1e-12 A, as a
         current) and more than the other's, or None."""
-        from memxbar.solver.accuracy import check
-
         residuals = {}
         for s in (self.fast, self.spice):
             if s.outputs_only:
                 continue
-            kcl = check(s.circuit, s.node_voltages)
+            kcl = s.kcl_check
             if kcl.beyond(kcl.residual, INACCURATE).any():
                 residuals[s.backend] = float(kcl.residual.max())
         return max(residuals, key=residuals.get) if residuals else None

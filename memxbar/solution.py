@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -18,6 +19,9 @@ from memxbar.circuit.compile import Circuit
 from memxbar.circuit.elements import Devices, ElementGroup, Resistors
 from memxbar.crossbar import Crossbar
 from memxbar.errors import NotComputedError
+
+if TYPE_CHECKING:
+    from memxbar.solver.accuracy import KclCheck
 
 POWER_CLASSES = ("devices", "word_lines", "bit_lines", "access", "drivers", "sense")
 """Element classes whose dissipated power a solution reports (``power_<class>``)."""
@@ -85,10 +89,26 @@ class Solution:
         not compute it (the effective weights)."""
         if self.accuracy is not None or self.outputs_only:
             return self.accuracy
+        residual = self.kcl_check.residual
+        return residual if self.batched else float(residual[0])
+
+    @cached_property
+    def kcl_check(self) -> KclCheck:
+        """Kirchhoff's current law checked element by element on the node voltages (once, when first asked
+        for): per input vector the relative residual, its rounding floor and the largest node current
+        (:class:`~memxbar.solver.accuracy.KclCheck`).
+
+        Raises:
+            NotComputedError: For an outputs-only solution.
+        """
+        if self.outputs_only:
+            raise NotComputedError(
+                "the KCL check needs node voltages, which an outputs-only solution does not keep; "
+                "simulate with outputs_only=False"
+            )
         from memxbar.solver.accuracy import check
 
-        residual = check(self.circuit, self.node_voltages).residual
-        return residual if self.batched else float(residual[0])
+        return check(self.circuit, self.node_voltages)
 
     @property
     def batched(self) -> bool:

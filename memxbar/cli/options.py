@@ -195,6 +195,14 @@ def crossbar_arguments_given(kwargs: dict[str, Any]) -> dict[str, Any]:
     return _given(kwargs, CROSSBAR_ARGUMENTS)
 
 
+def requested_shape(params: dict[str, Any]) -> tuple[int, int] | None:
+    """(M, N) the given options ask for, so that memory can be checked before anything is built; None when a
+    file (``conductances``, ``inputs``) sets the shape instead."""
+    if "conductances" in params or "inputs" in params:
+        return None
+    return params.get("rows", PARAMETERS["rows"].default), params.get("cols", PARAMETERS["cols"].default)
+
+
 def problem_from_options(
     kwargs: dict[str, Any],
     backend: str = "fast",
@@ -216,8 +224,8 @@ def problem_from_options(
     offered = {key: CLI_REMEDIES[key] for key in remedies}
     params = _given(kwargs, CROSSBAR_ARGUMENTS + INPUT_ARGUMENTS)
     linear = "device_file" not in params and MODELS[params.get("device", "ohmic")].linear
-    if "conductances" not in params and "inputs" not in params:
-        shape = (params.get("rows", PARAMETERS["rows"].default), params.get("cols", PARAMETERS["cols"].default))
+    shape = requested_shape(params)
+    if shape is not None:
         check_memory(shape, linear, params.get("batch", 1), backend, outputs_only, method, offered)
     problem = build(params, label=option_name)
     batch = 1 if problem.voltages.ndim == 1 else problem.voltages.shape[1]

@@ -8,7 +8,14 @@ from typing import Any
 import click
 import numpy as np
 
-from memxbar.cli.options import crossbar_arguments_given, crossbar_options, force_option, option_name, output_paths
+from memxbar.cli.options import (
+    crossbar_arguments_given,
+    crossbar_options,
+    force_option,
+    option_name,
+    output_paths,
+    requested_shape,
+)
 from memxbar.errors import InputError
 
 
@@ -72,7 +79,7 @@ def transient_command(c_wl: float, c_bl: float, c_device: float, stimulus_file: 
     """Simulate a crossbar in time: RC settling of a read, or a write pulse changing the devices' states."""
     import dataclasses
 
-    from memxbar.build import PARAMETERS, build, effective_parameters
+    from memxbar.build import build, effective_parameters
     from memxbar.memory import check_memory
     from memxbar.report import provenance
     from memxbar.transient import TransientOptions, compare_waveforms, transient
@@ -90,9 +97,9 @@ def transient_command(c_wl: float, c_bl: float, c_device: float, stimulus_file: 
         if value is not None and write_pulse is None:
             raise InputError(f"{option} applies to --write-pulse only; drop it")
     params = crossbar_arguments_given(kwargs)
-    if "conductances" not in params:
-        check_memory((params.get("rows", PARAMETERS["rows"].default), params.get("cols", PARAMETERS["cols"].default)),
-                     False, 1, "fast", True, "direct", remedies={})
+    shape = requested_shape(params)
+    if shape is not None:
+        check_memory(shape, False, 1, "fast", True, "direct", remedies={})
     crossbar = build(params, inputs=False, label=option_name).crossbar
     crossbar = dataclasses.replace(crossbar, c_wl=c_wl, c_bl=c_bl, c_device=c_device)
     shape = crossbar.shape

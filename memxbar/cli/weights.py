@@ -7,13 +7,13 @@ from typing import Any
 
 import click
 
-from memxbar.build import PARAMETERS
 from memxbar.cli.options import (
     crossbar_arguments_given,
     force_option,
     linear_crossbar_options,
     option_name,
     output_paths,
+    requested_shape,
 )
 from memxbar.errors import InputError
 
@@ -68,8 +68,9 @@ def weights_command(output_file: str, conductances_file: str | None, force: bool
         force, {"--output": output_file, "--conductances-out": conductances_file, "--output (provenance)": record_file}
     )
     params = crossbar_arguments_given(kwargs)
-    if "conductances" not in params:
-        _check_memory((params.get("rows", PARAMETERS["rows"].default), params.get("cols", PARAMETERS["cols"].default)))
+    shape = requested_shape(params)
+    if shape is not None:
+        _check_memory(shape)
     crossbar = build(params, inputs=False, label=option_name).crossbar
     _check_memory(crossbar.shape)
     start = time.perf_counter()

@@ -343,6 +343,12 @@ def _integrate(circuit: Circuit, holder: DeviceState | None, stimulus: Stimulus,
     return RawRun(grid, out["known"], out["delivered"], out["probes"], states, energy, steps, rejected, factorizations)
 
 
+def linear_product_mean(va: np.ndarray, ia: np.ndarray, vb: np.ndarray, ib: np.ndarray) -> np.ndarray:
+    """Mean of v·i over an interval where v and i are linear from (va, ia) to (vb, ib) (any equal shapes):
+    (va·ia + vb·ib)/3 + (va·ib + vb·ia)/6, exact (a trapezoid of the product is not)."""
+    return (va * ia + vb * ib) / 3.0 + (va * ib + vb * ia) / 6.0
+
+
 def _step_energy(history: list[dict], h: float, u: np.ndarray, conducted: np.ndarray, charge: np.ndarray,
                  c_p, c_q) -> np.ndarray:
     """(K,) energy (J) the sources deliver over the step of length h that ends at source voltages ``u`` (K,)
@@ -365,7 +371,7 @@ def _step_energy(history: list[dict], h: float, u: np.ndarray, conducted: np.nda
         # jump at the corner (a ramp's RC charging current stops), so only the value after it counts.
         return h * u * conducted + capacitive
     if len(history) < 2 or history[-2].get("corner"):
-        return h * ((ua * ra + u * conducted) / 3.0 + (ua * conducted + u * ra) / 6.0) + capacitive
+        return h * linear_product_mean(ua, ra, u, conducted) + capacitive
     older = history[-2]
     a = prev["t"] - older["t"]
     p0, p1, p2 = older["u"] * older["conducted"], ua * ra, u * conducted

@@ -15,7 +15,7 @@ from memxbar.errors import InputError
 from memxbar.memory import check_transient_memory
 from memxbar.solution import terminal_currents
 from memxbar.transient.elements import transient_circuit
-from memxbar.transient.fast import TransientOptions, integrate
+from memxbar.transient.fast import TransientOptions, integrate, linear_product_mean
 from memxbar.transient.stimulus import Stimulus
 from memxbar.transient.waveforms import Waveforms
 
@@ -161,6 +161,4 @@ def product_integral(v: np.ndarray, i: np.ndarray, t: np.ndarray) -> np.ndarray:
     Returns:
         (K,) energies in joules (J) for volts and amperes.
     """
-    h = np.diff(t)
-    va, vb, ia, ib = v[:, :-1], v[:, 1:], i[:, :-1], i[:, 1:]
-    return ((va * ia + vb * ib) / 3.0 + (va * ib + vb * ia) / 6.0) @ h
+    return linear_product_mean(v[:, :-1], i[:, :-1], v[:, 1:], i[:, 1:]) @ np.diff(t)

@@ -268,8 +268,11 @@ class Solution:
 
 def source_power(bias: Bias, input_currents: np.ndarray, output_currents: np.ndarray) -> np.ndarray:
     """(B,) power delivered by the terminals (W): Σ V_wl·I_in − Σ V_bl·I_out over driven lines."""
-    delivered = np.nan_to_num(bias.wl_voltages * input_currents, nan=0.0).sum(axis=0)
-    return delivered - np.nan_to_num(bias.bl_voltages * output_currents, nan=0.0).sum(axis=0)
+    delivered = bias.wl_voltages * input_currents
+    absorbed = bias.bl_voltages * output_currents
+    # NaN where a line floats (np.nan_to_num would also clip infinities, and costs 30 µs a call).
+    return (np.where(np.isnan(delivered), 0.0, delivered).sum(axis=0)
+            - np.where(np.isnan(absorbed), 0.0, absorbed).sum(axis=0))
 
 
 def terminal_currents(circuit: Circuit, source: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

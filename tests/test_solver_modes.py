@@ -157,7 +157,7 @@ def test_auto_falls_back_to_direct_when_cg_stalls(monkeypatch: pytest.MonkeyPatc
     rng = np.random.default_rng(4)
     crossbar = memxbar.Crossbar(rng.uniform(1e-3, 3.5e-3, (20, 20)), r_wl=2.5, r_bl=2.5)
     v = rng.uniform(0, 1, 20)
-    monkeypatch.setattr("memxbar.solver.direct.CG_SECONDS_PER_ITERATION", 0.0)
+    monkeypatch.setattr("memxbar.solver.direct.CG_SECONDS_PER_BLOCK", 0.0)
     monkeypatch.setattr("memxbar.solver.direct.CG_SECONDS_PER_DEVICE", 0.0)
     assert solve_linear(crossbar, v, method="auto").method == "iterative"
     fallback = solve_linear(crossbar, v, method="auto", maxiter=2)

@@ -92,13 +92,21 @@ partial factorisation (PARDISO); measured break-even against direct solves: abou
 solves, and are chosen from a batch of M."""
 
 
-CG_SECONDS_PER_ITERATION = 5e-4
-"""Cost model of the line solver (:mod:`memxbar.solver.lines`): fixed time of one CG
-iteration on one block of vectors (s), measured as CPU time on this project's development
-machine."""
+CG_SECONDS_PER_BLOCK = 1.5e-4
+"""Cost model of the line solver (:mod:`memxbar.solver.lines`): fixed time per block of vectors
+(set-up, the residual check, Python), measured on this project's 2-core development machine."""
 
-CG_SECONDS_PER_DEVICE = 9e-8
-"""Cost model of the line solver: time of one CG iteration per device and input vector (s)."""
+CG_SECONDS_PER_DEVICE = 1.2e-8
+"""Cost model of the line solver: time of one CG iteration per device and input vector (s), for
+arrays whose vectors fit in the processor's caches; measured with the compiled kernels
+(:mod:`memxbar.solver.line_kernels`): 11–18 ns per device and iteration from 64×64 to 256×256."""
+
+CG_LARGE_DEVICES = 2**17
+"""Devices from which a vector's arrays (seven (M, N) float64 arrays) no longer fit in cache."""
+
+CG_SECONDS_PER_DEVICE_LARGE = 2.5e-8
+"""Cost model of the line solver from :data:`CG_LARGE_DEVICES` devices (measured 22 ns at 512×512,
+28 ns at 1024×1024)."""
 
 DIRECT_SECONDS_PER_UNKNOWN = 2.1e-6
 """Cost model of a factorisation in nested-dissection order: time per unknown (s); measured
@@ -130,13 +138,14 @@ def choose_method(crossbar: Crossbar, batch: int, outputs_only: bool) -> str:
     """The method ``"auto"`` stands for, by a cost model.
 
     Where every line segment has resistance (:func:`memxbar.solver.lines.applicable`), the
-    line solver's expected time, iterations (:func:`cg_iterations`) × (fixed cost per block of
-    vectors + cost per device and vector), is set against the direct method's (one factorisation, one solve per
-    vector) and, for outputs only of a batch of at least :data:`WEIGHTS_BATCH`, the effective
-    weights'; the cheapest wins. Otherwise: iterative (sparse CG) when the factor would exceed
-    :func:`memory_budget` or for at most :data:`ITERATIVE_BATCH` vectors on at least
-    :data:`ITERATIVE_FROM` unknowns; the effective weights for outputs only of a large enough
-    batch (from :data:`WEIGHTS_BATCH` vectors with PARDISO, from M without); else direct.
+    line solver's expected time, a fixed cost per block of vectors plus (iterations
+    (:func:`cg_iterations`) + 1) × a cost per device and vector, is set against the direct
+    method's (one factorisation, one solve per vector) and, for outputs only of a batch of at
+    least :data:`WEIGHTS_BATCH`, the effective weights'; the cheapest wins. Otherwise:
+    iterative (sparse CG) when the factor would exceed :func:`memory_budget` or for at most
+    :data:`ITERATIVE_BATCH` vectors on at least :data:`ITERATIVE_FROM` unknowns; the effective
+    weights for outputs only of a large enough batch (from :data:`WEIGHTS_BATCH` vectors with
+    PARDISO, from M without); else direct.
 
     Args:
         crossbar: The crossbar (linear devices).
@@ -149,8 +158,11 @@ def choose_method(crossbar: Crossbar, batch: int, outputs_only: bool) -> str:
         return "iterative"
     weights = outputs_only and batch >= (min(m, WEIGHTS_BATCH) if pardiso_worthwhile(n) else m)
     if lines.applicable(crossbar):
-        blocks = -(-batch // max(1, lines.CACHE_ELEMENTS // (m * n_cols)))
-        cg = cg_iterations(crossbar) * (CG_SECONDS_PER_ITERATION * blocks + CG_SECONDS_PER_DEVICE * m * n_cols * batch)
+        devices = m * n_cols
+        blocks = -(-batch // max(1, lines.CACHE_ELEMENTS // devices))
+        per_device = CG_SECONDS_PER_DEVICE if devices < CG_LARGE_DEVICES else CG_SECONDS_PER_DEVICE_LARGE
+        # One iteration more than CG takes: the start and the residual check cost about as much.
+        cg = CG_SECONDS_PER_BLOCK * blocks + (cg_iterations(crossbar) + 1) * per_device * devices * batch
         direct = n * (DIRECT_SECONDS_PER_UNKNOWN + SOLVE_SECONDS_PER_UNKNOWN * batch)
         other = min(direct, WEIGHTS_SECONDS_PER_UNKNOWN * n) if weights else direct
         if cg <= other:
@@ -363,10 +375,12 @@ def _solve_lines(crossbar: Crossbar, circuit: Circuit, bias: Bias, options: Fast
     v_rows = np.ascontiguousarray(v.T)
     w = np.empty((v.shape[1], *crossbar.shape))
     b = np.empty_like(w)
+    accuracy = np.empty(v.shape[1])
     step = max(1, lines.CACHE_ELEMENTS // crossbar.conductances.size)
     for first in range(0, v.shape[1], step):
         cols = slice(first, first + step)
         w[cols], b[cols] = system.solve(v_rows[cols], options.tol, options.maxiter)
+        accuracy[cols] = system.kcl_residual(v_rows[cols], w[cols], b[cols])
     i_out = system.output_currents(b).T
     i_in = system.input_currents(w, b).T
     nodes = None
@@ -380,7 +394,7 @@ def _solve_lines(crossbar: Crossbar, circuit: Circuit, bias: Bias, options: Fast
         nodes[circuit.w_node] = w.transpose(1, 2, 0)
         nodes[circuit.b_node] = b.transpose(1, 2, 0)
     return assemble_solution(crossbar, circuit, bias, "fast", start, nodes=nodes, input_currents=i_in,
-                             output_currents=i_out, method="iterative")
+                             output_currents=i_out, method="iterative", kcl_residual=accuracy)
 
 
 def _solve(system: CrossbarSystem, bias: Bias, u: np.ndarray, options: FastOptions, method: str,

@@ -32,12 +32,15 @@ transpose back.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.linalg import lapack
 
 from memxbar.crossbar import Crossbar
 from memxbar.errors import ConvergenceError
+
+if TYPE_CHECKING:
+    from memxbar.solver.tridiagonal import Lines
 
 
 def applicable(crossbar: Crossbar) -> bool:
@@ -53,65 +56,13 @@ def applicable(crossbar: Crossbar) -> bool:
     )
 
 
-TILE = 32
-"""Rows per tile of a blocked transpose: a plain NumPy transpose of a large array touches
-a new memory page with every element (measured at 1024×1024: 64 ms, against 24 ms in tiles)."""
-
-CACHE_ELEMENTS = 2**15
+CACHE_ELEMENTS = 2**13
 """Node voltages per block of a batch solved together: vectors are grouped so that a block's
-arrays stay in the processor's cache (measured, 64×64 with 100 inputs: blocks of 8 vectors
-take less than half the time of all 100 at once)."""
+arrays stay in the processor's cache (measured, 64×64 with 100 inputs: blocks of 2 vectors take
+28 ms, of 8 56 ms, all 100 at once 57 ms)."""
 
 GATE = 1e3
 """The stopping estimate is evaluated once CG's rᵀz is below (GATE · tol)² of its start."""
-
-TILED_FROM = 2**16
-"""Elements per vector from which transposes go tile by tile (smaller arrays fit in cache)."""
-
-
-def _transpose(x: np.ndarray) -> np.ndarray:
-    """(K, A, B) → new C-contiguous (K, B, A), copied in tiles of :data:`TILE` rows when large."""
-    if x[0].size < TILED_FROM:
-        return np.ascontiguousarray(x.transpose(0, 2, 1))
-    out = np.empty((x.shape[0], x.shape[2], x.shape[1]))
-    for start in range(0, x.shape[1], TILE):
-        out[:, :, start:start + TILE] = x[:, start:start + TILE].transpose(0, 2, 1)
-    return out
-
-
-class _Chains:
-    """LDLᵀ factor (LAPACK ``dpttrf``) of C independent tridiagonal chains of length L,
-    stored as one block-diagonal tridiagonal matrix of the C·L row-major nodes."""
-
-    def __init__(self, diagonal: np.ndarray, off: np.ndarray) -> None:
-        """``diagonal`` (C, L) and ``off`` (C, L − 1) of each chain's block (S)."""
-        e = np.zeros(diagonal.shape)
-        e[:, :-1] = off
-        e = e.ravel()[:-1] if e.size > 1 else np.zeros(1)
-        self.size = diagonal.size
-        self.d, self.e, info = lapack.dpttrf(diagonal.ravel(), e)
-        if info:
-            raise RuntimeError(f"line block of the nodal matrix is not positive definite (dpttrf info {info})")
-
-    def solve(self, rhs: np.ndarray) -> np.ndarray:
-        """Solve for (K, C, L) right-hand sides; returns a new (K, C, L) array."""
-        k = rhs.shape[0]
-        # (K, C·L) in C order is (C·L, K) in Fortran order: what LAPACK takes, without a copy.
-        x, _ = lapack.dpttrs(self.d, self.e, np.ascontiguousarray(rhs).reshape(k, self.size).T)
-        return x.T.reshape(rhs.shape)
-
-
-class _BitChains(_Chains):
-    """The bit lines' tridiagonal blocks, solved for (K, M, N) right-hand sides by way of
-    a blocked transpose to bit-line-major order and back."""
-
-    def __init__(self, diagonal: np.ndarray, off: np.ndarray) -> None:
-        """``diagonal`` (M, N) and ``off`` (M − 1, N) of each bit line's block (S)."""
-        super().__init__(np.ascontiguousarray(diagonal.T), np.ascontiguousarray(off.T))
-
-    def solve(self, rhs: np.ndarray) -> np.ndarray:
-        """Solve for (K, M, N) right-hand sides; returns a new (K, M, N) array."""
-        return _transpose(super().solve(_transpose(rhs)))
 
 
 @dataclass(frozen=True, eq=False)
@@ -120,23 +71,28 @@ class LineSystem:
 
     g: np.ndarray
     """(M, N) device conductances (S)."""
-    g_first: np.ndarray
-    """(M,) conductance from each source to its first word-line node: driver and first segment (S)."""
-    h_last: np.ndarray
-    """(N,) conductance from each last bit-line node to its virtual ground: segment and sense (S)."""
+    gw: np.ndarray
+    """(M, N) conductance of the word-line branch to the left of W[i, j]; for j = 0 from the source,
+    driver and first segment together (S)."""
+    hb: np.ndarray
+    """(M, N) conductance of the bit-line branch below B[i, j]; for i = M − 1 to the virtual ground, last
+    segment and sense resistance together (S)."""
     bit_diag: np.ndarray
     """(M, N) diagonal of A_bb (S)."""
     bit_off: np.ndarray
     """(M − 1, N) off-diagonal of A_bb: minus the segment conductances between rows (S)."""
-    word: _Chains
+    word: Lines
     """Factor of A_ww (word lines)."""
-    bit: _BitChains
+    bit: Lines
     """Factor of A_bb (bit lines)."""
 
     @classmethod
     def build(cls, crossbar: Crossbar) -> LineSystem:
         """The line form of ``crossbar``'s equations; it must be :func:`applicable`."""
-        g = np.asarray(crossbar.conductances, dtype=np.float64)
+        from memxbar.solver.tridiagonal import Lines
+
+        # A writable copy: the compiled kernels take no read-only arrays.
+        g = np.array(crossbar.conductances, dtype=np.float64, order="C")
         gw = 1.0 / crossbar.r_wl  # segment to the left of W[i, j]
         gw[:, 0] = 1.0 / (crossbar.r_driver + crossbar.r_wl[:, 0])
         hb = 1.0 / crossbar.r_bl  # segment below B[i, j]
@@ -146,28 +102,35 @@ class LineSystem:
         bit_diag = hb + g
         bit_diag[1:] += hb[:-1]
         bit_off = -hb[:-1]
-        return cls(g, gw[:, 0].copy(), hb[-1].copy(), bit_diag, bit_off,
-                   _Chains(word_diag, -gw[:, 1:]), _BitChains(bit_diag, bit_off))
-
-    def schur(self, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """S·p for (K, M, N) bit-line voltages p: A_bb·p − D·u (A), and u = A_ww⁻¹·D·p
-        (K, M, N), the word-line voltages that p induces (V)."""
-        out = self.bit_diag * p
-        out[:, :-1] += self.bit_off * p[:, 1:]
-        out[:, 1:] += self.bit_off * p[:, :-1]
-        induced = self.word.solve(self.g * p)
-        out -= self.g * induced
-        return out, induced
+        return cls(g, gw, hb, bit_diag, bit_off,
+                   Lines(word_diag, -gw[:, 1:], "rows"), Lines(bit_diag, bit_off, "columns"))
 
     def output_currents(self, b: np.ndarray) -> np.ndarray:
         """(K, N) currents into the virtual grounds (A)."""
-        return self.h_last * b[:, -1]
+        return self.hb[-1] * b[:, -1]
 
     def input_currents(self, w: np.ndarray, b: np.ndarray) -> np.ndarray:
         """(K, M) currents leaving the sources (A): by Kirchhoff's current law, the sum of each
         word line's device currents, which keeps the solution's relative accuracy (the drop
         across the first segment, V − W[:, 0], is small and would not)."""
         return np.einsum("ij,kij->ki", self.g, w - b)
+
+    def kcl_residual(self, v: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """(K,) Kirchhoff-current-law residual of a solution, relative to the largest current through a
+        node: :func:`memxbar.solver.accuracy.check`'s figure, on the line form (a driver's output node,
+        if it has one, is left out: its current is the first branch's by construction).
+
+        Args:
+            v: (K, M) input voltages (V).
+            w: (K, M, N) word-line voltages (V).
+            b: (K, M, N) bit-line voltages (V).
+        """
+        from memxbar.solver.line_kernels import kcl
+
+        out = np.empty((3, v.shape[0]))
+        kcl(self.g, self.gw, self.hb, np.ascontiguousarray(v, dtype=np.float64), w, b, out)
+        residual, through, _ = out
+        return np.divide(residual, through, out=np.zeros_like(residual), where=through > 0)
 
     def solve(self, v: np.ndarray, tol: float, maxiter: int) -> tuple[np.ndarray, np.ndarray]:
         """Word- and bit-line voltages for (K, M) inputs ``v`` (V), by preconditioned CG.
@@ -190,9 +153,11 @@ class LineSystem:
         Raises:
             ConvergenceError: If a vector does not reach ``tol`` within ``maxiter`` iterations.
         """
+        from memxbar.solver.line_kernels import residual
+
         k = v.shape[0]
         free = np.zeros((k, *self.g.shape))
-        free[..., 0] = self.g_first * v
+        free[..., 0] = self.gw[:, 0] * v
         unloaded = self.word.solve(free)  # word-line voltages with the bit lines at 0 V
         rhs = self.g * unloaded
         x_all, w_all = np.zeros_like(rhs), np.zeros_like(rhs)
@@ -206,10 +171,8 @@ class LineSystem:
             # Check the stopped vectors from their true residual, the bit lines' Kirchhoff current
             # law with the word-line voltages W = A_ww⁻¹·(f + D·B) that CG kept up to date:
             # r = D·W − A_bb·B, whose A_bb⁻¹·r estimates the error of the bit-line voltages.
-            r = self.g * w - self.bit_diag * x
-            r[:, :-1] -= self.bit_off * x[:, 1:]
-            r[:, 1:] -= self.bit_off * x[:, :-1]
-            z = self.bit.solve(r)
+            z = np.empty_like(x)
+            residual(self.g, self.bit_diag, self.bit_off, w, x, self.bit.inverse, self.bit.lower, r, z)
             error = np.maximum(_rel(z, x), _rel_each(self.output_currents(z), self.output_currents(x)))
             good = converged & (error <= tol)
             x_all[cols[good]], w_all[cols[good]] = x[good], w[good]
@@ -237,43 +200,12 @@ class LineSystem:
 
         Returns which vectors stopped by the estimate, and the iterations used.
         """
-        k = x.shape[0]
-        z = self.bit.solve(r)
-        p = z.copy()
-        rz = _dot(r, z)
-        gate = rz * (GATE * tol) ** 2
-        previous = np.ones(k)  # the last ratio rᵀz(new)/rᵀz(old); 1 before there is one
-        done = np.zeros(k, dtype=bool)
-        for iteration in range(1, maxiter + 1):
-            q, induced = self.schur(p)
-            pq = _dot(p, q)
-            alpha = np.divide(rz, pq, out=np.zeros(k), where=pq > 0)
-            alpha3 = alpha[:, None, None]
-            x += alpha3 * p
-            w += alpha3 * induced
-            r -= alpha3 * q
-            z = self.bit.solve(r)
-            rz_new = _dot(r, z)
-            ratio = np.divide(rz_new, rz, out=np.zeros(k), where=rz > 0)
-            if (rz_new <= gate).any():
-                size = np.abs(x).reshape(k, -1).max(axis=1)
-                size[size == 0] = np.inf
-                outputs = _floored(np.abs(self.output_currents(x)))
-                rate = np.minimum(np.sqrt(np.maximum(previous, ratio)), 0.99)
-                tail = rate / (1.0 - rate)
-                estimate = np.maximum.reduce([
-                    np.abs(alpha) * np.abs(p).reshape(k, -1).max(axis=1) / size * tail,
-                    np.abs(z).reshape(k, -1).max(axis=1) / size,
-                    (np.abs(self.output_currents(z)) / outputs).max(axis=1),
-                    (np.abs(alpha[:, None] * self.output_currents(p)) / outputs).max(axis=1) * tail])
-                done |= estimate <= tol
-                if done.all():
-                    return done, iteration
-            previous = ratio
-            p *= ratio[:, None, None]
-            p += z
-            rz = rz_new
-        return done, maxiter
+        from memxbar.solver.line_kernels import cg
+
+        done = np.zeros(x.shape[0], dtype=bool)
+        used = cg(self.g, self.bit_diag, self.bit_off, self.word.inverse, self.word.lower, self.bit.inverse,
+                  self.bit.lower, self.hb[-1], x, w, r, tol, (GATE * tol) ** 2, maxiter, OUTPUT_FLOOR, done)
+        return done, used
 
 
 def _dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:

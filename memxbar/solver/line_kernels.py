@@ -1,0 +1,225 @@
+"""The two compiled steps of one conjugate-gradient iteration of the line solver.
+
+:mod:`memxbar.solver.lines` runs CG on the bit-line Schur complement S = A_bb − D·A_ww⁻¹·D, preconditioned
+by A_bb⁻¹. An iteration is one product with S and one preconditioner solve, with element-wise updates
+around them; each of the two kernels below does one of these, with its element-wise work, in one pass
+over each vector's (M, N) arrays (in NumPy the same iteration is some twenty array operations, and at
+64×64 their call overhead alone exceeds the arithmetic). Arrays are (K, M, N) C-contiguous float64, K
+input vectors; the tridiagonal sweeps are those of :mod:`memxbar.solver.tridiagonal`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from memxbar.solver.tridiagonal import solve_columns, solve_rows
+
+_F1 = "float64[::1]"
+_F2 = "float64[:, ::1]"
+_F3 = "float64[:, :, ::1]"
+FAST = {"contract", "reassoc"}
+"""Fused multiply-adds, and sums in any order (so that the inner products vectorise)."""
+
+
+@njit(f"void({_F2}, {_F2}, {_F2}, {_F2}, {_F2}, {_F1}, {_F3}, {_F3}, {_F3}, {_F3}, {_F1})", cache=True, nogil=True,
+      fastmath=FAST)
+def product(g, bit_diag, bit_off, word_inverse, word_lower, beta, z, p, q, induced, pq):  # pragma: no cover
+    """The search direction p ← z + β·p, then u = A_ww⁻¹·(G∘p) into ``induced``, q = S·p = A_bb·p − G∘u
+    into ``q``, and pᵀq per vector into ``pq``.
+
+    ``g`` (M, N) device conductances, ``bit_diag`` (M, N) and ``bit_off`` (M − 1, N) the bit-line
+    matrices, ``word_inverse``/``word_lower`` the word lines' factors
+    (:class:`~memxbar.solver.tridiagonal.Lines`), ``beta`` (K,).
+    """
+    k_count, m, n = p.shape
+    for k in range(k_count):
+        b = beta[k]
+        for i in range(m):
+            for j in range(n):
+                value = z[k, i, j] + b * p[k, i, j]
+                p[k, i, j] = value
+                induced[k, i, j] = g[i, j] * value
+    solve_rows(word_inverse, word_lower, induced)
+    for k in range(k_count):
+        total = 0.0
+        for i in range(m):
+            for j in range(n):
+                value = bit_diag[i, j] * p[k, i, j] - g[i, j] * induced[k, i, j]
+                q[k, i, j] = value
+            if i > 0:
+                for j in range(n):
+                    q[k, i, j] += bit_off[i - 1, j] * p[k, i - 1, j]
+            if i < m - 1:
+                for j in range(n):
+                    q[k, i, j] += bit_off[i, j] * p[k, i + 1, j]
+            for j in range(n):
+                total += p[k, i, j] * q[k, i, j]
+        pq[k] = total
+
+
+@njit(f"void({_F1}, {_F3}, {_F3}, {_F3}, {_F3}, {_F3}, {_F3}, {_F3}, {_F2}, {_F2}, {_F2})", cache=True, nogil=True,
+      fastmath=FAST)
+def advance(alpha, p, q, induced, x, w, r, z, bit_inverse, bit_lower, stats):  # pragma: no cover
+    """The CG update x ← x + α·p, w ← w + α·u, r ← r − α·q, then the preconditioned residual
+    z = A_bb⁻¹·r into ``z``; ``alpha`` (K,). Per vector into the (4, K) ``stats``: rᵀz, max |x|, max |z|
+    and max |p| (what CG's stopping estimate needs)."""
+    k_count, m, n = p.shape
+    for k in range(k_count):
+        a = alpha[k]
+        x_max = 0.0
+        p_max = 0.0
+        for i in range(m):
+            for j in range(n):
+                value = x[k, i, j] + a * p[k, i, j]
+                x[k, i, j] = value
+                x_max = max(x_max, abs(value))
+                p_max = max(p_max, abs(p[k, i, j]))
+                w[k, i, j] += a * induced[k, i, j]
+                value = r[k, i, j] - a * q[k, i, j]
+                r[k, i, j] = value
+                z[k, i, j] = value
+        stats[1, k] = x_max
+        stats[3, k] = p_max
+    solve_columns(bit_inverse, bit_lower, z)
+    for k in range(k_count):
+        total = 0.0
+        z_max = 0.0
+        for i in range(m):
+            for j in range(n):
+                total += r[k, i, j] * z[k, i, j]
+                z_max = max(z_max, abs(z[k, i, j]))
+        stats[0, k] = total
+        stats[2, k] = z_max
+
+
+@njit(f"void({_F2}, {_F2}, {_F2}, {_F3}, {_F3}, {_F2}, {_F2}, {_F3}, {_F3})", cache=True, nogil=True, fastmath=FAST)
+def residual(g, bit_diag, bit_off, w, x, bit_inverse, bit_lower, r, z):  # pragma: no cover
+    """The bit lines' Kirchhoff current law r = G∘w − A_bb·x (A) into ``r``, and A_bb⁻¹·r (V) into ``z``,
+    for word-line voltages ``w`` and bit-line voltages ``x``."""
+    k_count, m, n = x.shape
+    for k in range(k_count):
+        for i in range(m):
+            for j in range(n):
+                r[k, i, j] = g[i, j] * w[k, i, j] - bit_diag[i, j] * x[k, i, j]
+            if i > 0:
+                for j in range(n):
+                    r[k, i, j] -= bit_off[i - 1, j] * x[k, i - 1, j]
+            if i < m - 1:
+                for j in range(n):
+                    r[k, i, j] -= bit_off[i, j] * x[k, i + 1, j]
+            for j in range(n):
+                z[k, i, j] = r[k, i, j]
+    solve_columns(bit_inverse, bit_lower, z)
+
+
+@njit(f"int64({_F2}, {_F2}, {_F2}, {_F2}, {_F2}, {_F2}, {_F2}, {_F1}, {_F3}, {_F3}, {_F3}, float64, float64, int64, "
+      "float64, boolean[::1])", cache=True, nogil=True, fastmath=FAST)
+def cg(g, bit_diag, bit_off, word_inverse, word_lower, bit_inverse, bit_lower, h_last, x, w, r, tol, gate, maxiter,
+       output_floor, done):  # pragma: no cover
+    """Preconditioned CG from bit-line voltages x, word-line voltages w and residual r (updated in place)
+    until every vector's error estimate is at most ``tol`` or ``maxiter`` iterations; returns the
+    iterations used and marks in ``done`` (K,) the vectors that stopped by the estimate.
+
+    The estimate (see :meth:`memxbar.solver.lines.LineSystem._cg`) is evaluated once some vector's rᵀz is
+    below ``gate`` times its start. ``h_last`` (N,) is the conductance from each bit line's last node to
+    its virtual ground, ``output_floor`` the fraction of a vector's largest output current below which
+    an output is held to that floor rather than to itself.
+    """
+    k_count, m, n = x.shape
+    z = r.copy()
+    solve_columns(bit_inverse, bit_lower, z)
+    p = np.zeros_like(z)
+    q = np.empty_like(z)
+    induced = np.empty_like(z)
+    rz = np.empty(k_count)
+    for k in range(k_count):
+        total = 0.0
+        for i in range(m):
+            for j in range(n):
+                total += r[k, i, j] * z[k, i, j]
+        rz[k] = total
+    threshold = rz * gate
+    beta = np.zeros(k_count)
+    previous = np.ones(k_count)  # the last ratio rᵀz(new)/rᵀz(old); 1 before there is one
+    pq = np.empty(k_count)
+    alpha = np.empty(k_count)
+    stats = np.empty((4, k_count))
+    for iteration in range(1, maxiter + 1):
+        product(g, bit_diag, bit_off, word_inverse, word_lower, beta, z, p, q, induced, pq)
+        for k in range(k_count):
+            alpha[k] = rz[k] / pq[k] if pq[k] > 0 else 0.0
+        advance(alpha, p, q, induced, x, w, r, z, bit_inverse, bit_lower, stats)
+        gated = False
+        for k in range(k_count):
+            gated = gated or stats[0, k] <= threshold[k]
+        finished = True
+        for k in range(k_count):
+            rz_new, x_max, z_max, p_max = stats[0, k], stats[1, k], stats[2, k], stats[3, k]
+            ratio = rz_new / rz[k] if rz[k] > 0 else 0.0
+            if gated and not done[k]:
+                size = x_max if x_max > 0 else np.inf
+                largest = 0.0
+                for j in range(n):
+                    largest = max(largest, abs(h_last[j] * x[k, m - 1, j]))
+                floor = output_floor * largest
+                rate = min(np.sqrt(max(previous[k], ratio)), 0.99)
+                tail = rate / (1.0 - rate)
+                estimate = max(abs(alpha[k]) * p_max / size * tail, z_max / size)
+                if floor > 0:
+                    for j in range(n):
+                        scale = max(abs(h_last[j] * x[k, m - 1, j]), floor)
+                        estimate = max(estimate, abs(h_last[j] * z[k, m - 1, j]) / scale,
+                                       abs(alpha[k] * h_last[j] * p[k, m - 1, j]) / scale * tail)
+                done[k] = estimate <= tol
+            finished = finished and done[k]
+            previous[k] = ratio
+            beta[k] = ratio
+            rz[k] = rz_new
+        if gated and finished:
+            return iteration
+    return maxiter
+
+
+@njit(f"void({_F2}, {_F2}, {_F2}, {_F2}, {_F3}, {_F3}, {_F2})", cache=True, nogil=True)
+def kcl(g, gw, hb, v, w, b, out):  # pragma: no cover
+    """Kirchhoff's current law at every word-line and bit-line node, branch by branch, as
+    :func:`memxbar.solver.accuracy.check` does on the compiled circuit: per vector into the (3, K) ``out``
+    the largest residual |F_k| (A), the largest current through a node T_k = Σ|branch currents| (A)
+    and the largest Σ g·(|x_a| + |x_b|) over a node's branches (A, the size of the terms before they cancel).
+
+    ``gw`` (M, N): conductance of the word-line branch to the left of W[i, j] (from the source for
+    j = 0, driver included); ``hb`` (M, N): of the bit-line branch below B[i, j] (to the virtual ground
+    for i = M − 1, sense resistance included); ``v`` (K, M) inputs (V); ``w``, ``b`` (K, M, N) voltages (V).
+    """
+    k_count, m, n = w.shape
+    for k in range(k_count):
+        f_max = 0.0
+        t_max = 0.0
+        r_max = 0.0
+        for i in range(m):
+            for j in range(n):
+                x = w[k, i, j]
+                y = b[k, i, j]
+                left = v[k, i] if j == 0 else w[k, i, j - 1]
+                c = gw[i, j] * (x - left)
+                f, t, r = c, abs(c), gw[i, j] * (abs(x) + abs(left))
+                if j < n - 1:
+                    right = w[k, i, j + 1]
+                    c = gw[i, j + 1] * (x - right)
+                    f, t, r = f + c, t + abs(c), r + gw[i, j + 1] * (abs(x) + abs(right))
+                device = g[i, j] * (x - y)
+                device_terms = g[i, j] * (abs(x) + abs(y))
+                f, t, r = f + device, t + abs(device), r + device_terms
+                f_max, t_max, r_max = max(f_max, abs(f)), max(t_max, t), max(r_max, r)
+                below = b[k, i + 1, j] if i < m - 1 else 0.0
+                c = hb[i, j] * (y - below)
+                f, t, r = c - device, abs(c) + abs(device), hb[i, j] * (abs(y) + abs(below)) + device_terms
+                if i > 0:
+                    above = b[k, i - 1, j]
+                    c = hb[i - 1, j] * (y - above)
+                    f, t, r = f + c, t + abs(c), r + hb[i - 1, j] * (abs(y) + abs(above))
+                f_max, t_max, r_max = max(f_max, abs(f)), max(t_max, t), max(r_max, r)
+        out[0, k] = f_max
+        out[1, k] = t_max
+        out[2, k] = r_max

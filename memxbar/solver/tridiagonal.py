@@ -1,0 +1,150 @@
+"""The line solves of a crossbar: many independent tridiagonal systems, compiled by numba.
+
+Each word line and each bit line of a crossbar, with its devices' conductances on the diagonal, is a
+symmetric positive definite tridiagonal system, and the line solvers of :mod:`memxbar.solver.lines`
+solve all of them at every iteration. They are factorised once as L·D·Lᵀ (Golub & Van Loan,
+*Matrix Computations*, 4th ed., §4.3.6: d₀ = a₀, lₖ = eₖ/dₖ, dₖ₊₁ = aₖ₊₁ − lₖ·eₖ; LAPACK's ``dpttrf``
+is the same algorithm) and solved by a forward and a backward sweep.
+
+The arrays are (K, M, N): K input vectors, M word lines, N bit lines, each word line contiguous.
+A bit-line solve sweeps along axis 1 with all N bit lines in lock step, so its inner loop runs over
+contiguous memory (vectorised, ~1 ns per node); a word-line solve sweeps along axis 2, one word line
+after another, its inner loop bound by the latency of each step (measured 5–15 ns per node, which
+is still several times faster than LAPACK's ``dpttrs`` called on the same arrays, 13–17 ns per node
+with its NumPy reshapes). The kernels are compiled for C-contiguous float64 arrays when this module
+is first imported (and cached on disk by numba), so a solve never waits for a compiler.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+_F2 = "float64[:, ::1]"
+_F3 = "float64[:, :, ::1]"
+
+
+@njit(f"int64({_F2}, {_F2}, {_F2}, {_F2})", cache=True, nogil=True)
+def _factor_rows(diagonal, off, inverse, lower):  # pragma: no cover - compiled
+    m, n = diagonal.shape
+    for i in range(m):
+        d = diagonal[i, 0]
+        for j in range(n):
+            if j > 0:
+                l_prev = off[i, j - 1] / d
+                lower[i, j - 1] = l_prev
+                d = diagonal[i, j] - l_prev * off[i, j - 1]
+            if not d > 0.0:
+                return i * n + j + 1
+            inverse[i, j] = 1.0 / d
+    return 0
+
+
+@njit(f"int64({_F2}, {_F2}, {_F2}, {_F2})", cache=True, nogil=True)
+def _factor_columns(diagonal, off, inverse, lower):  # pragma: no cover - compiled
+    m, n = diagonal.shape
+    for j in range(n):
+        d = diagonal[0, j]
+        if not d > 0.0:
+            return j + 1
+        inverse[0, j] = 1.0 / d
+    for i in range(1, m):
+        for j in range(n):
+            l_prev = off[i - 1, j] * inverse[i - 1, j]
+            lower[i - 1, j] = l_prev
+            d = diagonal[i, j] - l_prev * off[i - 1, j]
+            if not d > 0.0:
+                return i * n + j + 1
+            inverse[i, j] = 1.0 / d
+    return 0
+
+
+@njit(f"void({_F2}, {_F2}, {_F3})", cache=True, nogil=True, fastmath={"contract"})
+def solve_rows(inverse, lower, x):  # pragma: no cover - compiled
+    """Solve in place, for each k and i, the word-line system (row i of ``inverse``, ``lower``) for x[k, i, :]."""
+    k_count, m, n = x.shape
+    # Four word lines at a time, each running value in a register: one line alone waits for every
+    # multiply-add of its recurrence (through memory, for every store as well).
+    quads = m - m % 4
+    for k in range(k_count):
+        for i in range(0, quads, 4):
+            a, b, c, d = x[k, i, 0], x[k, i + 1, 0], x[k, i + 2, 0], x[k, i + 3, 0]
+            for j in range(1, n):
+                a = x[k, i, j] - lower[i, j - 1] * a
+                b = x[k, i + 1, j] - lower[i + 1, j - 1] * b
+                c = x[k, i + 2, j] - lower[i + 2, j - 1] * c
+                d = x[k, i + 3, j] - lower[i + 3, j - 1] * d
+                x[k, i, j], x[k, i + 1, j], x[k, i + 2, j], x[k, i + 3, j] = a, b, c, d
+            a *= inverse[i, n - 1]
+            b *= inverse[i + 1, n - 1]
+            c *= inverse[i + 2, n - 1]
+            d *= inverse[i + 3, n - 1]
+            x[k, i, n - 1], x[k, i + 1, n - 1], x[k, i + 2, n - 1], x[k, i + 3, n - 1] = a, b, c, d
+            for j in range(n - 2, -1, -1):
+                a = x[k, i, j] * inverse[i, j] - lower[i, j] * a
+                b = x[k, i + 1, j] * inverse[i + 1, j] - lower[i + 1, j] * b
+                c = x[k, i + 2, j] * inverse[i + 2, j] - lower[i + 2, j] * c
+                d = x[k, i + 3, j] * inverse[i + 3, j] - lower[i + 3, j] * d
+                x[k, i, j], x[k, i + 1, j], x[k, i + 2, j], x[k, i + 3, j] = a, b, c, d
+        for i in range(quads, m):
+            a = x[k, i, 0]
+            for j in range(1, n):
+                a = x[k, i, j] - lower[i, j - 1] * a
+                x[k, i, j] = a
+            a *= inverse[i, n - 1]
+            x[k, i, n - 1] = a
+            for j in range(n - 2, -1, -1):
+                a = x[k, i, j] * inverse[i, j] - lower[i, j] * a
+                x[k, i, j] = a
+
+
+@njit(f"void({_F2}, {_F2}, {_F3})", cache=True, nogil=True)
+def solve_columns(inverse, lower, x):  # pragma: no cover - compiled
+    """Solve in place, for each k and j, the bit-line system (column j of ``inverse``, ``lower``) for x[k, :, j]."""
+    k_count, m, n = x.shape
+    for k in range(k_count):
+        for i in range(1, m):
+            for j in range(n):
+                x[k, i, j] -= lower[i - 1, j] * x[k, i - 1, j]
+        for j in range(n):
+            x[k, m - 1, j] *= inverse[m - 1, j]
+        for i in range(m - 2, -1, -1):
+            for j in range(n):
+                x[k, i, j] = x[k, i, j] * inverse[i, j] - lower[i, j] * x[k, i + 1, j]
+
+
+class Lines:
+    """L·D·Lᵀ factors of M word lines or N bit lines of an (M, N) array, each a tridiagonal system."""
+
+    def __init__(self, diagonal: np.ndarray, off: np.ndarray, along: str) -> None:
+        """Factorise.
+
+        Args:
+            diagonal: (M, N) diagonal of every line's matrix (S).
+            off: Its off-diagonal (S): (M, N − 1) between neighbours along each word line for
+                ``along="rows"``, (M − 1, N) between neighbours along each bit line for ``"columns"``.
+            along: ``"rows"`` (word lines) or ``"columns"`` (bit lines).
+
+        Raises:
+            RuntimeError: If a line's matrix is not positive definite (a pivot ≤ 0 or not finite).
+        """
+        diagonal = np.ascontiguousarray(diagonal, dtype=np.float64)
+        m, n = diagonal.shape
+        shape = (m, max(n - 1, 1)) if along == "rows" else (max(m - 1, 1), n)
+        padded = np.zeros(shape)
+        padded[: off.shape[0], : off.shape[1]] = off
+        self.inverse = np.empty((m, n))
+        """(M, N) reciprocal pivots 1/dₖ (Ω)."""
+        self.lower = np.zeros(shape)
+        """Multipliers lₖ of the unit lower factor (dimensionless), shaped like the off-diagonal."""
+        self.along = along
+        factor = _factor_rows if along == "rows" else _factor_columns
+        failed = factor(diagonal, padded, self.inverse, self.lower)
+        if failed:
+            raise RuntimeError(f"a line block of the nodal matrix is not positive definite (pivot {failed - 1})")
+
+    def solve(self, rhs: np.ndarray) -> np.ndarray:
+        """Solve for (K, M, N) right-hand sides; returns a new (K, M, N) array."""
+        x = np.array(rhs, dtype=np.float64, order="C")
+        (solve_rows if self.along == "rows" else solve_columns)(self.inverse, self.lower, x)
+        return x

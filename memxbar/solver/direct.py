@@ -346,7 +346,7 @@ def solve_linear_circuit(crossbar: Crossbar, circuit: Circuit, bias: Bias, optio
     # The matrix-free line solver covers word-line reads of arrays without ideal segments.
     default_bias = not (bias.floating_wl.any() or bias.floating_bl.any() or bias.bl_voltages.any())
     if method == "iterative" and default_bias and circuit.plain_grid and lines.applicable(crossbar):
-        # No thread limit: its tridiagonal LAPACK solves and element-wise NumPy run on one thread anyway,
+        # No thread limit: its compiled kernels and element-wise NumPy run on one thread anyway,
         # and setting and restoring the pools (threadpoolctl) costs 0.05–0.1 ms per call.
         try:
             return _solve_lines(crossbar, circuit, bias, options, start)

@@ -15,18 +15,18 @@ each word line. Eliminating W leaves the bit-line Schur complement
 
 which is symmetric positive definite (a Schur complement of a positive definite matrix).
 It is solved by conjugate gradients (Hestenes & Stiefel, J. Res. Natl. Bur. Stand. 49(6),
-409–436, 1952) preconditioned by A_bb⁻¹: every iteration is two tridiagonal solves (LAPACK
-``dpttrs``; one along the word lines inside S, one along the bit lines) and a few
-element-wise operations on (M, N) arrays, with no sparse matrix built. (CrossSim, by
+409–436, 1952) preconditioned by A_bb⁻¹: every iteration is two tridiagonal solves (one along the word
+lines inside S, one along the bit lines; :mod:`memxbar.solver.tridiagonal`) and a few
+element-wise operations on (M, N) arrays, with no sparse matrix built, all in two compiled
+passes per vector (:mod:`memxbar.solver.line_kernels`). (CrossSim, by
 contrast, iterates a relaxed fixed point on the device voltages, the line drops taken from
 cumulative sums of the device currents.) The iteration count grows with the IR drop (the
 product of device conductance, line resistance and line length squared), not with the
 array size as such: 64×64 to 1024×1024 with 1–100 µS devices and 1–2.5 Ω segments take
 3–24 iterations to 1e-10.
 
-All arrays are (K, M, N), batch first: each word line is contiguous, so its block of
-tridiagonal solves is one LAPACK call; the bit-line solves transpose in tiles, solve, and
-transpose back.
+All arrays are (K, M, N), batch first, C-contiguous: each word line is contiguous, and the
+bit lines are swept in lock step along the rows.
 """
 
 from __future__ import annotations

@@ -93,10 +93,14 @@ def advance(alpha, p, q, induced, x, w, r, z, bit_inverse, bit_lower, stats):  #
         stats[2, k] = z_max
 
 
-@njit(f"void({_F2}, {_F2}, {_F2}, {_F3}, {_F3}, {_F2}, {_F2}, {_F3}, {_F3})", cache=True, nogil=True, fastmath=FAST)
-def residual(g, bit_diag, bit_off, w, x, bit_inverse, bit_lower, r, z):  # pragma: no cover
-    """The bit lines' Kirchhoff current law r = G∘w − A_bb·x (A) into ``r``, and A_bb⁻¹·r (V) into ``z``,
-    for word-line voltages ``w`` and bit-line voltages ``x``."""
+@njit(f"void({_F2}, {_F2}, {_F2}, {_F3}, {_F3}, {_F2}, {_F2}, {_F1}, float64, {_F3}, {_F3}, {_F1})", cache=True,
+      nogil=True, fastmath=FAST)
+def residual(g, bit_diag, bit_off, w, x, bit_inverse, bit_lower, h_last, output_floor, r, z, error):  # pragma: no cover
+    """The bit lines' Kirchhoff current law r = G∘w − A_bb·x (A) into ``r``, and A_bb⁻¹·r (V), the
+    estimated error of the bit-line voltages x, into ``z``, for word-line voltages ``w``; per vector into
+    ``error`` (K,) the larger of max |z| relative to max |x| and of each output current's error
+    h_last·z[M − 1] relative to the current itself, or to ``output_floor`` of the largest where smaller
+    (0 error relative to 0 is 0, anything else relative to 0 is ∞)."""
     k_count, m, n = x.shape
     for k in range(k_count):
         for i in range(m):
@@ -111,6 +115,22 @@ def residual(g, bit_diag, bit_off, w, x, bit_inverse, bit_lower, r, z):  # pragm
             for j in range(n):
                 z[k, i, j] = r[k, i, j]
     solve_columns(bit_inverse, bit_lower, z)
+    for k in range(k_count):
+        size = 0.0
+        scale = 0.0
+        for i in range(m):
+            for j in range(n):
+                size = max(size, abs(z[k, i, j]))
+                scale = max(scale, abs(x[k, i, j]))
+        worst = size / scale if scale > 0 else (np.inf if size > 0 else 0.0)
+        largest = 0.0
+        for j in range(n):
+            largest = max(largest, abs(h_last[j] * x[k, m - 1, j]))
+        floor = output_floor * largest
+        if floor > 0:
+            for j in range(n):
+                worst = max(worst, abs(h_last[j] * z[k, m - 1, j]) / max(abs(h_last[j] * x[k, m - 1, j]), floor))
+        error[k] = worst
 
 
 @njit(f"int64({_F2}, {_F2}, {_F2}, {_F2}, {_F2}, {_F2}, {_F2}, {_F1}, {_F3}, {_F3}, {_F3}, float64, float64, int64, "
@@ -181,7 +201,7 @@ def cg(g, bit_diag, bit_off, word_inverse, word_lower, bit_inverse, bit_lower, h
     return maxiter
 
 
-@njit(f"void({_F2}, {_F2}, {_F2}, {_F2}, {_F3}, {_F3}, {_F2})", cache=True, nogil=True)
+@njit(f"void({_F2}, {_F2}, {_F2}, {_F2}, {_F3}, {_F3}, {_F2})", cache=True, nogil=True, fastmath=FAST)
 def kcl(g, gw, hb, v, w, b, out):  # pragma: no cover
     """Kirchhoff's current law at every word-line and bit-line node, branch by branch, as
     :func:`memxbar.solver.accuracy.check` does on the compiled circuit: per vector into the (3, K) ``out``
@@ -193,33 +213,46 @@ def kcl(g, gw, hb, v, w, b, out):  # pragma: no cover
     for i = M − 1, sense resistance included); ``v`` (K, M) inputs (V); ``w``, ``b`` (K, M, N) voltages (V).
     """
     k_count, m, n = w.shape
+    seg = np.zeros(n + 1)  # word-line branch currents, seg[j] from W[i, j] towards the source (A)
+    seg_terms = np.zeros(n + 1)
+    down = np.zeros(n)  # bit-line branch currents below the current row, towards the virtual grounds (A)
+    down_terms = np.zeros(n)
+    up = np.zeros(n)  # the same for the row above
+    up_terms = np.zeros(n)
+    # Running maxima per bit line (element-wise, so that the loops vectorise), reduced at the end.
+    f_max = np.zeros(n)
+    t_max = np.zeros(n)
+    r_max = np.zeros(n)
     for k in range(k_count):
-        f_max = 0.0
-        t_max = 0.0
-        r_max = 0.0
+        f_max[:] = 0.0
+        t_max[:] = 0.0
+        r_max[:] = 0.0
+        up[:] = 0.0
+        up_terms[:] = 0.0
         for i in range(m):
+            seg[0] = gw[i, 0] * (w[k, i, 0] - v[k, i])
+            seg_terms[0] = gw[i, 0] * (abs(w[k, i, 0]) + abs(v[k, i]))
+            for j in range(1, n):
+                seg[j] = gw[i, j] * (w[k, i, j] - w[k, i, j - 1])
+                seg_terms[j] = gw[i, j] * (abs(w[k, i, j]) + abs(w[k, i, j - 1]))
+            if i < m - 1:
+                for j in range(n):
+                    down[j] = hb[i, j] * (b[k, i, j] - b[k, i + 1, j])
+                    down_terms[j] = hb[i, j] * (abs(b[k, i, j]) + abs(b[k, i + 1, j]))
+            else:
+                for j in range(n):
+                    down[j] = hb[i, j] * b[k, i, j]
+                    down_terms[j] = hb[i, j] * abs(b[k, i, j])
             for j in range(n):
-                x = w[k, i, j]
-                y = b[k, i, j]
-                left = v[k, i] if j == 0 else w[k, i, j - 1]
-                c = gw[i, j] * (x - left)
-                f, t, r = c, abs(c), gw[i, j] * (abs(x) + abs(left))
-                if j < n - 1:
-                    right = w[k, i, j + 1]
-                    c = gw[i, j + 1] * (x - right)
-                    f, t, r = f + c, t + abs(c), r + gw[i, j + 1] * (abs(x) + abs(right))
-                device = g[i, j] * (x - y)
-                device_terms = g[i, j] * (abs(x) + abs(y))
-                f, t, r = f + device, t + abs(device), r + device_terms
-                f_max, t_max, r_max = max(f_max, abs(f)), max(t_max, t), max(r_max, r)
-                below = b[k, i + 1, j] if i < m - 1 else 0.0
-                c = hb[i, j] * (y - below)
-                f, t, r = c - device, abs(c) + abs(device), hb[i, j] * (abs(y) + abs(below)) + device_terms
-                if i > 0:
-                    above = b[k, i - 1, j]
-                    c = hb[i - 1, j] * (y - above)
-                    f, t, r = f + c, t + abs(c), r + hb[i - 1, j] * (abs(y) + abs(above))
-                f_max, t_max, r_max = max(f_max, abs(f)), max(t_max, t), max(r_max, r)
-        out[0, k] = f_max
-        out[1, k] = t_max
-        out[2, k] = r_max
+                device = g[i, j] * (w[k, i, j] - b[k, i, j])
+                device_terms = g[i, j] * (abs(w[k, i, j]) + abs(b[k, i, j]))
+                f_max[j] = max(f_max[j], abs(seg[j] - seg[j + 1] + device), abs(down[j] - up[j] - device))
+                t_max[j] = max(t_max[j], abs(seg[j]) + abs(seg[j + 1]) + abs(device),
+                               abs(down[j]) + abs(up[j]) + abs(device))
+                r_max[j] = max(r_max[j], seg_terms[j] + seg_terms[j + 1] + device_terms,
+                               down_terms[j] + up_terms[j] + device_terms)
+                up[j] = down[j]
+                up_terms[j] = down_terms[j]
+        out[0, k] = f_max.max()
+        out[1, k] = t_max.max()
+        out[2, k] = r_max.max()

@@ -154,35 +154,38 @@ class LineSystem:
             ConvergenceError: If a vector does not reach ``tol`` within ``maxiter`` iterations.
         """
         from memxbar.solver.line_kernels import residual
+        from memxbar.solver.tridiagonal import solve_rows
 
         k = v.shape[0]
-        free = np.zeros((k, *self.g.shape))
-        free[..., 0] = self.gw[:, 0] * v
-        unloaded = self.word.solve(free)  # word-line voltages with the bit lines at 0 V
-        rhs = self.g * unloaded
-        x_all, w_all = np.zeros_like(rhs), np.zeros_like(rhs)
+        w = np.zeros((k, *self.g.shape))
+        w[..., 0] = self.gw[:, 0] * v
+        solve_rows(self.word.inverse, self.word.lower, w)  # word-line voltages with the bit lines at 0 V
+        r = self.g * w
+        x = np.zeros_like(r)
+        # Vectors that finish in the first run finish in place; the others go on in copies.
+        w_all, x_all = w, x
         cols = np.arange(k)
-        x, w = np.zeros_like(rhs), unloaded.copy()
-        r = rhs.copy()
         iterations = 0
-        while cols.size:
+        while True:
             converged, used = self._cg(x, w, r, tol, maxiter - iterations)
             iterations += used
             # Check the stopped vectors from their true residual, the bit lines' Kirchhoff current
             # law with the word-line voltages W = A_ww⁻¹·(f + D·B) that CG kept up to date:
             # r = D·W − A_bb·B, whose A_bb⁻¹·r estimates the error of the bit-line voltages.
-            z = np.empty_like(x)
-            residual(self.g, self.bit_diag, self.bit_off, w, x, self.bit.inverse, self.bit.lower, r, z)
-            error = np.maximum(_rel(z, x), _rel_each(self.output_currents(z), self.output_currents(x)))
+            error = np.empty(cols.size)
+            residual(self.g, self.bit_diag, self.bit_off, w, x, self.bit.inverse, self.bit.lower, self.hb[-1],
+                     OUTPUT_FLOOR, r, np.empty_like(x), error)
             good = converged & (error <= tol)
-            x_all[cols[good]], w_all[cols[good]] = x[good], w[good]
+            if x is not x_all:
+                x_all[cols[good]], w_all[cols[good]] = x[good], w[good]
+            if good.all():
+                return w_all, x_all
             cols, x, w, r = cols[~good], x[~good], w[~good], r[~good]
-            if cols.size and iterations >= maxiter:
+            if iterations >= maxiter:
                 raise ConvergenceError(
                     f"conjugate gradients did not reach tol={tol:g} within maxiter={maxiter} iterations "
                     f"({cols.size} input vector(s) left); raise maxiter or tol, or use method='direct'"
                 )
-        return w_all, x_all
 
     def _cg(self, x: np.ndarray, w: np.ndarray, r: np.ndarray, tol: float, maxiter: int) -> tuple[np.ndarray, int]:
         """Run CG from bit-line voltages x (word-line voltages w, residual r), updating all three
@@ -208,32 +211,7 @@ class LineSystem:
         return done, used
 
 
-def _dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """(K,) inner products of (K, M, N) arrays."""
-    return np.einsum("kij,kij->k", a, b)
-
-
 OUTPUT_FLOOR = 1e-6
 """Each output current is held to ``tol`` relative to itself, or to this fraction of its vector's
 largest output current where it is smaller (an output that is zero in exact arithmetic has no
 relative accuracy)."""
-
-
-def _floored(outputs: np.ndarray) -> np.ndarray:
-    """(K, N) magnitudes of output currents raised to :data:`OUTPUT_FLOOR` of each vector's largest
-    (∞ for a vector whose outputs are all 0, which then has no output error to reach)."""
-    floor = OUTPUT_FLOOR * outputs.max(axis=1, keepdims=True)
-    return np.where(floor > 0, np.maximum(outputs, floor), np.inf)
-
-
-def _rel_each(delta: np.ndarray, value: np.ndarray) -> np.ndarray:
-    """(K,) largest |delta| of (K, N) output currents relative to each current itself (:func:`_floored`)."""
-    return (np.abs(delta) / _floored(np.abs(value))).max(axis=1)
-
-
-def _rel(delta: np.ndarray, value: np.ndarray) -> np.ndarray:
-    """(K,) largest |delta| relative to the largest |value| of each vector (0 where both are 0)."""
-    k = value.shape[0]
-    scale = np.abs(value.reshape(k, -1)).max(axis=1)
-    size = np.abs(delta.reshape(k, -1)).max(axis=1)
-    return np.divide(size, scale, out=np.where(size > 0, np.inf, 0.0), where=scale > 0)

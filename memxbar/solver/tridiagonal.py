@@ -27,16 +27,20 @@ _F3 = "float64[:, :, ::1]"
 @njit(f"int64({_F2}, {_F2}, {_F2}, {_F2})", cache=True, nogil=True)
 def _factor_rows(diagonal, off, inverse, lower):  # pragma: no cover - compiled
     m, n = diagonal.shape
-    for i in range(m):
-        d = diagonal[i, 0]
-        for j in range(n):
-            if j > 0:
-                l_prev = off[i, j - 1] / d
+    # Four word lines at a time: each pivot waits for a division by the one before.
+    for first in range(0, m, 4):
+        last = min(first + 4, m)
+        for i in range(first, last):
+            inverse[i, 0] = 1.0 / diagonal[i, 0]
+        for j in range(1, n):
+            for i in range(first, last):
+                l_prev = off[i, j - 1] * inverse[i, j - 1]
                 lower[i, j - 1] = l_prev
-                d = diagonal[i, j] - l_prev * off[i, j - 1]
-            if not d > 0.0:
+                inverse[i, j] = 1.0 / (diagonal[i, j] - l_prev * off[i, j - 1])
+    for i in range(m):
+        for j in range(n):
+            if not inverse[i, j] > 0.0 or inverse[i, j] == np.inf:
                 return i * n + j + 1
-            inverse[i, j] = 1.0 / d
     return 0
 
 
@@ -44,18 +48,16 @@ def _factor_rows(diagonal, off, inverse, lower):  # pragma: no cover - compiled
 def _factor_columns(diagonal, off, inverse, lower):  # pragma: no cover - compiled
     m, n = diagonal.shape
     for j in range(n):
-        d = diagonal[0, j]
-        if not d > 0.0:
-            return j + 1
-        inverse[0, j] = 1.0 / d
+        inverse[0, j] = 1.0 / diagonal[0, j]
     for i in range(1, m):
         for j in range(n):
             l_prev = off[i - 1, j] * inverse[i - 1, j]
             lower[i - 1, j] = l_prev
-            d = diagonal[i, j] - l_prev * off[i - 1, j]
-            if not d > 0.0:
+            inverse[i, j] = 1.0 / (diagonal[i, j] - l_prev * off[i - 1, j])
+    for i in range(m):
+        for j in range(n):
+            if not inverse[i, j] > 0.0 or inverse[i, j] == np.inf:
                 return i * n + j + 1
-            inverse[i, j] = 1.0 / d
     return 0
 
 

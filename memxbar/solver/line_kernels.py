@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from memxbar.solver.tridiagonal import solve_columns, solve_rows
+from memxbar.solver.tridiagonal import COMPILE, solve_columns, solve_rows
 
 _F1 = "float64[::1]"
 _F2 = "float64[:, ::1]"
@@ -22,8 +22,7 @@ FAST = {"contract", "reassoc"}
 """Fused multiply-adds, and sums in any order (so that the inner products vectorise)."""
 
 
-@njit(f"void({_F2}, {_F2}, {_F2}, {_F2}, {_F2}, {_F1}, {_F3}, {_F3}, {_F3}, {_F3}, {_F1})", cache=True, nogil=True,
-      fastmath=FAST)
+@njit(f"void({_F2}, {_F2}, {_F2}, {_F2}, {_F2}, {_F1}, {_F3}, {_F3}, {_F3}, {_F3}, {_F1})", fastmath=FAST, **COMPILE)
 def product(g, bit_diag, bit_off, word_inverse, word_lower, beta, z, p, q, induced, pq):  # pragma: no cover
     """The search direction p ← z + β·p, then u = A_ww⁻¹·(G∘p) into ``induced``, q = S·p = A_bb·p − G∘u
     into ``q``, and pᵀq per vector into ``pq``.
@@ -58,8 +57,7 @@ def product(g, bit_diag, bit_off, word_inverse, word_lower, beta, z, p, q, induc
         pq[k] = total
 
 
-@njit(f"void({_F1}, {_F3}, {_F3}, {_F3}, {_F3}, {_F3}, {_F3}, {_F3}, {_F2}, {_F2}, {_F2})", cache=True, nogil=True,
-      fastmath=FAST)
+@njit(f"void({_F1}, {_F3}, {_F3}, {_F3}, {_F3}, {_F3}, {_F3}, {_F3}, {_F2}, {_F2}, {_F2})", fastmath=FAST, **COMPILE)
 def advance(alpha, p, q, induced, x, w, r, z, bit_inverse, bit_lower, stats):  # pragma: no cover
     """The CG update x ← x + α·p, w ← w + α·u, r ← r − α·q, then the preconditioned residual
     z = A_bb⁻¹·r into ``z``; ``alpha`` (K,). Per vector into the (4, K) ``stats``: rᵀz, max |x|, max |z|
@@ -93,8 +91,8 @@ def advance(alpha, p, q, induced, x, w, r, z, bit_inverse, bit_lower, stats):  #
         stats[2, k] = z_max
 
 
-@njit(f"void({_F2}, {_F2}, {_F2}, {_F3}, {_F3}, {_F2}, {_F2}, {_F1}, float64, {_F3}, {_F3}, {_F1})", cache=True,
-      nogil=True, fastmath=FAST)
+@njit(f"void({_F2}, {_F2}, {_F2}, {_F3}, {_F3}, {_F2}, {_F2}, {_F1}, float64, {_F3}, {_F3}, {_F1})", fastmath=FAST,
+      **COMPILE)
 def residual(g, bit_diag, bit_off, w, x, bit_inverse, bit_lower, h_last, output_floor, r, z, error):  # pragma: no cover
     """The bit lines' Kirchhoff current law r = G∘w − A_bb·x (A) into ``r``, and A_bb⁻¹·r (V), the
     estimated error of the bit-line voltages x, into ``z``, for word-line voltages ``w``; per vector into
@@ -134,7 +132,7 @@ def residual(g, bit_diag, bit_off, w, x, bit_inverse, bit_lower, h_last, output_
 
 
 @njit(f"int64({_F2}, {_F2}, {_F2}, {_F2}, {_F2}, {_F2}, {_F2}, {_F1}, {_F3}, {_F3}, {_F3}, float64, float64, int64, "
-      "float64, boolean[::1])", cache=True, nogil=True, fastmath=FAST)
+      "float64, boolean[::1])", fastmath=FAST, **COMPILE)
 def cg(g, bit_diag, bit_off, word_inverse, word_lower, bit_inverse, bit_lower, h_last, x, w, r, tol, gate, maxiter,
        output_floor, done):  # pragma: no cover
     """Preconditioned CG from bit-line voltages x, word-line voltages w and residual r (updated in place)
@@ -201,7 +199,7 @@ def cg(g, bit_diag, bit_off, word_inverse, word_lower, bit_inverse, bit_lower, h
     return maxiter
 
 
-@njit(f"void({_F2}, {_F2}, {_F2}, {_F2}, {_F3}, {_F3}, {_F2})", cache=True, nogil=True, fastmath=FAST)
+@njit(f"void({_F2}, {_F2}, {_F2}, {_F2}, {_F3}, {_F3}, {_F2})", fastmath=FAST, **COMPILE)
 def kcl(g, gw, hb, v, w, b, out):  # pragma: no cover
     """Kirchhoff's current law at every word-line and bit-line node, branch by branch, as
     :func:`memxbar.solver.accuracy.check` does on the compiled circuit: per vector into the (3, K) ``out``

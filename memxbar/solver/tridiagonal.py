@@ -23,8 +23,12 @@ from numba import njit
 _F2 = "float64[:, ::1]"
 _F3 = "float64[:, :, ::1]"
 
+COMPILE = {"cache": True, "nogil": True, "error_model": "numpy"}
+"""How the line kernels are compiled: cached on disk, without the interpreter lock, and with IEEE
+arithmetic (x/0 gives ±∞ or NaN, as in NumPy, not an exception)."""
 
-@njit(f"int64({_F2}, {_F2}, {_F2}, {_F2})", cache=True, nogil=True)
+
+@njit(f"int64({_F2}, {_F2}, {_F2}, {_F2})", **COMPILE)
 def _factor_rows(diagonal, off, inverse, lower):  # pragma: no cover - compiled
     m, n = diagonal.shape
     # Four word lines at a time: each pivot waits for a division by the one before.
@@ -44,7 +48,7 @@ def _factor_rows(diagonal, off, inverse, lower):  # pragma: no cover - compiled
     return 0
 
 
-@njit(f"int64({_F2}, {_F2}, {_F2}, {_F2})", cache=True, nogil=True)
+@njit(f"int64({_F2}, {_F2}, {_F2}, {_F2})", **COMPILE)
 def _factor_columns(diagonal, off, inverse, lower):  # pragma: no cover - compiled
     m, n = diagonal.shape
     for j in range(n):
@@ -61,7 +65,7 @@ def _factor_columns(diagonal, off, inverse, lower):  # pragma: no cover - compil
     return 0
 
 
-@njit(f"void({_F2}, {_F2}, {_F3})", cache=True, nogil=True, fastmath={"contract"})
+@njit(f"void({_F2}, {_F2}, {_F3})", fastmath={"contract"}, **COMPILE)
 def solve_rows(inverse, lower, x):  # pragma: no cover - compiled
     """Solve in place, for each k and i, the word-line system (row i of ``inverse``, ``lower``) for x[k, i, :]."""
     k_count, m, n = x.shape
@@ -100,7 +104,7 @@ def solve_rows(inverse, lower, x):  # pragma: no cover - compiled
                 x[k, i, j] = a
 
 
-@njit(f"void({_F2}, {_F2}, {_F3})", cache=True, nogil=True)
+@njit(f"void({_F2}, {_F2}, {_F3})", **COMPILE)
 def solve_columns(inverse, lower, x):  # pragma: no cover - compiled
     """Solve in place, for each k and j, the bit-line system (column j of ``inverse``, ``lower``) for x[k, :, j]."""
     k_count, m, n = x.shape

@@ -55,9 +55,9 @@ LIMITS = {"badcrossbar": 512, "badcrossbar full": 256, "ngspice": 256, "memxbar 
 BATCH_LIMITS = {("aihwkit", 100): 128}
 """Largest side of a tool for one batch size: aihwkit's IR-drop model holds (B, M, N/2, 64) arrays of
 its time slices (0.8 GiB each at 256×256 with 100 inputs)."""
-BATCH_ONLY = {"memxbar weights": 100, "memxbar iterative": 1, "memxbar direct": 1, "badcrossbar full": 100}
-"""Tools shown for one batch size only: weights pay off for large batches, CG for single vectors,
-and a direct full solution is needed as reference only where "auto" chooses CG (single vectors)."""
+BATCH_ONLY = {"memxbar weights": 100, "memxbar iterative": 1, "badcrossbar full": 100}
+"""Tools shown for one batch size only: weights pay off for large batches, CG for single vectors.
+The direct full solution, the reference, runs for every batch ("auto" chooses CG for batches too)."""
 SMALLEST: dict[str, int] = {}
 """Smallest side each tool is run at."""
 MIN_FIT_SIZES = 4

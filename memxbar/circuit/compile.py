@@ -321,14 +321,8 @@ def _compile_unmerged(crossbar: Crossbar, driven_wl: np.ndarray, driven_bl: np.n
     bl_node[:, m + 1] = bl_terminal
 
     # Line resistors: every segment but a driver or sense resistance of 0 Ω.
-    wl_seg = np.empty((m, n + 1))
-    wl_seg[:, 0] = crossbar.r_driver
-    wl_seg[:, 1:] = crossbar.r_wl
-    bl_seg = np.empty((n, m + 1))
-    bl_seg[:, :m] = crossbar.r_bl.T
-    bl_seg[:, m] = crossbar.r_sense
-    wl_res = _chain_resistors(wl_node, wl_seg, n_drivers, 0, lambda: _wl_names(m, n))
-    bl_res = _chain_resistors(bl_node, bl_seg, n_senses, -1, lambda: _bl_names(m, n))
+    wl_res = _chain_resistors(wl_node, crossbar.r_wl, crossbar.r_driver, True, n_drivers, lambda: _wl_names(m, n))
+    bl_res = _chain_resistors(bl_node, crossbar.r_bl.T, crossbar.r_sense, False, n_senses, lambda: _bl_names(m, n))
 
     w = wl_node[:, 2:].ravel()
     b = bl_node[:, :m].T.ravel()
@@ -363,23 +357,30 @@ def _line_starts(first: int, length: int, own_end: np.ndarray, n_own: int) -> np
     return first + np.arange(0, k * length, length) + (np.cumsum(own_end) - own_end)
 
 
-def _chain_resistors(node: np.ndarray, seg: np.ndarray, n_own: int, end: int,
+def _chain_resistors(node: np.ndarray, segments: np.ndarray, end: np.ndarray, first: bool, n_own: int,
                      naming: Callable[[], np.ndarray]) -> Resistors:
-    """The resistors of K chains of positions (K, L + 1) joined by segments (K, L) of finite resistance (Ω),
-    where only the segment at column ``end`` (0 or −1) may be 0 Ω (merged, left out), in ``n_own`` chains
-    it is not."""
-    k, length = seg.shape
-    if n_own == k:
+    """The resistors of K chains of L + 2 positions (``node``, (K, L + 2)): L segments (``segments``, (K, L),
+    > 0 Ω) and, first or last, an end resistance (``end``, (K,), ≥ 0 Ω, ``n_own`` of them > 0; one of 0 Ω
+    merges its two positions and is left out). ``naming`` makes the (K, L + 1) names in chain order."""
+    k, length = segments.shape
+    if n_own == 0:
+        inner = node[:, 1:] if first else node[:, :-1]
         pairs = np.empty((k, length, 2), dtype=np.int64)
+        pairs[..., 0] = inner[:, :-1]
+        pairs[..., 1] = inner[:, 1:]
+        return Resistors(pairs.reshape(-1, 2), segments.ravel(),
+                         lambda: (naming()[:, 1:] if first else naming()[:, :-1]).ravel())
+    seg = np.empty((k, length + 1))
+    seg[:, 0 if first else -1] = end
+    if first:
+        seg[:, 1:] = segments
+    else:
+        seg[:, :-1] = segments
+    if n_own == k:
+        pairs = np.empty((k, length + 1, 2), dtype=np.int64)
         pairs[..., 0] = node[:, :-1]
         pairs[..., 1] = node[:, 1:]
         return Resistors(pairs.reshape(-1, 2), seg.ravel(), lambda: naming().ravel())
-    if n_own == 0:
-        inner = slice(1, None) if end == 0 else slice(None, -1)
-        pairs = np.empty((k, length - 1, 2), dtype=np.int64)
-        pairs[..., 0] = node[:, :-1][:, inner]
-        pairs[..., 1] = node[:, 1:][:, inner]
-        return Resistors(pairs.reshape(-1, 2), seg[:, inner].ravel(), lambda: naming()[:, inner].ravel())
     keep = seg > 0
     return Resistors(np.column_stack([node[:, :-1][keep], node[:, 1:][keep]]), seg[keep],
                      lambda: naming()[keep])

@@ -138,10 +138,14 @@ class Circuit:
         """(N,) node of each bit-line terminal."""
         return self.bl_node[:, -1]
 
+    @cached_property
+    def _all_driven(self) -> bool:
+        return bool(self.driven_wl.all() and self.driven_bl.all())
+
     def known_voltages(self, wl: np.ndarray, bl: np.ndarray, gates: np.ndarray | None) -> np.ndarray:
         """(n_known, B) voltages of the known nodes (V) from the (M, B) word-line and (N, B) bit-line
         terminal voltages and the (M, B) select-line voltages."""
-        parts = [wl[self.driven_wl], bl[self.driven_bl]]
+        parts = [wl, bl] if self._all_driven else [wl[self.driven_wl], bl[self.driven_bl]]
         if self.select_sources.node.size:
             parts.append(gates)
         if self.ground >= 0:

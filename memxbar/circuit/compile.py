@@ -236,13 +236,14 @@ def _compile_general(crossbar: Crossbar, fw: np.ndarray, fb: np.ndarray) -> Circ
     sel_raw = sel_base + np.arange(m if cell.gated else 0)
 
     # Elements on raw ids; renumbered below. Names are made only when a netlist is written.
-    i_cell, j_cell = np.divmod(cells, n)
+    w = wl_raw[:, 2:].ravel()
+    b = bl_raw[:, :m].T.ravel()
     cell_nodes = CellNodes(
         cell=cells,
-        w=wl_raw[i_cell, j_cell + 2],
-        b=bl_raw[j_cell, i_cell],
+        w=w[cells] if n_int else w,
+        b=b[cells] if n_int else b,
         internal=int_raw,
-        select=sel_raw[i_cell] if cell.gated else np.zeros(0, dtype=np.int64),
+        select=sel_raw[cells // n] if cell.gated else np.zeros(0, dtype=np.int64),
         ground=gnd_raw,
         labels=lambda: _cell_labels(cells, n),
     )

@@ -12,6 +12,11 @@ Nodes are numbered for nodal analysis: unknown nodes first (word-line positions 
 bit-line positions, then the cells' internal nodes), then the known ones: the driven word-line
 terminals, the driven bit-line terminals, the select lines and the ground. Both backends start from
 the same :class:`Circuit`, so they simulate the same circuit by construction.
+
+When no terminal floats and every word- and bit-line segment has resistance (the usual case), that
+numbering follows from counting and is computed in closed form (:func:`_compile_unmerged`); otherwise
+the positions are merged, the touched ones numbered and the circuit checked for floating islands
+(:func:`_compile_general`). Both give the same circuit.
 """
 
 from __future__ import annotations

@@ -145,6 +145,7 @@ class Circuit:
 
     @cached_property
     def _all_driven(self) -> bool:
+        """Whether every word- and bit-line terminal is driven."""
         return bool(self.driven_wl.all() and self.driven_bl.all())
 
     def known_voltages(self, wl: np.ndarray, bl: np.ndarray, gates: np.ndarray | None) -> np.ndarray:
@@ -277,9 +278,8 @@ def _compile_general(crossbar: Crossbar, fw: np.ndarray, fb: np.ndarray) -> Circ
     )
     # Without floating terminals every line position is joined to a driven terminal through its line, so
     # only cell-internal nodes (numbered last among the unknown) can float.
-    floating = fw.any() or fb.any()
-    if floating or (n_int and not _joined_to_outside(circuit.groups, int(np.count_nonzero(touched[:cell_base])),
-                                                     circuit.n_unknown)):
+    line_nodes = int(np.count_nonzero(touched[:cell_base]))
+    if fw.any() or fb.any() or (n_int and not _joined_to_outside(circuit.groups, line_nodes, circuit.n_unknown)):
         _check_connected(circuit)
     return circuit
 
@@ -381,11 +381,10 @@ def _chain_resistors(node: np.ndarray, segments: np.ndarray, end: np.ndarray, fi
         return Resistors(pairs.reshape(-1, 2), segments.ravel(),
                          lambda: (naming()[:, 1:] if first else naming()[:, :-1]).ravel())
     seg = np.empty((k, length + 1))
-    seg[:, 0 if first else -1] = end
     if first:
-        seg[:, 1:] = segments
+        seg[:, 0], seg[:, 1:] = end, segments
     else:
-        seg[:, :-1] = segments
+        seg[:, :-1], seg[:, -1] = segments, end
     if n_own == k:
         pairs = np.empty((k, length + 1, 2), dtype=np.int64)
         pairs[..., 0] = node[:, :-1]
@@ -444,14 +443,6 @@ def _line_resistors(nodes_a: np.ndarray, nodes_b: np.ndarray, r: np.ndarray,
     0 Ω (merged) or ∞ (cut off) are left out."""
     keep = (r > 0) & np.isfinite(r)
     return Resistors(np.column_stack([nodes_a[keep], nodes_b[keep]]), r[keep], lambda: naming()[keep])
-
-
-def _pairs(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """(K, 2) node pairs from their (K,) first and second nodes."""
-    pairs = np.empty((a.size, 2), dtype=np.int64)
-    pairs[:, 0] = a
-    pairs[:, 1] = b
-    return pairs
 
 
 def _wl_names(m: int, n: int) -> np.ndarray:

@@ -151,3 +151,13 @@ def test_an_internal_node_two_elements_from_a_line_goes_to_the_general_compile(r
     assert _compile_unmerged(crossbar, driven_wl, driven_bl) is None
     assert_same_circuit(compile_circuit(crossbar), _compile_general(crossbar, ~driven_wl, ~driven_bl))
     assert compile_circuit(crossbar).n_unknown == 3 * 4 + 4 * 3 + 11 * 3  # W, B (0 Ω drivers, sense), internals
+
+
+def test_an_array_with_every_line_floating_and_every_cell_open_is_refused_in_one_line() -> None:
+    """No node at all (1S1R cells all open, ideal wires, every terminal cut off): was a bare NumPy ValueError."""
+    crossbar = memxbar.Crossbar(np.zeros((2, 3)), cell="1s1r")
+    floating = {"floating_wl": np.ones(2, dtype=bool), "floating_bl": np.ones(3, dtype=bool)}
+    with pytest.raises(InputError, match=r"^every word line and bit line floats .*floating_wl / floating_bl\)$"):
+        compile_circuit(crossbar, *floating.values())
+    with pytest.raises(InputError, match="every word line and bit line floats"):
+        memxbar.simulate(crossbar, np.zeros(2), **floating)

@@ -494,20 +494,34 @@ def _position_names(m: int, n: int, n_int: int) -> tuple[np.ndarray, np.ndarray,
 
 
 def _check_connected(circuit: Circuit) -> None:
-    """Raise :class:`InputError` if some unknown node reaches no known node through any element."""
+    """Raise :class:`InputError` if some unknown node reaches no known node through any element.
+
+    The nodes of a line are joined through its segments, all finite (a floating terminal is cut off and is
+    no node), so each line is one vertex of the graph searched, whose edges are the other elements."""
     import scipy.sparse as sp
     from scipy.sparse.csgraph import connected_components
 
+    size = circuit.n_nodes
+    if not size:
+        raise InputError("every word line and bit line floats and no cell conducts: no voltage is defined; drive a "
+                         "line (floating_wl / floating_bl)")
+    vertex = np.arange(size)
+    for node in (circuit.wl_node, circuit.bl_node):
+        on = node >= 0
+        vertex[node[on]] = np.repeat(node.max(axis=1), np.count_nonzero(on, axis=1))
     a, b = [], []
     for group in circuit.groups:
-        nodes = group.nodes[group.conducting()]
-        for k in range(1, nodes.shape[1]):
-            a.append(nodes[:, 0])
-            b.append(nodes[:, k])
+        conducting = group.conducting()
+        first = vertex[group.nodes[:, 0]]
+        for k in range(1, group.nodes.shape[1]):
+            other = vertex[group.nodes[:, k]]
+            joins = conducting & (first != other)
+            a.append(first[joins])
+            b.append(other[joins])
     a, b = np.concatenate(a), np.concatenate(b)
-    size = circuit.n_nodes
     graph = sp.coo_matrix((np.ones(a.size), (a, b)), shape=(size, size))
     _, label = connected_components(graph, directed=False)
+    label = label[vertex]
     anchored = np.zeros(label.max() + 1, dtype=bool)
     anchored[label[circuit.n_unknown:]] = True
     loose = np.flatnonzero(~anchored[label[: circuit.n_unknown]])

@@ -3,12 +3,15 @@ circuit of the general compile (raw ids, zero-resistance merging, numbering of t
 
 from __future__ import annotations
 
+from unittest import mock
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import memxbar
+from memxbar.circuit import compile as compile_module
 from memxbar.circuit.cells import Cell, get_cell
 from memxbar.circuit.compile import Circuit, _compile_general, _compile_unmerged, compile_circuit
 from memxbar.circuit.elements import ElementGroup, Resistors
@@ -71,15 +74,15 @@ def crossbars(draw):
 
     line_zeros = draw(st.sampled_from([0.0, 0.2, 1.0]))
     g = rng.uniform(1e-6, 1e-4, (m, n))
-    g[rng.random((m, n)) < draw(st.sampled_from([0.0, 0.3]))] = 0.0
+    g[rng.random((m, n)) < draw(st.sampled_from([0.0, 0.3, 0.8]))] = 0.0
     crossbar = memxbar.Crossbar(
         g, r_wl=resistances((m, n), line_zeros), r_bl=resistances((m, n), line_zeros),
         r_driver=resistances((m,), draw(st.sampled_from([0.0, 0.5, 1.0]))),
         r_sense=resistances((n,), draw(st.sampled_from([0.0, 0.5, 1.0]))), cell=get_cell(cell),
     )
-    floating = draw(st.booleans())
-    fw = rng.random(m) < 0.3 if floating else None
-    fb = rng.random(n) < 0.3 if floating else None
+    floating = draw(st.sampled_from([0.0, 0.3, 0.8]))
+    fw = rng.random(m) < floating if floating else None
+    fb = rng.random(n) < floating if floating else None
     return crossbar, fw, fb
 
 
@@ -161,3 +164,43 @@ def test_an_array_with_every_line_floating_and_every_cell_open_is_refused_in_one
         compile_circuit(crossbar, *floating.values())
     with pytest.raises(InputError, match="every word line and bit line floats"):
         memxbar.simulate(crossbar, np.zeros(2), **floating)
+
+
+def loose_nodes(circuit: Circuit) -> np.ndarray:
+    """The unknown nodes that reach no known node, by a search of the whole element graph (every terminal of a
+    conducting element joined to its first one)."""
+    import scipy.sparse as sp
+    from scipy.sparse.csgraph import connected_components
+
+    a, b = [], []
+    for group in circuit.groups:
+        nodes = group.nodes[group.conducting()]
+        for k in range(1, nodes.shape[1]):
+            a.append(nodes[:, 0])
+            b.append(nodes[:, k])
+    a, b = np.concatenate(a), np.concatenate(b)
+    graph = sp.coo_matrix((np.ones(a.size), (a, b)), shape=(circuit.n_nodes, circuit.n_nodes))
+    label = connected_components(graph, directed=False)[1]
+    return np.flatnonzero(~np.isin(label[:circuit.n_unknown], label[circuit.n_unknown:]))
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(crossbars())
+def test_the_floating_island_check_finds_the_loose_nodes_of_the_whole_element_graph(case) -> None:
+    crossbar, fw, fb = case
+    m, n = crossbar.shape
+    masks = (np.zeros(m, dtype=bool) if fw is None else fw, np.zeros(n, dtype=bool) if fb is None else fb)
+    with mock.patch.object(compile_module, "_check_connected"):
+        circuit = _compile_general(crossbar, *masks)
+    if circuit.n_nodes == 0:
+        with pytest.raises(InputError, match="every word line and bit line floats"):
+            compile_module._check_connected(circuit)
+        return
+    loose = loose_nodes(circuit)
+    if not loose.size:
+        compile_module._check_connected(circuit)
+        return
+    with pytest.raises(InputError) as raised:
+        compile_module._check_connected(circuit)
+    assert str(raised.value).startswith(f"{circuit.describe(int(loose[0]))} connects to no driven terminal "
+                                        f"({loose.size} node(s) float)")

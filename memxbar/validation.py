@@ -44,7 +44,7 @@ def as_finite_array(value: object, name: str) -> np.ndarray:
         array = np.array(raw, dtype=np.float64)
     except (TypeError, ValueError):
         raise InputError(f"{name} must be numeric, got {type(value).__name__}") from None
-    if not np.all(np.isfinite(array)):
+    if not np.isfinite(array).all():
         bad = int(np.size(array) - np.count_nonzero(np.isfinite(array)))
         raise InputError(f"{name} contains {bad} NaN or infinite value(s); give finite numbers")
     return array

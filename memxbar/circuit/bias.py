@@ -73,15 +73,17 @@ def _per_line(value: object, size: int, batch: int, name: str, lines: str,
     if value is None:
         raise InputError(f"{name} must be a number, ({size},) (one per {lines}) or ({size}, {batch}), got None")
     array = as_finite_array(value, name)
-    if array.size and np.abs(array).max() > MAX_VOLTS:
+    largest = abs(float(array)) if array.ndim == 0 else np.abs(array).max() if array.size else 0.0
+    if largest > MAX_VOLTS:
         raise InputError(
-            f"{name} reaches {np.abs(array).max():.3g} V, above {MAX_VOLTS:.0e} V; voltages are in volts: "
-            "check the units"
+            f"{name} reaches {largest:.3g} V, above {MAX_VOLTS:.0e} V; voltages are in volts: check the units"
         )
     if array.ndim == 0:
-        full = np.full((size, batch), float(array))
-        if floating is not None:
-            full[floating] = 0.0
+        full = np.zeros((size, batch))
+        if largest:
+            full.fill(float(array))
+            if floating is not None:
+                full[floating] = 0.0
         return full
     if array.ndim == 1 and array.shape[0] == size:
         return np.repeat(array[:, None], batch, axis=1)
@@ -91,6 +93,8 @@ def _per_line(value: object, size: int, batch: int, name: str, lines: str,
 
 
 def _check_floating(values: np.ndarray, floating: np.ndarray, name: str, mask_name: str, lines: str) -> None:
+    if not floating.any():
+        return
     bad = floating[:, None] & (values != 0)
     if bad.any():
         k = int(np.argwhere(bad)[0, 0])

@@ -12,6 +12,11 @@ Nodes are numbered for nodal analysis: unknown nodes first (word-line positions 
 bit-line positions, then the cells' internal nodes), then the known ones: the driven word-line
 terminals, the driven bit-line terminals, the select lines and the ground. Both backends start from
 the same :class:`Circuit`, so they simulate the same circuit by construction.
+
+When no terminal floats and every word- and bit-line segment has resistance (the usual case), that
+numbering follows from counting and is computed in closed form (:func:`_compile_unmerged`); otherwise
+the positions are merged, the touched ones numbered and the circuit checked for floating islands
+(:func:`_compile_general`). Both give the same circuit.
 """
 
 from __future__ import annotations
@@ -53,10 +58,15 @@ def chain_representatives(segments: np.ndarray) -> np.ndarray:
 class Sources:
     """Ideal voltage sources from known nodes to ground: the driven terminals and select lines."""
 
-    names: np.ndarray
-    """(S,) SPICE names, e.g. ``Vin3``, ``Vout0``, ``Vsel2``."""
     node: np.ndarray
     """(S,) node index each source holds."""
+    naming: Callable[[], np.ndarray]
+    """Makes the (S,) SPICE names when a netlist or the ngspice backend needs them."""
+
+    @cached_property
+    def names(self) -> np.ndarray:
+        """(S,) SPICE names, e.g. ``Vin3``, ``Vout0``, ``Vsel2``."""
+        return self.naming()
 
 
 @dataclass(frozen=True, eq=False)
@@ -133,10 +143,15 @@ class Circuit:
         """(N,) node of each bit-line terminal."""
         return self.bl_node[:, -1]
 
+    @cached_property
+    def _all_driven(self) -> bool:
+        """Whether every word- and bit-line terminal is driven."""
+        return bool(self.driven_wl.all() and self.driven_bl.all())
+
     def known_voltages(self, wl: np.ndarray, bl: np.ndarray, gates: np.ndarray | None) -> np.ndarray:
         """(n_known, B) voltages of the known nodes (V) from the (M, B) word-line and (N, B) bit-line
         terminal voltages and the (M, B) select-line voltages."""
-        parts = [wl[self.driven_wl], bl[self.driven_bl]]
+        parts = [wl, bl] if self._all_driven else [wl[self.driven_wl], bl[self.driven_bl]]
         if self.select_sources.node.size:
             parts.append(gates)
         if self.ground >= 0:
@@ -177,12 +192,6 @@ class Circuit:
         return "ground" if node == self.ground else f"node {node}"
 
 
-def _line_resistors(nodes_a: np.ndarray, nodes_b: np.ndarray, r: np.ndarray,
-                    naming: Callable[[], np.ndarray]) -> Resistors:
-    keep = (r > 0) & np.isfinite(r)
-    return Resistors(np.column_stack([nodes_a[keep], nodes_b[keep]]), r[keep], lambda: naming()[keep])
-
-
 def compile_circuit(crossbar: Crossbar, floating_wl: np.ndarray | None = None,
                     floating_bl: np.ndarray | None = None) -> Circuit:
     """Compile ``crossbar`` with the given floating terminals into a :class:`Circuit`.
@@ -199,9 +208,20 @@ def compile_circuit(crossbar: Crossbar, floating_wl: np.ndarray | None = None,
         InputError: If some node reaches no driven terminal (a floating island whose voltage is undefined).
     """
     m, n = crossbar.shape
-    cell = crossbar.cell
     fw = np.zeros(m, dtype=bool) if floating_wl is None else np.asarray(floating_wl, dtype=bool)
     fb = np.zeros(n, dtype=bool) if floating_bl is None else np.asarray(floating_bl, dtype=bool)
+    if not (fw.any() or fb.any()) and crossbar.r_wl.min() > 0 and crossbar.r_bl.min() > 0:
+        circuit = _compile_unmerged(crossbar, ~fw, ~fb)
+        if circuit is not None:
+            return circuit
+    return _compile_general(crossbar, fw, fb)
+
+
+def _compile_general(crossbar: Crossbar, fw: np.ndarray, fb: np.ndarray) -> Circuit:
+    """:func:`compile_circuit` for any crossbar and (M,), (N,) floating masks: every position gets a raw id,
+    elements are made on raw ids, and the ids the elements touch are numbered as the module docstring says."""
+    m, n = crossbar.shape
+    cell = crossbar.cell
     wl_seg = np.column_stack([np.where(fw, np.inf, crossbar.r_driver), crossbar.r_wl])
     bl_seg = np.column_stack([crossbar.r_bl.T, np.where(fb, np.inf, crossbar.r_sense)])
     wl_rep = chain_representatives(wl_seg)
@@ -222,31 +242,23 @@ def compile_circuit(crossbar: Crossbar, floating_wl: np.ndarray | None = None,
     sel_raw = sel_base + np.arange(m if cell.gated else 0)
 
     # Elements on raw ids; renumbered below. Names are made only when a netlist is written.
-    def wl_names() -> np.ndarray:
-        rows, cols = indices((m, n))
-        return np.column_stack([join("Rdrv", rows[:, 0]), join("Rw", rows, "_", cols)])
-
-    def bl_names() -> np.ndarray:
-        rows, cols = indices((m, n))
-        return np.column_stack([join("Rb", rows, "_", cols).T, join("Rsen", cols[0])])
-
-    wl_res = _line_resistors(wl_raw[:, :-1], wl_raw[:, 1:], wl_seg, wl_names)
-    bl_res = _line_resistors(bl_raw[:, :-1], bl_raw[:, 1:], bl_seg, bl_names)
-    i_cell, j_cell = np.divmod(cells, n)
+    w = wl_raw[:, 2:].ravel()
+    b = bl_raw[:, :m].T.ravel()
     cell_nodes = CellNodes(
         cell=cells,
-        w=wl_raw[i_cell, j_cell + 2],
-        b=bl_raw[j_cell, i_cell],
+        w=w[cells] if n_int else w,
+        b=b[cells] if n_int else b,
         internal=int_raw,
-        select=sel_raw[i_cell] if cell.gated else np.zeros(0, dtype=np.int64),
+        select=sel_raw[cells // n] if cell.gated else np.zeros(0, dtype=np.int64),
         ground=gnd_raw,
-        labels=lambda: join(i_cell.astype(str), "_", j_cell.astype(str)),
+        labels=lambda: _cell_labels(cells, n),
     )
     cell_groups = cell.elements(crossbar.device, crossbar.conductances, cell_nodes)
-    groups_raw = [wl_res, *cell_groups, bl_res]
+    groups_raw = [_line_resistors(wl_raw[:, :-1], wl_raw[:, 1:], wl_seg, lambda: _wl_names(m, n)), *cell_groups,
+                  _line_resistors(bl_raw[:, :-1], bl_raw[:, 1:], bl_seg, lambda: _bl_names(m, n))]
 
     # Known raw nodes, in the order of Circuit.known_voltages.
-    uses_ground = any(np.any(group.nodes == gnd_raw) for group in cell_groups)
+    uses_ground = _uses(cell_groups, gnd_raw)
     known_raw = np.concatenate([wl_raw[~fw, 0], bl_raw[~fb, -1], sel_raw, [gnd_raw] if uses_ground else []])
     known_raw = known_raw.astype(np.int64)
     touched = np.zeros(n_raw, dtype=bool)
@@ -259,27 +271,196 @@ def compile_circuit(crossbar: Crossbar, floating_wl: np.ndarray | None = None,
     n_unknown = unknown_raw.size
     index[known_raw] = n_unknown + np.arange(known_raw.size)
 
-    groups = tuple(_renumbered(group, index) for group in groups_raw)
-    circuit = Circuit(
-        shape=(m, n),
-        n_unknown=int(n_unknown),
-        n_known=int(known_raw.size),
-        groups=groups,
-        wl_sources=Sources(join("Vin", np.flatnonzero(~fw).astype(str)), index[wl_raw[~fw, 0]]),
-        bl_sources=Sources(join("Vout", np.flatnonzero(~fb).astype(str)), index[bl_raw[~fb, -1]]),
-        select_sources=Sources(join("Vsel", np.arange(m).astype(str)) if cell.gated else np.zeros(0, dtype=str),
-                               index[sel_raw]),
-        driven_wl=~fw,
-        driven_bl=~fb,
-        wl_node=index[wl_raw],
-        bl_node=index[bl_raw],
-        cell_node=_cell_grid(index[int_raw], cells, (m, n)),
-        devices=groups[-2],
-        ground=int(index[gnd_raw]) if uses_ground else -1,
+    circuit = _circuit(
+        (m, n), int(n_unknown), int(known_raw.size), tuple(_renumbered(group, index) for group in groups_raw),
+        index[wl_raw[~fw, 0]], index[bl_raw[~fb, -1]], index[sel_raw], ~fw, ~fb, index[wl_raw], index[bl_raw],
+        _cell_grid(index[int_raw], cells, (m, n)), int(index[gnd_raw]) if uses_ground else -1,
     )
-    if fw.any() or fb.any() or n_int:
+    # Without floating terminals every line position is joined to a driven terminal through its line, so
+    # only cell-internal nodes (numbered last among the unknown) can float.
+    line_nodes = int(np.count_nonzero(touched[:cell_base]))
+    if fw.any() or fb.any() or (n_int and not _joined_to_outside(circuit.groups, line_nodes, circuit.n_unknown)):
         _check_connected(circuit)
     return circuit
+
+
+def _compile_unmerged(crossbar: Crossbar, driven_wl: np.ndarray, driven_bl: np.ndarray) -> Circuit | None:
+    """:func:`compile_circuit` in closed form when every terminal is driven and every word- and bit-line
+    segment has resistance (> 0 Ω; only a driver or sense resistance of 0 Ω merges two positions).
+
+    Then every line position is a node of its own, except a terminal behind a 0 Ω driver or sense resistance
+    (merged with the driver output or the sense node), and every node is joined to a driven terminal through
+    finite resistances, so the numbering of :func:`_compile_general` follows from counting: the unknown nodes
+    of each line are consecutive, and its segments join them one after the other to its terminal. Gives the
+    same :class:`Circuit` (the same arrays, element for element), or None if some cell-internal node shares
+    no conducting element with a line or a known node (then :func:`_compile_general` numbers it and checks
+    that it is connected).
+
+    Args:
+        crossbar: The crossbar (every ``r_wl`` and ``r_bl`` > 0).
+        driven_wl: (M,) all True.
+        driven_bl: (N,) all True.
+    """
+    m, n = crossbar.shape
+    cell = crossbar.cell
+    n_int = cell.internal_nodes
+    n_sel = m if cell.gated else 0
+    cells = np.flatnonzero(crossbar.conductances > 0) if n_int else np.arange(m * n)
+    own_driver = crossbar.r_driver > 0
+    own_sense = crossbar.r_sense > 0
+    n_drivers = int(np.count_nonzero(own_driver))
+    n_senses = int(np.count_nonzero(own_sense))
+    n_wl = m * n + n_drivers
+    n_bl = n * m + n_senses
+    n_lines = n_wl + n_bl
+    n_unknown = n_lines + cells.size * n_int
+    known = n_unknown + np.arange(m + n + n_sel)
+    wl_terminal, bl_terminal, select = known[:m], known[m:m + n], known[m + n:]
+    ground = n_unknown + m + n + n_sel
+
+    # Unknown nodes line by line: [driver output,] W[i, 0..N-1]; then B[0..M-1, j][, sense node].
+    row_start = _line_starts(0, n, own_driver, n_drivers)
+    col_start = _line_starts(n_wl, m, own_sense, n_senses)
+    wl_node = np.empty((m, n + 2), dtype=np.int64)
+    wl_node[:, 0] = wl_terminal
+    wl_node[:, 1] = np.where(own_driver, row_start, wl_terminal)
+    np.add((row_start + own_driver)[:, None], np.arange(n), out=wl_node[:, 2:])
+    bl_node = np.empty((n, m + 2), dtype=np.int64)
+    np.add(col_start[:, None], np.arange(m), out=bl_node[:, :m])
+    bl_node[:, m] = np.where(own_sense, col_start + m, bl_terminal)
+    bl_node[:, m + 1] = bl_terminal
+
+    # Line resistors: every segment but a driver or sense resistance of 0 Ω.
+    wl_res = _chain_resistors(wl_node, crossbar.r_wl, crossbar.r_driver, True, n_drivers, lambda: _wl_names(m, n))
+    bl_res = _chain_resistors(bl_node, crossbar.r_bl.T, crossbar.r_sense, False, n_senses, lambda: _bl_names(m, n))
+
+    w = wl_node[:, 2:].ravel()
+    b = bl_node[:, :m].T.ravel()
+    internal = n_lines + np.arange(cells.size * n_int).reshape(cells.size, n_int)
+    cell_nodes = CellNodes(
+        cell=cells,
+        w=w[cells] if n_int else w,
+        b=b[cells] if n_int else b,
+        internal=internal,
+        select=select[cells // n] if cell.gated else np.zeros(0, dtype=np.int64),
+        ground=ground,
+        labels=lambda: _cell_labels(cells, n),
+    )
+    cell_groups = cell.elements(crossbar.device, crossbar.conductances, cell_nodes)
+    if n_int and not _joined_to_outside(cell_groups, n_lines, n_unknown):
+        return None
+    uses_ground = _uses(cell_groups, ground)
+    return _circuit(
+        (m, n), n_unknown, m + n + n_sel + uses_ground, (wl_res, *cell_groups, bl_res), wl_terminal, bl_terminal,
+        select, driven_wl, driven_bl, wl_node, bl_node, _cell_grid(internal, cells, (m, n)),
+        ground if uses_ground else -1,
+    )
+
+
+def _line_starts(first: int, length: int, own_end: np.ndarray, n_own: int) -> np.ndarray:
+    """(K,) first node of each of K lines numbered one after the other from ``first``, line k having
+    ``length`` nodes and one more where ``own_end[k]`` (``n_own`` of them)."""
+    k = own_end.size
+    if n_own in (0, k):
+        step = length + (n_own > 0)
+        return np.arange(first, first + k * step, step)
+    return first + np.arange(0, k * length, length) + (np.cumsum(own_end) - own_end)
+
+
+def _chain_resistors(node: np.ndarray, segments: np.ndarray, end: np.ndarray, first: bool, n_own: int,
+                     naming: Callable[[], np.ndarray]) -> Resistors:
+    """The resistors of K chains of L + 2 positions (``node``, (K, L + 2)): L segments (``segments``, (K, L),
+    > 0 Ω) and, first or last, an end resistance (``end``, (K,), ≥ 0 Ω, ``n_own`` of them > 0; one of 0 Ω
+    merges its two positions and is left out). ``naming`` makes the (K, L + 1) names in chain order."""
+    k, length = segments.shape
+    if n_own == 0:
+        inner = node[:, 1:] if first else node[:, :-1]
+        pairs = np.empty((k, length, 2), dtype=np.int64)
+        pairs[..., 0] = inner[:, :-1]
+        pairs[..., 1] = inner[:, 1:]
+        return Resistors(pairs.reshape(-1, 2), segments.ravel(),
+                         lambda: (naming()[:, 1:] if first else naming()[:, :-1]).ravel())
+    seg = np.empty((k, length + 1))
+    if first:
+        seg[:, 0], seg[:, 1:] = end, segments
+    else:
+        seg[:, :-1], seg[:, -1] = segments, end
+    if n_own == k:
+        pairs = np.empty((k, length + 1, 2), dtype=np.int64)
+        pairs[..., 0] = node[:, :-1]
+        pairs[..., 1] = node[:, 1:]
+        return Resistors(pairs.reshape(-1, 2), seg.ravel(), lambda: naming().ravel())
+    keep = seg > 0
+    return Resistors(np.column_stack([node[:, :-1][keep], node[:, 1:][keep]]), seg[keep],
+                     lambda: naming()[keep])
+
+
+def _uses(groups: list[ElementGroup], node: int) -> bool:
+    """Whether some element of ``groups`` has a terminal on ``node``, the highest node index of the circuit."""
+    return any(group.nodes.max(initial=-1) == node for group in groups)
+
+
+def _joined_to_outside(groups: list[ElementGroup], low: int, high: int) -> bool:
+    """Whether every node in ``low … high − 1`` is a terminal of some conducting element that also has a
+    terminal outside that range."""
+    joined = np.zeros(high - low, dtype=bool)
+    for group in groups:
+        terminals = list(group.nodes.T)
+        inside = [(node >= low) & (node < high) for node in terminals]
+        reaching = group.conducting() & ~np.logical_and.reduce(inside)
+        for node, on in zip(terminals, inside, strict=True):
+            joined[node[on & reaching] - low] = True
+    return bool(joined.all())
+
+
+def _circuit(shape: tuple[int, int], n_unknown: int, n_known: int, groups: tuple[ElementGroup, ...],
+             wl_sources: np.ndarray, bl_sources: np.ndarray, select_sources: np.ndarray, driven_wl: np.ndarray,
+             driven_bl: np.ndarray, wl_node: np.ndarray, bl_node: np.ndarray, cell_node: np.ndarray,
+             ground: int) -> Circuit:
+    """The :class:`Circuit` with sources on the given nodes, named after their lines."""
+    return Circuit(
+        shape=shape,
+        n_unknown=n_unknown,
+        n_known=n_known,
+        groups=groups,
+        wl_sources=Sources(wl_sources, lambda: join("Vin", np.flatnonzero(driven_wl).astype(str))),
+        bl_sources=Sources(bl_sources, lambda: join("Vout", np.flatnonzero(driven_bl).astype(str))),
+        select_sources=Sources(select_sources, lambda: join("Vsel", np.arange(select_sources.size).astype(str))
+                               if select_sources.size else np.zeros(0, dtype=str)),
+        driven_wl=driven_wl,
+        driven_bl=driven_bl,
+        wl_node=wl_node,
+        bl_node=bl_node,
+        cell_node=cell_node,
+        devices=groups[-2],
+        ground=ground,
+    )
+
+
+def _line_resistors(nodes_a: np.ndarray, nodes_b: np.ndarray, r: np.ndarray,
+                    naming: Callable[[], np.ndarray]) -> Resistors:
+    """The resistors of line segments with (K, L) resistances (Ω) between (K, L) nodes a and b; segments of
+    0 Ω (merged) or ∞ (cut off) are left out."""
+    keep = (r > 0) & np.isfinite(r)
+    return Resistors(np.column_stack([nodes_a[keep], nodes_b[keep]]), r[keep], lambda: naming()[keep])
+
+
+def _wl_names(m: int, n: int) -> np.ndarray:
+    """(M, N + 1) names of the word-line resistors: driver, then segments."""
+    rows, cols = indices((m, n))
+    return np.column_stack([join("Rdrv", rows[:, 0]), join("Rw", rows, "_", cols)])
+
+
+def _bl_names(m: int, n: int) -> np.ndarray:
+    """(N, M + 1) names of the bit-line resistors: segments, then sense."""
+    rows, cols = indices((m, n))
+    return np.column_stack([join("Rb", rows, "_", cols).T, join("Rsen", cols[0])])
+
+
+def _cell_labels(cells: np.ndarray, n: int) -> np.ndarray:
+    """(K,) ``{i}_{j}`` of each cell's flat index."""
+    i_cell, j_cell = np.divmod(cells, n)
+    return join(i_cell.astype(str), "_", j_cell.astype(str))
 
 
 def _renumbered(group: ElementGroup, index: np.ndarray) -> ElementGroup:
@@ -292,7 +473,8 @@ def _renumbered(group: ElementGroup, index: np.ndarray) -> ElementGroup:
 
 def _cell_grid(internal: np.ndarray, cells: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     grid = np.full((shape[0] * shape[1], internal.shape[1]), -1, dtype=np.int64)
-    grid[cells] = internal
+    if internal.size:
+        grid[cells] = internal
     return grid.reshape(*shape, internal.shape[1])
 
 
@@ -312,20 +494,34 @@ def _position_names(m: int, n: int, n_int: int) -> tuple[np.ndarray, np.ndarray,
 
 
 def _check_connected(circuit: Circuit) -> None:
-    """Raise :class:`InputError` if some unknown node reaches no known node through any element."""
+    """Raise :class:`InputError` if some unknown node reaches no known node through any element.
+
+    The nodes of a line are joined through its segments, all finite (a floating terminal is cut off and is
+    no node), so each line is one vertex of the graph searched, whose edges are the other elements."""
     import scipy.sparse as sp
     from scipy.sparse.csgraph import connected_components
 
+    size = circuit.n_nodes
+    if not size:
+        raise InputError("every word line and bit line floats and no cell conducts: no voltage is defined; drive a "
+                         "line (floating_wl / floating_bl)")
+    vertex = np.arange(size)
+    for node in (circuit.wl_node, circuit.bl_node):
+        on = node >= 0
+        vertex[node[on]] = np.repeat(node.max(axis=1), np.count_nonzero(on, axis=1))
     a, b = [], []
     for group in circuit.groups:
-        nodes = group.nodes[group.conducting()]
-        for k in range(1, nodes.shape[1]):
-            a.append(nodes[:, 0])
-            b.append(nodes[:, k])
+        conducting = group.conducting()
+        first = vertex[group.nodes[:, 0]]
+        for k in range(1, group.nodes.shape[1]):
+            other = vertex[group.nodes[:, k]]
+            joins = conducting & (first != other)
+            a.append(first[joins])
+            b.append(other[joins])
     a, b = np.concatenate(a), np.concatenate(b)
-    size = circuit.n_nodes
     graph = sp.coo_matrix((np.ones(a.size), (a, b)), shape=(size, size))
     _, label = connected_components(graph, directed=False)
+    label = label[vertex]
     anchored = np.zeros(label.max() + 1, dtype=bool)
     anchored[label[circuit.n_unknown:]] = True
     loose = np.flatnonzero(~anchored[label[: circuit.n_unknown]])

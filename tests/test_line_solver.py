@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -106,7 +108,7 @@ def test_line_form_kcl_residual_is_the_circuit_check() -> None:
     system = lines.LineSystem.build(crossbar)
     w = np.ascontiguousarray(nodes[circuit.w_node].transpose(2, 0, 1))
     b = np.ascontiguousarray(nodes[circuit.b_node].transpose(2, 0, 1))
-    ours = system.kcl_residual(v.T, w, b)
+    ours = system.kcl_check(v.T, w, b).residual
     theirs = check(circuit, nodes).residual
     assert ours[0] < 1e-12 and theirs[0] < 1e-12
     assert ours[1] > 1e-6
@@ -159,3 +161,22 @@ def test_line_solver_on_thin_arrays_matches_the_direct_solve(shape: tuple[int, i
     np.testing.assert_allclose(cg.output_currents, direct.output_currents, rtol=1e-11)
     np.testing.assert_allclose(cg.input_currents, direct.input_currents, rtol=1e-11)
     np.testing.assert_allclose(cg.node_voltages, direct.node_voltages, rtol=1e-11, atol=1e-14)
+
+
+def test_line_solver_warns_where_a_near_short_leaves_few_digits() -> None:
+    """A 1e-11 Ω word-line segment beside 1 Ω ones (found by a new-user test): CG's estimate stops early and
+    the currents are 4e-7 off the same circuit with that segment an ideal wire, so the solution must say
+    that the circuit's conditioning leaves few digits, as the direct method does."""
+    from memxbar.errors import AccuracyWarning
+
+    rng = np.random.default_rng(6)
+    g, v = rng.uniform(1e-6, 1e-4, (16, 16)), rng.uniform(0, 0.5, 16)
+    r_wl = np.ones((16, 16))
+    r_wl[7, 9] = 1e-11
+    with pytest.warns(AccuracyWarning, match="correct digits"):
+        solution = memxbar.simulate(memxbar.Crossbar(g, r_wl=r_wl, r_bl=1.0), v, method="iterative")
+    assert solution.method == "iterative"
+    plain = memxbar.Crossbar(g, r_wl=np.ones((16, 16)), r_bl=1.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        memxbar.simulate(plain, v, method="iterative")

@@ -40,6 +40,7 @@ from memxbar.crossbar import Crossbar
 from memxbar.errors import ConvergenceError
 
 if TYPE_CHECKING:
+    from memxbar.solver.accuracy import KclCheck
     from memxbar.solver.tridiagonal import Lines
 
 
@@ -115,22 +116,26 @@ class LineSystem:
         across the first segment, V − W[:, 0], is small and would not)."""
         return np.einsum("ij,kij->ki", self.g, w - b)
 
-    def kcl_residual(self, v: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
-        """(K,) Kirchhoff-current-law residual of a solution, relative to the largest current through a
-        node: :func:`memxbar.solver.accuracy.check`'s figure, on the line form (a driver's output node,
-        if it has one, is left out: its current is the first branch's by construction).
+    def kcl_check(self, v: np.ndarray, w: np.ndarray, b: np.ndarray) -> KclCheck:
+        """Kirchhoff's current law checked branch by branch on a solution: per vector the residual relative
+        to the largest current through a node, its rounding floor and that current, as
+        :func:`memxbar.solver.accuracy.check` gives them for the compiled circuit, on the line form (a
+        driver's output node, if it has one, is left out: its current is the first branch's by construction).
 
         Args:
             v: (K, M) input voltages (V).
             w: (K, M, N) word-line voltages (V).
             b: (K, M, N) bit-line voltages (V).
         """
+        from memxbar.solver.accuracy import EPS, KclCheck
         from memxbar.solver.line_kernels import kcl
 
         out = np.empty((3, v.shape[0]))
         kcl(self.g, self.gw, self.hb, np.ascontiguousarray(v, dtype=np.float64), w, b, out)
-        residual, through, _ = out
-        return np.divide(residual, through, out=np.zeros_like(residual), where=through > 0)
+        residual, through, terms = out
+        positive = through > 0
+        return KclCheck(np.divide(residual, through, out=np.zeros_like(residual), where=positive),
+                        np.divide(EPS * terms, through, out=np.zeros_like(terms), where=positive), through)
 
     def solve(self, v: np.ndarray, tol: float, maxiter: int) -> tuple[np.ndarray, np.ndarray]:
         """Word- and bit-line voltages for (K, M) inputs ``v`` (V), by preconditioned CG.

@@ -83,11 +83,6 @@ class LineNewtonResult:
     """(K,) rounding floor of that residual (ε times the size of the terms)."""
 
 
-def _largest(a: np.ndarray) -> np.ndarray:
-    """(K,) largest |a| of each vector of a (K, M, N) array; NaN propagates."""
-    return np.maximum(a.max(axis=(1, 2)), -a.min(axis=(1, 2)))
-
-
 @dataclass(frozen=True, eq=False)
 class LineNewton:
     """The nonlinear nodal equations of a crossbar word-line read, in line form, batch first."""
@@ -202,19 +197,12 @@ class LineNewton:
                 w, b, v_a, s, f_w, f_b, r = w[go], b[go], v_a[go], s[go], f_w[go], f_b[go], r[go]
             with np.errstate(divide="ignore"):
                 rtol = np.clip(np.maximum(r, SURE * tol / r), 1e-12, 1e-2)
-            dw, db = np.empty_like(w), np.empty_like(b)
             ok = np.empty(cols.size, bool)
+            sizes = np.empty((2, cols.size))
             kernels.step(s, f_w, f_b, self.word_diag, self.word_off, self.bit_diag, self.bit_off, rtol,
-                         CG_ITERATIONS, dw, db, ok)
-            step = np.maximum(_largest(dw), _largest(db))
-            ok &= np.isfinite(step)
-            if not ok.all():  # vectors whose step failed keep their last point, unconverged
-                dw[~ok] = 0.0
-                db[~ok] = 0.0
-                failed[cols[~ok]] = True
-            w += dw
-            b += db
-            scale = np.maximum(np.abs(v_a).max(axis=1), np.abs(w).max(axis=(1, 2)))
-            small[cols] = step <= STEP_TOLERANCE * scale
+                         CG_ITERATIONS, w, b, ok, sizes)
+            failed[cols[~ok]] = True  # these keep their last point, unconverged
+            scale = np.maximum(np.abs(v_a).max(axis=1), sizes[1])
+            small[cols] = sizes[0] <= STEP_TOLERANCE * scale
             iterations[cols[ok]] += 1
         return LineNewtonResult(w_out, b_out, i_out, converged, iterations, rel, floor)

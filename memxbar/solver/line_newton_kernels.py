@@ -83,13 +83,83 @@ def kcl(gw, hb, v, w, b, current, f_w, f_b, stats):  # pragma: no cover - compil
         stats[2, k] = size
 
 
-@njit(f"void({_F3}, {_F3}, {_F3}, {_F2}, {_F2}, {_F2}, {_F2}, {_F1}, int64, {_F3}, {_F3}, boolean[::1])",
+@njit(f"boolean({_F2}, {_F2}, {_F2}, {_F2}, {_F2}, {_F2}, {_F2}, {_F2}, float64, int64, {_F3}, {_F2}, {_F3}, {_F3}, "
+      f"{_F2}, {_F2}, {_F2})", cache=True, nogil=True, fastmath=FAST)
+def _cg(s, f_b, bit_d, bit_off, word_inverse, word_lower, bit_inverse, bit_lower, rtol, maxiter, dw, x, t, z, q, r,
+        p):  # pragma: no cover - compiled
+    """One vector's Newton step from its factorised chains: ΔW = (A_w + S)⁻¹·(−F_W) given in ``dw``
+    (1, M, N) on entry, then PCG on the Schur complement for ΔB into ``x`` (M, N, zero on entry),
+    with ΔW corrected alongside; ``t``, ``z``, ``q``, ``r``, ``p`` are work arrays. Returns whether the
+    relative residual reached ``rtol`` (False if CG broke down)."""
+    m, n = x.shape
+    dwk = dw[0]
+    solve_rows(word_inverse, word_lower, dw)
+    rr = 0.0
+    for i in range(m):
+        for j in range(n):
+            value = s[i, j] * dwk[i, j] - f_b[i, j]
+            r[i, j] = value
+            z[0, i, j] = value
+            rr += value * value
+    target = rtol * np.sqrt(rr)
+    solve_columns(bit_inverse, bit_lower, z)
+    rz = 0.0
+    beta = 0.0
+    for i in range(m):
+        for j in range(n):
+            rz += r[i, j] * z[0, i, j]
+            p[i, j] = 0.0
+    for _ in range(maxiter):
+        for i in range(m):
+            for j in range(n):
+                value = z[0, i, j] + beta * p[i, j]
+                p[i, j] = value
+                t[0, i, j] = s[i, j] * value
+        solve_rows(word_inverse, word_lower, t)
+        pq = 0.0
+        for i in range(m):
+            for j in range(n):
+                q[i, j] = bit_d[i, j] * p[i, j] - s[i, j] * t[0, i, j]
+            if i > 0:
+                for j in range(n):
+                    q[i, j] += bit_off[i - 1, j] * p[i - 1, j]
+            if i < m - 1:
+                for j in range(n):
+                    q[i, j] += bit_off[i, j] * p[i + 1, j]
+            for j in range(n):
+                pq += p[i, j] * q[i, j]
+        if not pq > 0.0:  # breakdown: the Schur complement is not positive definite
+            return False
+        alpha = rz / pq
+        rr = 0.0
+        for i in range(m):
+            for j in range(n):
+                x[i, j] += alpha * p[i, j]
+                dwk[i, j] += alpha * t[0, i, j]
+                value = r[i, j] - alpha * q[i, j]
+                r[i, j] = value
+                z[0, i, j] = value
+                rr += value * value
+        if np.sqrt(rr) <= target:
+            return True
+        solve_columns(bit_inverse, bit_lower, z)
+        rz_new = 0.0
+        for i in range(m):
+            for j in range(n):
+                rz_new += r[i, j] * z[0, i, j]
+        beta = rz_new / rz if rz > 0.0 else 0.0
+        rz = rz_new
+    return False
+
+
+@njit(f"void({_F3}, {_F3}, {_F3}, {_F2}, {_F2}, {_F2}, {_F2}, {_F1}, int64, {_F3}, {_F3}, boolean[::1], {_F2})",
       cache=True, nogil=True, fastmath=FAST)
-def step(s, f_w, f_b, word_diag, word_off, bit_diag, bit_off, rtol, maxiter, dw, db, ok):  # pragma: no cover
-    """Newton steps ΔW into ``dw`` and ΔB into ``db`` (K, M, N) (V), and into ``ok`` (K,) whether each
-    vector's CG reached its relative residual ``rtol`` (K,) within ``maxiter`` iterations (not if its
-    line chains are not positive definite or CG breaks down; the steps of such a vector are to be
-    discarded).
+def step(s, f_w, f_b, word_diag, word_off, bit_diag, bit_off, rtol, maxiter, w, b, ok, sizes):  # pragma: no cover
+    """One Newton step of each vector: w += ΔW and b += ΔB (K, M, N) (V) where the step was solved,
+    and into ``ok`` (K,) whether it was (CG reached the relative residual ``rtol`` (K,) within
+    ``maxiter`` iterations and the step is finite; not if the vector's line chains are not positive
+    definite or CG broke down, and then w and b are left as they were). Per vector into the (2, K)
+    ``sizes``: the largest |ΔW|, |ΔB| (V; infinite if not finite) and the largest |w| after the step (V).
 
     ``s`` (K, M, N) device slopes (S); ``f_w``, ``f_b`` (K, M, N) KCL residuals (A); ``word_diag`` (M, N)
     and ``word_off`` (M, max(N − 1, 1)) the word lines' segment matrix A_w, ``bit_diag`` (M, N) and
@@ -104,13 +174,15 @@ def step(s, f_w, f_b, word_diag, word_off, bit_diag, bit_off, rtol, maxiter, dw,
     word_lower = np.zeros(word_off.shape)
     bit_inverse = np.empty((m, n))
     bit_lower = np.zeros(bit_off.shape)
+    dw = np.empty((1, m, n))
     t = np.empty((1, m, n))
     z = np.empty((1, m, n))
+    x = np.empty((m, n))
     q = np.empty((m, n))
     r = np.empty((m, n))
     p = np.empty((m, n))
     for k in range(k_count):
-        sk, dwk, x = s[k], dw[k], db[k]
+        sk, dwk = s[k], dw[0]
         ok[k] = False
         for i in range(m):
             for j in range(n):
@@ -118,63 +190,23 @@ def step(s, f_w, f_b, word_diag, word_off, bit_diag, bit_off, rtol, maxiter, dw,
                 bit_d[i, j] = bit_diag[i, j] + sk[i, j]
                 dwk[i, j] = -f_w[k, i, j]
                 x[i, j] = 0.0
-        if factor_rows(word_d, word_off, word_inverse, word_lower) or \
-                factor_columns(bit_d, bit_off, bit_inverse, bit_lower):
-            continue
-        solve_rows(word_inverse, word_lower, dw[k:k + 1])
-        rr = 0.0
+        if not (factor_rows(word_d, word_off, word_inverse, word_lower)
+                or factor_columns(bit_d, bit_off, bit_inverse, bit_lower)):
+            ok[k] = _cg(sk, f_b[k], bit_d, bit_off, word_inverse, word_lower, bit_inverse, bit_lower, rtol[k],
+                        maxiter, dw, x, t, z, q, r, p)
+        largest = 0.0
         for i in range(m):
             for j in range(n):
-                value = sk[i, j] * dwk[i, j] - f_b[k, i, j]
-                r[i, j] = value
-                z[0, i, j] = value
-                rr += value * value
-        target = rtol[k] * np.sqrt(rr)
-        solve_columns(bit_inverse, bit_lower, z)
-        rz = 0.0
-        beta = 0.0
+                largest = max(largest, abs(dwk[i, j]), abs(x[i, j]))
+        if not largest < np.inf:  # NaN or infinite
+            largest = np.inf
+            ok[k] = False
+        w_max = 0.0
         for i in range(m):
             for j in range(n):
-                rz += r[i, j] * z[0, i, j]
-                p[i, j] = 0.0
-        for _ in range(maxiter):
-            for i in range(m):
-                for j in range(n):
-                    value = z[0, i, j] + beta * p[i, j]
-                    p[i, j] = value
-                    t[0, i, j] = sk[i, j] * value
-            solve_rows(word_inverse, word_lower, t)
-            pq = 0.0
-            for i in range(m):
-                for j in range(n):
-                    q[i, j] = bit_d[i, j] * p[i, j] - sk[i, j] * t[0, i, j]
-                if i > 0:
-                    for j in range(n):
-                        q[i, j] += bit_off[i - 1, j] * p[i - 1, j]
-                if i < m - 1:
-                    for j in range(n):
-                        q[i, j] += bit_off[i, j] * p[i + 1, j]
-                for j in range(n):
-                    pq += p[i, j] * q[i, j]
-            if not pq > 0.0:  # breakdown: the Schur complement is not positive definite
-                break
-            alpha = rz / pq
-            rr = 0.0
-            for i in range(m):
-                for j in range(n):
-                    x[i, j] += alpha * p[i, j]
-                    dwk[i, j] += alpha * t[0, i, j]
-                    value = r[i, j] - alpha * q[i, j]
-                    r[i, j] = value
-                    z[0, i, j] = value
-                    rr += value * value
-            if np.sqrt(rr) <= target:
-                ok[k] = True
-                break
-            solve_columns(bit_inverse, bit_lower, z)
-            rz_new = 0.0
-            for i in range(m):
-                for j in range(n):
-                    rz_new += r[i, j] * z[0, i, j]
-            beta = rz_new / rz if rz > 0.0 else 0.0
-            rz = rz_new
+                if ok[k]:
+                    w[k, i, j] += dwk[i, j]
+                    b[k, i, j] += x[i, j]
+                w_max = max(w_max, abs(w[k, i, j]))
+        sizes[0, k] = largest
+        sizes[1, k] = w_max

@@ -25,7 +25,6 @@ from memxbar.circuit.elements import TWO_TERMINAL, Devices
 from memxbar.solver.equations import CircuitEquations
 from memxbar.solver.linalg import factorize
 from memxbar.solver.newton import limit_by_current
-from memxbar.solver.tridiagonal import Chains
 
 
 def junction_circuit(circuit: Circuit) -> bool:
@@ -164,6 +163,8 @@ class CircuitNonlinearSystem:
         word-line and bit-line blocks (alternating tridiagonal line solves, see
         :mod:`memxbar.solver.iterative`), with each vector's junction slopes on the diagonals. Needs a
         plain grid (:attr:`~memxbar.circuit.compile.Circuit.plain_grid`)."""
+        from memxbar.solver.tridiagonal import Chains  # numba: imported only where it is used
+
         nw = self.n_word
         diag = self.a0.diagonal()[:, None] + self._touches @ slope
         off = self.a0.diagonal(1)

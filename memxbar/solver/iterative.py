@@ -20,12 +20,15 @@ Memory is a few vectors of the size of the circuit, against the O(n log n) of a 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
 
 from memxbar.errors import ConvergenceError
-from memxbar.solver.tridiagonal import Chains
+
+if TYPE_CHECKING:
+    from memxbar.solver.tridiagonal import Chains
 
 DEFAULT_TOL = 1e-10
 """Default relative error (estimated) of node voltages and output currents at which
@@ -37,6 +40,8 @@ DEFAULT_MAXITER = 2000
 
 def _chain(matrix: sp.csr_matrix) -> Chains:
     """L·D·Lᵀ factor of a line block of the nodal matrix, its lines one tridiagonal chain."""
+    from memxbar.solver.tridiagonal import Chains  # numba: imported only where it is used
+
     size = matrix.shape[0]
     off = matrix.diagonal(1) if size > 1 else np.zeros(0)
     if matrix.nnz != size + 2 * np.count_nonzero(off):

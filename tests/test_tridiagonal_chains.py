@@ -27,9 +27,11 @@ def test_chains_solve_each_column_with_its_chain(length):
         e[1] = 0.0  # a boundary between two lines numbered one after the other
     rhs = rng.normal(size=(length, 5))
     which = np.array([2, 0, 1, 2, 0])
-    x = Chains(d, e).solve(rhs, which)
+    chains = Chains(d, e)
+    x = chains.solve(rhs, which)
     for k in range(5):
         np.testing.assert_allclose(x[:, k], np.linalg.solve(dense(d[which[k]], e), rhs[:, k]), rtol=1e-13)
+    np.testing.assert_allclose(chains.solve(rhs, 1), np.linalg.solve(dense(d[1], e), rhs), rtol=1e-13)
     # One off-diagonal per chain; column k with chain k by default.
     e_each = rng.uniform(-1.0, 0.0, (3, max(length - 1, 0)))
     x = Chains(d, e_each).solve(rhs[:, :3])

@@ -67,9 +67,8 @@ def line_preconditioner(a: sp.csc_matrix, n_word: int) -> Callable[[np.ndarray],
 
     def apply(r: np.ndarray) -> np.ndarray:
         r_w, r_b = r[:n_word], r[n_word:]
-        first = np.zeros(r.shape[1], dtype=np.intp)  # every column with the one chain
-        y_b = bit.solve(r_b - coupling_t @ word.solve(r_w, first), first)
-        return np.concatenate([word.solve(r_w - coupling @ y_b, first), y_b])
+        y_b = bit.solve(r_b - coupling_t @ word.solve(r_w, 0), 0)
+        return np.concatenate([word.solve(r_w - coupling @ y_b, 0), y_b])
 
     return apply
 

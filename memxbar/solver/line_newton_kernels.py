@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from memxbar.solver.tridiagonal import factor_columns, factor_rows, solve_columns, solve_rows
+from memxbar.solver.tridiagonal import COMPILE, factor_columns, factor_rows, solve_columns, solve_rows
 
 _F1 = "float64[::1]"
 _F2 = "float64[:, ::1]"
@@ -24,7 +24,7 @@ FAST = {"contract", "reassoc"}
 """Fused multiply-adds, and sums in any order (so that the inner products vectorise)."""
 
 
-@njit(f"void({_F2}, {_F2}, {_F2}, {_F3}, {_F3}, {_F3}, {_F3}, {_F3}, {_F2})", cache=True, nogil=True)
+@njit(f"void({_F2}, {_F2}, {_F2}, {_F3}, {_F3}, {_F3}, {_F3}, {_F3}, {_F2})", **COMPILE)
 def kcl(gw, hb, v, w, b, current, f_w, f_b, stats):  # pragma: no cover - compiled
     """Kirchhoff's current law at every word-line and bit-line node, summed branch by branch.
 
@@ -84,7 +84,7 @@ def kcl(gw, hb, v, w, b, current, f_w, f_b, stats):  # pragma: no cover - compil
 
 
 @njit(f"boolean({_F2}, {_F2}, {_F2}, {_F2}, {_F2}, {_F2}, {_F2}, {_F2}, float64, int64, {_F3}, {_F2}, {_F3}, {_F3}, "
-      f"{_F2}, {_F2}, {_F2})", cache=True, nogil=True, fastmath=FAST)
+      f"{_F2}, {_F2}, {_F2})", fastmath=FAST, **COMPILE)
 def _cg(s, f_b, bit_d, bit_off, word_inverse, word_lower, bit_inverse, bit_lower, rtol, maxiter, dw, x, t, z, q, r,
         p):  # pragma: no cover - compiled
     """One vector's Newton step from its factorised chains: ΔW = (A_w + S)⁻¹·(−F_W) given in ``dw``
@@ -153,7 +153,7 @@ def _cg(s, f_b, bit_d, bit_off, word_inverse, word_lower, bit_inverse, bit_lower
 
 
 @njit(f"void({_F3}, {_F3}, {_F3}, {_F2}, {_F2}, {_F2}, {_F2}, {_F1}, int64, {_F3}, {_F3}, boolean[::1], {_F2})",
-      cache=True, nogil=True, fastmath=FAST)
+      fastmath=FAST, **COMPILE)
 def step(s, f_w, f_b, word_diag, word_off, bit_diag, bit_off, rtol, maxiter, w, b, ok, sizes):  # pragma: no cover
     """One Newton step of each vector: w += ΔW and b += ΔB (K, M, N) (V) where the step was solved,
     and into ``ok`` (K,) whether it was (CG reached the relative residual ``rtol`` (K,) within

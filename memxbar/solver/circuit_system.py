@@ -19,7 +19,6 @@ from functools import cached_property
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.linalg import lapack
 
 from memxbar.circuit.compile import Circuit
 from memxbar.circuit.elements import TWO_TERMINAL, Devices
@@ -164,21 +163,22 @@ class CircuitNonlinearSystem:
         word-line and bit-line blocks (alternating tridiagonal line solves, see
         :mod:`memxbar.solver.iterative`), with each vector's junction slopes on the diagonals. Needs a
         plain grid (:attr:`~memxbar.circuit.compile.Circuit.plain_grid`)."""
+        from memxbar.solver.tridiagonal import Chains  # numba: imported only where it is used
+
         nw = self.n_word
         diag = self.a0.diagonal()[:, None] + self._touches @ slope
-        off = self.a0.diagonal(1).copy()
+        off = self.a0.diagonal(1)
         off_w, off_b = off[: max(nw - 1, 0)], off[nw:]
-        batch = slope.shape[1]
-        word = [_tridiagonal(diag[:nw, k], off_w) for k in range(batch)]
-        bit = [_tridiagonal(diag[nw:, k], off_b) for k in range(batch)]
+        word = Chains(diag[:nw].T, off_w)
+        bit = Chains(diag[nw:].T, off_b)
         w_in, b_in = self._w_in[:nw], self._b_in[nw:]
 
         def apply(cols: np.ndarray, r: np.ndarray) -> np.ndarray:
             r_w, r_b, g = r[:nw], r[nw:], slope[:, cols]
-            y_w = _solve_columns([word[k] for k in cols], r_w)
+            y_w = word.solve(r_w, cols)
             # Off-diagonal block J_bw = −B_in·diag(g)·W_inᵀ (junctions only join word and bit lines).
-            y_b = _solve_columns([bit[k] for k in cols], r_b + b_in @ (g * (w_in.T @ y_w)))
-            z_w = _solve_columns([word[k] for k in cols], r_w + w_in @ (g * (b_in.T @ y_b)))
+            y_b = bit.solve(r_b + b_in @ (g * (w_in.T @ y_w)), cols)
+            z_w = word.solve(r_w + w_in @ (g * (b_in.T @ y_b)), cols)
             return np.concatenate([z_w, y_b])
 
         return apply
@@ -197,24 +197,3 @@ class CircuitNonlinearSystem:
     def __repr__(self) -> str:
         m, n = self.circuit.shape
         return f"{m}x{n} circuit of {', '.join(repr(g.model) for g in self.groups)}"
-
-
-def _tridiagonal(d: np.ndarray, e: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """LDLᵀ factor (LAPACK dpttrf) of the tridiagonal matrix with diagonal d and off-diagonal e."""
-    if d.size == 0:
-        return None
-    factor_d, factor_e, info = lapack.dpttrf(d, e if d.size > 1 else np.zeros(1))
-    if info:
-        raise np.linalg.LinAlgError(f"line block is not positive definite (dpttrf info {info})")
-    return factor_d, factor_e
-
-
-def _solve_columns(factors: list, rhs: np.ndarray) -> np.ndarray:
-    """Solve column k of rhs (size, B) with tridiagonal factor k."""
-    if rhs.shape[0] == 0:
-        return rhs
-    rows = np.array(rhs.T, order="C")  # a copy: dpttrs overwrites it
-    solve = lapack.dpttrs
-    for k, (d, e) in enumerate(factors):
-        rows[k] = solve(d, e, rows[k], overwrite_b=True)[0]
-    return np.ascontiguousarray(rows.T)

@@ -7,25 +7,28 @@ order along its line (:mod:`memxbar.circuit.compile`). The nodal matrix then has
 
 where A_ww and A_bb are tridiagonal (the lines, plus each device's conductance on the
 diagonal) and C holds the devices coupling them. The preconditioner is one symmetric
-block Gauss–Seidel sweep over the two blocks, i.e. alternating line solves:
+block Gauss–Seidel sweep over the two blocks, i.e. alternating line solves
+(:class:`memxbar.solver.tridiagonal.Chains`):
 
     y_b = A_bb⁻¹ (r_b − Cᵀ A_ww⁻¹ r_w),   z_w = A_ww⁻¹ (r_w − C y_b),   z = [z_w, y_b],
 
 which is symmetric positive definite, so conjugate gradients (Hestenes & Stiefel, J. Res.
-Natl. Bur. Stand. 49(6), 409–436, 1952) apply. The tridiagonal blocks are factorised once
-with LAPACK's ``dpttrf``. Memory is a few vectors of the size of the circuit, against the
-O(n log n) of a sparse factor.
+Natl. Bur. Stand. 49(6), 409–436, 1952) apply. The tridiagonal blocks are factorised once.
+Memory is a few vectors of the size of the circuit, against the O(n log n) of a sparse factor.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.linalg import lapack
 
 from memxbar.errors import ConvergenceError
+
+if TYPE_CHECKING:
+    from memxbar.solver.tridiagonal import Chains
 
 DEFAULT_TOL = 1e-10
 """Default relative error (estimated) of node voltages and output currents at which
@@ -35,24 +38,18 @@ DEFAULT_MAXITER = 2000
 """Default limit on conjugate-gradient iterations per input vector."""
 
 
-class _Tridiagonal:
-    """LDLᵀ factor of a symmetric positive definite tridiagonal matrix (LAPACK dpttrf)."""
+def _chain(matrix: sp.csr_matrix) -> Chains:
+    """L·D·Lᵀ factor of a line block of the nodal matrix, its lines one tridiagonal chain."""
+    from memxbar.solver.tridiagonal import Chains  # numba: imported only where it is used
 
-    def __init__(self, matrix: sp.csc_matrix) -> None:
-        size = matrix.shape[0]
-        off = matrix.diagonal(1) if size > 1 else np.zeros(0)
-        if matrix.nnz != size + 2 * np.count_nonzero(off):
-            raise RuntimeError("line block of the nodal matrix is not tridiagonal; node numbering changed?")
-        # LAPACK's wrapper wants a non-empty off-diagonal even for a 1×1 matrix.
-        self.d, self.e, info = lapack.dpttrf(matrix.diagonal(), off if size > 1 else np.zeros(1))
-        if info:
-            raise RuntimeError(f"line block of the nodal matrix is not positive definite (dpttrf info {info})")
-
-    def solve(self, rhs: np.ndarray) -> np.ndarray:
-        if self.d.size == 0:
-            return rhs
-        x, _ = lapack.dpttrs(self.d, self.e, rhs)
-        return x
+    size = matrix.shape[0]
+    off = matrix.diagonal(1) if size > 1 else np.zeros(0)
+    if matrix.nnz != size + 2 * np.count_nonzero(off):
+        raise RuntimeError("line block of the nodal matrix is not tridiagonal; node numbering changed?")
+    try:
+        return Chains(matrix.diagonal()[None], off)
+    except np.linalg.LinAlgError:
+        raise RuntimeError("line block of the nodal matrix is not positive definite") from None
 
 
 def line_preconditioner(a: sp.csc_matrix, n_word: int) -> Callable[[np.ndarray], np.ndarray]:
@@ -63,15 +60,15 @@ def line_preconditioner(a: sp.csc_matrix, n_word: int) -> Callable[[np.ndarray],
         n_word: Number of unknown word-line (and driver) nodes.
     """
     a = a.tocsr()
-    word = _Tridiagonal(a[:n_word, :n_word].tocsc())
-    bit = _Tridiagonal(a[n_word:, n_word:].tocsc())
+    word = _chain(a[:n_word, :n_word])
+    bit = _chain(a[n_word:, n_word:])
     coupling = a[:n_word, n_word:].tocsr()
     coupling_t = coupling.T.tocsr()
 
     def apply(r: np.ndarray) -> np.ndarray:
         r_w, r_b = r[:n_word], r[n_word:]
-        y_b = bit.solve(r_b - coupling_t @ word.solve(r_w))
-        return np.concatenate([word.solve(r_w - coupling @ y_b), y_b])
+        y_b = bit.solve(r_b - coupling_t @ word.solve(r_w, 0), 0)
+        return np.concatenate([word.solve(r_w - coupling @ y_b, 0), y_b])
 
     return apply
 

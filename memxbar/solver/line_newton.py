@@ -16,13 +16,12 @@ S = dI/dV on a diagonal,
 is solved as :mod:`memxbar.solver.lines` solves the linear read: ΔW is eliminated exactly
 (one tridiagonal solve per word line, with this vector's slopes on the diagonal) and the
 bit-line Schur complement (A_b + S) − S·(A_w + S)⁻¹·S, symmetric positive definite where no
-slope is negative, by conjugate gradients preconditioned with (A_b + S)⁻¹. Each iteration is
-two tridiagonal solves (LAPACK ``dpttrs``, the chains of all lines and vectors of a block
-stacked into one call; each vector's chains carry its own slopes) and element-wise work on
-(K, M, N) arrays, in blocks of vectors small enough to stay in cache; no sparse matrix is built.
-(Thomas's recurrences swept along the lines with NumPy, vectorised over lines and vectors,
-were measured no faster: 7–16 ns per node against ``dpttrs``'s 10–17 ns at 64×64, NumPy's
-per-call cost eating the gain unless blocks are so large that they leave the cache.) The
+slope is negative, by conjugate gradients preconditioned with (A_b + S)⁻¹. Each CG iteration is
+two tridiagonal solves (:mod:`memxbar.solver.tridiagonal`; each vector's chains factorised with its
+own slopes) and element-wise work, compiled into four passes over the vector's (M, N) arrays
+(:mod:`memxbar.solver.line_newton_kernels`, which also computes the KCL residual in one pass);
+no sparse matrix is built. The Newton iteration itself (the device model, the convergence test)
+runs in NumPy on blocks of vectors. The
 linear solves are inexact (the forcing term of :mod:`memxbar.solver.newton`), the start is the
 ideal-wire solution (W = V, B = 0), and the device model is evaluated once per iteration for
 current and slope together (:meth:`~memxbar.devices.base.DeviceModel.current_and_slope`).
@@ -39,10 +38,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.linalg import lapack
 
 from memxbar.crossbar import Crossbar
 from memxbar.devices.base import DeviceModel
+from memxbar.solver import line_newton_kernels as kernels
 from memxbar.solver.newton import CLOSE, EPS, ROUNDING, STEP_TOLERANCE, SURE
 
 MAX_ITERATIONS = 20
@@ -54,9 +53,10 @@ CG_ITERATIONS = 200
 BLOCK_ELEMENTS = 2**14
 """Devices per block of vectors iterated together: a block's arrays (128 KiB) stay in the
 processor's cache and below glibc's threshold for allocating by ``mmap`` (above it, every new
-temporary array costs fresh pages: measured at 64×64, a chain of element-wise operations on
-blocks of 8 vectors took 6× as long per vector as on blocks of 4; whole solves with blocks of 4,
-8 and 16 vectors 5.7, 6.4 and 7.1 ms per vector)."""
+temporary array costs fresh pages: measured at 64×64 when the step was NumPy, a chain of
+element-wise operations on blocks of 8 vectors took 6× as long per vector as on blocks of 4).
+With the compiled step only the device model and the bookkeeping see the block: at 64×64, blocks
+of 1 to 32 vectors took 2.5–3.6 ms per vector with no trend (128 power-law vectors, machine load 4)."""
 
 
 def block_size(shape: tuple[int, int]) -> int:
@@ -84,57 +84,6 @@ class LineNewtonResult:
     """(K,) rounding floor of that residual (ε times the size of the terms)."""
 
 
-class _Chains:
-    """LDLᵀ factor (LAPACK ``dpttrf``) of independent tridiagonal chains stacked along the last
-    axis of (K, C, L) arrays: K vectors, C chains of L nodes; the off-diagonal is the same for
-    every vector, the diagonal is each vector's own."""
-
-    def __init__(self, d: np.ndarray, e: np.ndarray) -> None:
-        """``d`` (K, C, L) diagonals (overwritten), ``e`` (C, L) off-diagonals, 0 at each chain's end (S)."""
-        off = np.broadcast_to(e, d.shape).ravel()[:-1] if d.size > 1 else np.zeros(1)
-        self.d, self.e, info = lapack.dpttrf(d.ravel(), off, overwrite_d=True)
-        self.positive = info == 0
-        """Whether every chain is positive definite (LAPACK found every pivot positive)."""
-
-    def solve(self, rhs: np.ndarray) -> np.ndarray:
-        """Solutions for a (K, C, L) right-hand side (overwritten); returns an array of its shape."""
-        x, _ = lapack.dpttrs(self.d, self.e, rhs.ravel(), overwrite_b=True)
-        return x.reshape(rhs.shape)
-
-
-def _t(x: np.ndarray) -> np.ndarray:
-    """(K, A, B) → C-contiguous (K, B, A)."""
-    return np.ascontiguousarray(x.transpose(0, 2, 1))
-
-
-def _dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """(K,) inner products of (K, M, N) arrays."""
-    return np.einsum("kij,kij->k", a, b)
-
-
-def _along_rows(op: np.ufunc, x: np.ndarray, first: np.ndarray, out: np.ndarray) -> None:
-    """out[k, i, j] = op(x[k, i, j − 1], x[k, i, j]) along the last axis of (K, M, N) arrays, with
-    first[k, i] (K, M) before each row. Shifts along the contiguous axis run on the flat arrays
-    (NumPy's inner loops over rows of N are several times slower)."""
-    n = x.shape[2]
-    flat, o = x.ravel(), out.ravel()
-    op(flat[:-1], flat[1:], out=o[1:])
-    op(first.ravel(), flat[::n], out=o[::n])
-
-
-def _add_next(out: np.ndarray, x: np.ndarray, n: int) -> None:
-    """out[k, i, j] += x[k, i, j + 1] for j < N − 1 on (K, M, N) arrays, on the flat arrays."""
-    o, flat = out.ravel(), x.ravel()
-    ends = o[n - 1::n].copy()
-    o[:-1] += flat[1:]
-    o[n - 1::n] = ends  # the row ends took the next row's first element
-
-
-def _largest(a: np.ndarray) -> np.ndarray:
-    """(K,) largest |a| of each vector of a (K, M, N) array; NaN propagates."""
-    return np.maximum(a.max(axis=(1, 2)), -a.min(axis=(1, 2)))
-
-
 @dataclass(frozen=True, eq=False)
 class LineNewton:
     """The nonlinear nodal equations of a crossbar word-line read, in line form, batch first."""
@@ -150,30 +99,31 @@ class LineNewton:
     word_diag: np.ndarray
     """(M, N) diagonal of A_w (S)."""
     word_off: np.ndarray
-    """(M, N) off-diagonal of A_w along each word line, 0 at its end (S)."""
+    """(M, max(N − 1, 1)) off-diagonal of A_w along each word line (S; 0 and unused if N = 1)."""
     bit_diag: np.ndarray
-    """(N, M) diagonal of A_b, bit-line major (S)."""
+    """(M, N) diagonal of A_b (S)."""
     bit_off: np.ndarray
-    """(N, M) off-diagonal of A_b along each bit line, bit-line major, 0 at its end (S)."""
+    """(max(M − 1, 1), N) off-diagonal of A_b along each bit line (S; 0 and unused if M = 1)."""
 
     @classmethod
     def build(cls, crossbar: Crossbar) -> LineNewton:
         """The line form of ``crossbar``; it must satisfy :func:`memxbar.solver.lines.applicable`."""
         g = np.asarray(crossbar.conductances, dtype=np.float64)
+        m, n = g.shape
         gw = 1.0 / crossbar.r_wl
         gw[:, 0] = 1.0 / (crossbar.r_driver + crossbar.r_wl[:, 0])
         hb = 1.0 / crossbar.r_bl
         hb[-1] = 1.0 / (crossbar.r_bl[-1] + crossbar.r_sense)
         word_diag = gw.copy()
         word_diag[:, :-1] += gw[:, 1:]
-        word_off = np.zeros_like(gw)
-        word_off[:, :-1] = -gw[:, 1:]
+        word_off = np.zeros((m, max(n - 1, 1)))
+        word_off[:, : n - 1] = -gw[:, 1:]
         bit_diag = hb.copy()
         bit_diag[1:] += hb[:-1]
-        bit_off = np.zeros_like(hb)
-        bit_off[:-1] = -hb[:-1]
-        return cls(crossbar.device, g, gw, hb, word_diag, word_off, np.ascontiguousarray(bit_diag.T),
-                   np.ascontiguousarray(bit_off.T))
+        bit_off = np.zeros((max(m - 1, 1), n))
+        bit_off[: m - 1] = -hb[:-1]
+        return cls(crossbar.device, g, np.ascontiguousarray(gw), np.ascontiguousarray(hb), word_diag, word_off,
+                   bit_diag, bit_off)
 
     def devices(self, w: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Device currents (A) and slopes dI/dV (S), each (K, M, N), at node voltages w, b (V)."""
@@ -182,49 +132,20 @@ class LineNewton:
             i, s = self.model.current_and_slope(vd, self.g)
         return np.ascontiguousarray(i.transpose(2, 0, 1)), np.ascontiguousarray(s.transpose(2, 0, 1))
 
-    def residual(self, v: np.ndarray, w: np.ndarray, b: np.ndarray, i: np.ndarray, scale: bool
-                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
-        """KCL residual, summed branch by branch, for inputs v (K, M) (V) and device currents i.
+    def residual(self, v: np.ndarray, w: np.ndarray, b: np.ndarray, i: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """KCL residual, summed branch by branch, for inputs v (K, M) (V), node voltages w, b and
+        device currents i (K, M, N) (V, A).
 
         Returns:
             F_W, F_B (K, M, N), the net currents leaving each word- and bit-line node (A); the
-            largest |F| of each vector (K,) (A); if ``scale``, the largest current through a node
-            (K,) (A) and the largest sum of the magnitudes of a node's terms (K,) (A), else None.
+            largest |F| of each vector (K,) (A; infinite if an F is not finite), the largest current
+            through a node (K,) (A) and the largest sum of the magnitudes of a node's terms (K,) (A).
         """
-        n = w.shape[2]
-        seg_w = np.empty_like(w)  # along each word line, into W[i, j] from its left
-        _along_rows(np.subtract, w, v, seg_w)
-        seg_w *= self.gw
-        seg_b = np.empty_like(b)  # along each bit line, from B[i, j] down
-        np.subtract(b[:, :-1], b[:, 1:], out=seg_b[:, :-1])
-        seg_b[:, -1] = b[:, -1]
-        seg_b *= self.hb
-        f_w = i - seg_w
-        _add_next(f_w, seg_w, n)
-        f_b = seg_b - i
-        f_b[:, 1:] -= seg_b[:, :-1]
-        big = np.maximum(_largest(f_w), _largest(f_b))
-        if not scale:
-            return f_w, f_b, big, None, None
-        ai, a_w, a_b = np.abs(i), np.abs(seg_w), np.abs(seg_b)
-        through = a_w + ai
-        _add_next(through, a_w, n)
-        through_b = a_b + ai
-        through_b[:, 1:] += a_b[:, :-1]
-        top = np.maximum(through.max(axis=(1, 2)), through_b.max(axis=(1, 2)))
-        aw, ab = np.abs(w), np.abs(b)
-        size_w = np.empty_like(w)
-        _along_rows(np.add, aw, np.abs(v), size_w)
-        size_w *= self.gw
-        size_b = np.empty_like(b)
-        np.add(ab[:, :-1], ab[:, 1:], out=size_b[:, :-1])
-        size_b[:, -1] = ab[:, -1]
-        size_b *= self.hb
-        terms = size_w + ai
-        _add_next(terms, size_w, n)
-        terms_b = size_b + ai
-        terms_b[:, 1:] += size_b[:, :-1]
-        return f_w, f_b, big, top, np.maximum(terms.max(axis=(1, 2)), terms_b.max(axis=(1, 2)))
+        f_w, f_b = np.empty_like(w), np.empty_like(b)
+        stats = np.empty((3, w.shape[0]))
+        kernels.kcl(self.gw, self.hb, np.ascontiguousarray(v, dtype=np.float64), w, b, i, f_w, f_b, stats)
+        return f_w, f_b, stats[0], stats[1], stats[2]
 
     def solve(self, v: np.ndarray, tol: float) -> LineNewtonResult:
         """Solve a block of input vectors.
@@ -248,13 +169,13 @@ class LineNewton:
         w, b, v_a = w_out.copy(), b_out.copy(), v
         while True:
             i, s = self.devices(w, b)
-            f_w, f_b, big, _, _ = self.residual(v_a, w, b, i, scale=False)
+            f_w, f_b, big, through, terms = self.residual(v_a, w, b, i)
             # The scale (largest current through a node) and the rounding floor, for vectors
             # without them yet or close to convergence.
             with np.errstate(invalid="ignore", divide="ignore"):
                 close = ~(big / top[cols] > CLOSE * tol)
             if close.any():
-                *_, through, terms = self.residual(v_a[close], w[close], b[close], i[close], scale=True)
+                through, terms = through[close], terms[close]
                 top[cols[close]] = through
                 with np.errstate(invalid="ignore", divide="ignore"):
                     floor[cols[close]] = np.where(through > 0, EPS * terms / np.where(through > 0, through, 1), 0)
@@ -277,61 +198,12 @@ class LineNewton:
                 w, b, v_a, s, f_w, f_b, r = w[go], b[go], v_a[go], s[go], f_w[go], f_b[go], r[go]
             with np.errstate(divide="ignore"):
                 rtol = np.clip(np.maximum(r, SURE * tol / r), 1e-12, 1e-2)
-            dw, db, ok = self._step(s, f_w, f_b, rtol)
-            step = np.maximum(_largest(dw), _largest(db))
-            ok &= np.isfinite(step)
-            if not ok.all():  # vectors whose step failed keep their last point, unconverged
-                dw[~ok] = 0.0
-                db[~ok] = 0.0
-                failed[cols[~ok]] = True
-            w += dw
-            b += db
-            scale = np.maximum(np.abs(v_a).max(axis=1), np.abs(w).max(axis=(1, 2)))
-            small[cols] = step <= STEP_TOLERANCE * scale
+            ok = np.empty(cols.size, bool)
+            sizes = np.empty((2, cols.size))
+            kernels.step(s, f_w, f_b, self.word_diag, self.word_off, self.bit_diag, self.bit_off, rtol,
+                         CG_ITERATIONS, w, b, ok, sizes)
+            failed[cols[~ok]] = True  # these keep their last point, unconverged
+            scale = np.maximum(np.abs(v_a).max(axis=1), sizes[1])
+            small[cols] = sizes[0] <= STEP_TOLERANCE * scale
             iterations[cols[ok]] += 1
         return LineNewtonResult(w_out, b_out, i_out, converged, iterations, rel, floor)
-
-    def _step(self, s: np.ndarray, f_w: np.ndarray, f_b: np.ndarray, rtol: np.ndarray
-              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Newton steps ΔW, ΔB (K, M, N) (V) for slopes s and residuals F_W, F_B, by PCG on the
-        bit-line Schur complement to relative residual ``rtol`` (K,); and which reached it (a
-        vector whose line blocks are not positive definite does not)."""
-        k = s.shape[0]
-        word = _Chains(self.word_diag + s, self.word_off)
-        s_t = _t(s)  # bit-line major (K, N, M) from here on
-        bit_d = self.bit_diag + s_t
-        bit = _Chains(bit_d.copy(), self.bit_off)
-        if not (word.positive and bit.positive):
-            return np.zeros_like(s), np.zeros_like(s), np.zeros(k, bool)
-        off = np.broadcast_to(self.bit_off, s_t.shape).ravel()[:-1]
-        dw = word.solve(-f_w)
-        r = _t(s * dw - f_b)
-        target = rtol * np.sqrt(_dot(r, r))
-        x = np.zeros_like(r)
-        p = bit.solve(r.copy())
-        rz = _dot(r, p)
-        ok = np.zeros(k, bool)
-        for _ in range(CG_ITERATIONS):
-            t = word.solve(_t(s_t * p))  # word-line major
-            q = bit_d * p
-            q -= _t(s * t)
-            flat_q, flat_p = q.ravel(), p.ravel()  # off is 0 at each chain's end: no mixing
-            flat_q[:-1] += off * flat_p[1:]
-            flat_q[1:] += off * flat_p[:-1]
-            pq = _dot(p, q)
-            # Vectors that have reached their tolerance stay where they are, so that a vector's
-            # iterates do not depend on the others of its block.
-            alpha = np.divide(rz, pq, out=np.zeros(k), where=(pq > 0) & ~ok)[:, None, None]
-            x += alpha * p
-            dw += alpha * t
-            r -= alpha * q
-            ok |= np.sqrt(_dot(r, r)) <= target
-            if ok.all():
-                break
-            z = bit.solve(r.copy())
-            rz_new = _dot(r, z)
-            beta = np.divide(rz_new, rz, out=np.zeros(k), where=rz > 0)[:, None, None]
-            p *= beta
-            p += z
-            rz = rz_new
-        return dw, _t(x), ok

@@ -278,3 +278,26 @@ def test_bench_command_times_and_checks_the_tools() -> None:
     assert max(errors.values()) < AGREE
     bad = CliRunner().invoke(main, ["bench", "--tools", "memxbar direct,spice"])
     assert bad.exit_code == 2 and "unknown tool 'spice'" in bad.output
+
+
+@pytest.mark.parametrize(
+    ("shape", "lines"),
+    [((1, 7), {"r_wl": 0.0, "r_bl": 2.0}), ((1, 1), {"r_driver": 10.0}), ((64, 64), {"r_sense": 10.0}),
+     ((1, 1), {"r_driver": 10.0, "r_sense": 10.0})],
+)
+def test_iterative_solves_small_and_ideal_line_arrays_without_nan_or_warnings(shape, lines) -> None:
+    """Found by a new-user test: CG returned NaN currents (0/0 once a column was solved exactly) and
+    NumPy divide warnings. Right values: the 1×1 array's current is V / (R_driver + 1/G + R_sense); the
+    others against the direct solve."""
+    import warnings
+
+    crossbar = memxbar.Crossbar(np.full(shape, 1e-4), **lines)
+    v = np.full(shape[0], 0.3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        iterative = memxbar.simulate(crossbar, v, method="iterative")
+    direct = memxbar.simulate(crossbar, v, method="direct")
+    np.testing.assert_allclose(iterative.output_currents, direct.output_currents, rtol=1e-10)
+    if shape == (1, 1):
+        exact = 0.3 / (lines.get("r_driver", 0.0) + 1e4 + lines.get("r_sense", 0.0))
+        np.testing.assert_allclose(iterative.output_currents, [exact], rtol=1e-12)

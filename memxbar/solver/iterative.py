@@ -123,13 +123,16 @@ def solve_cg(
         if cols.size == 0:
             return result
         q = a @ p
-        alpha = rz / np.einsum("ij,ij->j", p, q)
+        # A column solved exactly (small circuits, in a few steps) has r = z = p = 0: α and β are then 0,
+        # not 0/0 (which returned NaN currents in silence: found by a new-user test).
+        pq = np.einsum("ij,ij->j", p, q)
+        alpha = np.divide(rz, pq, out=np.zeros_like(rz), where=pq > 0)
         step = alpha * p
         x += step
         r -= alpha * q
         z = precondition(r)
         rz_new = np.einsum("ij,ij->j", r, z)
-        p = z + (rz_new / rz) * p
+        p = z + np.divide(rz_new, rz, out=np.zeros_like(rz), where=rz > 0) * p
         rz = rz_new
 
         current = np.abs(watch @ x + offset)
@@ -138,13 +141,13 @@ def solve_cg(
         size = np.abs(x).max(axis=0)
         size[size == 0] = 1.0
         new = np.stack([np.abs(step).max(axis=0) / size, (np.abs(watch @ step) / scale).max(axis=0)])
-        ratios = np.stack([ratios[1], new / steps])
+        ratios = np.stack([ratios[1], np.divide(new, steps, out=np.zeros_like(new), where=steps > 0)])
         steps = new
         # Error left after a step, if the steps keep shrinking at the slowest recent rate;
         # and the preconditioned residual M⁻¹r, which approximates A⁻¹r = the error itself.
         geometric = new / (1.0 - np.clip(ratios.max(axis=0), 0.0, 0.99))
         residual = np.stack([np.abs(z).max(axis=0) / size, (np.abs(watch @ z) / scale).max(axis=0)])
-        done = ~(np.maximum(geometric, residual) > tol).any(axis=0)
+        done = ~(np.maximum(geometric, residual) > tol).any(axis=0) | (rz == 0)
         if done.any():
             result[:, cols[done]] = x[:, done]
             keep = ~done

@@ -94,9 +94,13 @@ class LineSystem:
 
         # A writable copy: the compiled kernels take no read-only arrays.
         g = np.array(crossbar.conductances, dtype=np.float64, order="C")
-        gw = 1.0 / crossbar.r_wl  # segment to the left of W[i, j]
+        # Branches left of W[i, j] and below B[i, j]; the first (last) joins the driver (sense) resistance,
+        # so a 0 Ω segment there is not divided by on its own.
+        gw = np.empty(g.shape)
+        gw[:, 1:] = 1.0 / crossbar.r_wl[:, 1:]
         gw[:, 0] = 1.0 / (crossbar.r_driver + crossbar.r_wl[:, 0])
-        hb = 1.0 / crossbar.r_bl  # segment below B[i, j]
+        hb = np.empty(g.shape)
+        hb[:-1] = 1.0 / crossbar.r_bl[:-1]
         hb[-1] = 1.0 / (crossbar.r_bl[-1] + crossbar.r_sense)
         word_diag = gw + g
         word_diag[:, :-1] += gw[:, 1:]

@@ -2,7 +2,8 @@
 
 Each case (tool, size, batch, line resistance) runs in a fresh Python process, so its peak
 memory (maximum resident set size) is its own. The timed span is the solve only, after the
-problem is built and the libraries are imported; a case is run up to REPEATS times, each in a
+problem is built and the libraries are imported, with Python's garbage collector run before it
+and off during it, for every tool (as ``timeit`` does); a case is run up to REPEATS times, each in a
 fresh process (so every solve is a first solve, with no cache warm), while its solves have taken
 less than REPEAT_SECONDS in all, and the median kept. Errors are the largest element-wise
 relative error of the output currents (|I − I_ref| / max(|I_ref|, 1e-12·max|I_ref|)) against
@@ -163,7 +164,8 @@ def write_table(records: list[dict], path: Path, command: str, load: str) -> str
         f"Command: `{command}`  ",
         f"Machine: {load}  ",
         f"Devices {G_MIN * 1e6:g}–{G_MAX * 1e6:g} µS uniform, inputs 0–{V_MAX:g} V uniform, seed {SEED}; "
-        "word- and bit-line segments r Ω each. Time: the solve only, wall clock. Peak: maximum resident "
+        "word- and bit-line segments r Ω each. Time: the solve only, wall clock, garbage collector off (every "
+        "tool). Peak: maximum resident "
         "memory of the case's own process. Error: largest relative error of the output currents against "
         "the reference (memxbar's direct solve of the same problem; none at 2048×2048).",
         "",

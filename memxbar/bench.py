@@ -8,8 +8,11 @@ is not timed; the timed span is the solve alone.
 
 from __future__ import annotations
 
+import gc
 import importlib.util
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -232,6 +235,19 @@ def _badcrossbar(crossbar: Crossbar, voltages: np.ndarray, everything: bool) -> 
     return seconds, np.asarray(result.currents.output).reshape(voltages.shape[1], crossbar.cols).T
 
 
+@contextmanager
+def _no_collection() -> Iterator[None]:
+    """Python's cyclic garbage collector collected before, and off during, a timed solve (as ``timeit``
+    does): a collection of everything the imports left (numba's compiler, PyTorch) takes milliseconds
+    and would land in whichever tool's timed span it happens to hit."""
+    gc.collect()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 def time_tool(tool: str, crossbar: Crossbar, voltages: np.ndarray) -> Timing:
     """Solve ``crossbar`` for (M, B) ``voltages`` with ``tool`` after a 4×4 warm-up; time the solve.
 
@@ -253,16 +269,19 @@ def time_tool(tool: str, crossbar: Crossbar, voltages: np.ndarray) -> Timing:
     warm, warm_v = problem(4, 4, 2, 1.0)
     if tool == "crosssim":
         _crosssim(warm, warm_v)
-        seconds, currents = _crosssim(crossbar, voltages)
+        with _no_collection():
+            seconds, currents = _crosssim(crossbar, voltages)
         return Timing(tool, seconds, currents, None, None)
     if tool == "aihwkit":
         _aihwkit(warm, warm_v)
-        seconds, currents = _aihwkit(crossbar, voltages)
+        with _no_collection():
+            seconds, currents = _aihwkit(crossbar, voltages)
         return Timing(tool, seconds, currents, None, None)
     if tool.startswith("badcrossbar"):
         everything = tool == "badcrossbar full" or voltages.shape[1] == 1
         _badcrossbar(warm, warm_v, everything)
-        seconds, currents = _badcrossbar(crossbar, voltages, everything)
+        with _no_collection():
+            seconds, currents = _badcrossbar(crossbar, voltages, everything)
         return Timing(tool, seconds, currents, None, None)
     options = _OPTIONS[tool]
     if tool != "ngspice":
@@ -274,7 +293,8 @@ def time_tool(tool: str, crossbar: Crossbar, voltages: np.ndarray) -> Timing:
         simulate(warm, warm_v, **{**options, "method": chosen})
     else:
         simulate(warm, warm_v, **options)
-    start = time.perf_counter()
-    solution = simulate(crossbar, voltages, **options)
-    seconds = time.perf_counter() - start
+    with _no_collection():
+        start = time.perf_counter()
+        solution = simulate(crossbar, voltages, **options)
+        seconds = time.perf_counter() - start
     return Timing(tool, seconds, np.asarray(solution.output_currents), solution.method, solution.phase_times)

@@ -1,8 +1,10 @@
 """One entry point for every backend: ``simulate(crossbar, voltages, backend=..., bias...)``.
 
 A backend is a :class:`Backend`: a name, the options it takes (a frozen dataclass validated once)
-and a function that solves a compiled circuit under a bias. ``simulate`` validates the bias,
-compiles the circuit once and hands both to the backend; it knows no backend by name.
+and a function that solves a compiled circuit under a bias. ``simulate`` validates the bias and
+hands it to the backend with the circuit's compiler (:func:`~memxbar.circuit.compile.compiler`:
+compiled once, when first needed; the line solver's outputs never need it); it knows no backend
+by name.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from memxbar.circuit.bias import Bias, check_gates, make_bias
-from memxbar.circuit.compile import Circuit, compile_circuit
+from memxbar.circuit.compile import Circuit, compiler
 from memxbar.crossbar import Crossbar
 from memxbar.errors import InputError
 from memxbar.solution import Solution
@@ -27,12 +29,14 @@ class SpiceOptions:
     """The ngspice backend takes no options (its tolerances are in the netlist)."""
 
 
-def _solve_fast(crossbar: Crossbar, circuit: Circuit, bias: Bias, options: FastOptions) -> Solution:
+def _solve_fast(crossbar: Crossbar, compiled: Callable[[], Circuit], bias: Bias, options: FastOptions) -> Solution:
     from memxbar.solver.direct import solve_linear_circuit
     from memxbar.solver.newton import solve_newton
 
-    if circuit.linear:
-        return solve_linear_circuit(crossbar, circuit, bias, options)
+    # A plain array of linear devices is linear without compiling it (the line solver never needs the circuit).
+    if (crossbar.cell.internal_nodes == 0 and crossbar.device.linear) or compiled().linear:
+        return solve_linear_circuit(crossbar, compiled, bias, options)
+    circuit = compiled()
     if options.method not in ("auto", "direct"):
         raise InputError(
             f"method={options.method!r} applies to linear (ohmic, 1r) crossbars; {crossbar.device.name} devices in "
@@ -41,10 +45,11 @@ def _solve_fast(crossbar: Crossbar, circuit: Circuit, bias: Bias, options: FastO
     return solve_newton(crossbar, bias, circuit, outputs_only=options.outputs_only, tol=options.tol)
 
 
-def _solve_spice(crossbar: Crossbar, circuit: Circuit, bias: Bias, options: SpiceOptions) -> Solution:
+def _solve_spice(crossbar: Crossbar, compiled: Callable[[], Circuit], bias: Bias, options: SpiceOptions) -> Solution:
     from memxbar.solver.newton import gate_voltages
     from memxbar.spice.backend import solve_spice_circuit
 
+    circuit = compiled()
     known = circuit.known_voltages(bias.wl_voltages, bias.bl_voltages, gate_voltages(crossbar, bias))
     return solve_spice_circuit(crossbar, circuit, bias, known)
 
@@ -57,8 +62,9 @@ class Backend:
     """Name (what ``backend=`` takes)."""
     options: type
     """Frozen dataclass of the options it takes; its fields are keyword arguments of :func:`simulate`."""
-    solve: Callable[[Crossbar, Circuit, Bias, Any], Solution]
-    """Solver of (crossbar, circuit, bias, options)."""
+    solve: Callable[[Crossbar, Callable[[], Circuit], Bias, Any], Solution]
+    """Solver of (crossbar, compiled circuit (a function that compiles it once, when first called), bias,
+    options)."""
     summary: str
     """What it is, in one line."""
 
@@ -152,5 +158,4 @@ def simulate(
     check_memory(crossbar.shape, linear, bias.batch, backend, bool(getattr(chosen, "outputs_only", False)),
                  getattr(chosen, "method", "auto"))
     warn_read_disturb(crossbar, bias.wl_voltages, bias.bl_voltages)
-    circuit = compile_circuit(crossbar, bias.floating_wl, bias.floating_bl)
-    return BACKENDS[backend].solve(crossbar, circuit, bias, chosen)
+    return BACKENDS[backend].solve(crossbar, compiler(crossbar, bias.floating_wl, bias.floating_bl), bias, chosen)

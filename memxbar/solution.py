@@ -65,8 +65,8 @@ class Solution:
     """Wall time of each phase of the backend in seconds (s), where it reports them: the ngspice
     backend's ``netlist`` (writing it), ``load`` (handing it to ngspice), ``parse`` (ngspice parsing
     it), ``run`` (ngspice's analyses) and ``read`` (reading results back)."""
-    circuit: Circuit | None = field(default=None, repr=False)
-    """The compiled circuit that was solved."""
+    compiled: Circuit | None = field(default=None, repr=False)
+    """The compiled circuit, if the backend made it (else :attr:`circuit` compiles it when first asked for)."""
     node_voltages: np.ndarray | None = field(default=None, repr=False)
     """(n_nodes, B) voltage of every node of ``circuit`` in volts (V); None if outputs-only."""
     source_powers: np.ndarray | None = field(default=None, repr=False)
@@ -74,6 +74,16 @@ class Solution:
     accuracy: np.ndarray | float | None = None
     """The achieved relative KCL residual per input vector where the backend computed it while solving
     (see :attr:`kcl_residual`), else None."""
+
+    @cached_property
+    def circuit(self) -> Circuit:
+        """The compiled circuit that was solved (:func:`~memxbar.circuit.compile.compile_circuit` of the crossbar
+        with the bias's floating terminals)."""
+        if self.compiled is not None:
+            return self.compiled
+        from memxbar.circuit.compile import compile_circuit
+
+        return compile_circuit(self.crossbar, self.bias.floating_wl, self.bias.floating_bl)
 
     @property
     def outputs_only(self) -> bool:
@@ -387,7 +397,7 @@ def element_powers(crossbar: Crossbar, circuit: Circuit, nodes: np.ndarray) -> d
 
 def assemble_solution(
     crossbar: Crossbar,
-    circuit: Circuit,
+    circuit: Circuit | None,
     bias: Bias,
     backend: str,
     start: float,
@@ -407,7 +417,8 @@ def assemble_solution(
 
     Args:
         crossbar: The solved crossbar.
-        circuit: Its compiled circuit.
+        circuit: Its compiled circuit, or None if the backend did not need it (then ``nodes`` must be None
+            and both currents given; the solution compiles it when asked for).
         bias: The terminal conditions (B vectors).
         backend: Name of the backend.
         start: ``time.perf_counter()`` when the backend started.
@@ -437,7 +448,7 @@ def assemble_solution(
         if "accuracy" in arrays:
             arrays["accuracy"] = float(arrays["accuracy"])
     return Solution(crossbar=crossbar, backend=backend, wall_time=time.perf_counter() - start, bias=bias,
-                    method=method, phase_times=phase_times, circuit=circuit, node_voltages=nodes,
+                    method=method, phase_times=phase_times, compiled=circuit, node_voltages=nodes,
                     source_powers=total, **arrays)
 
 

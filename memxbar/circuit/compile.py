@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache, cached_property, partial
 
 import numpy as np
 
@@ -190,6 +190,14 @@ class Circuit:
             i, j, _ = found[0]
             return f"internal node of cell [{i}, {j}]"
         return "ground" if node == self.ground else f"node {node}"
+
+
+def compiler(crossbar: Crossbar, floating_wl: np.ndarray | None = None,
+             floating_bl: np.ndarray | None = None) -> Callable[[], Circuit]:
+    """A function that compiles ``crossbar`` with these floating terminals when first called and returns
+    the same :class:`Circuit` after that: for solvers that may not need the circuit at all (the line
+    solver's outputs) and for solutions that compile it only when asked."""
+    return cache(partial(compile_circuit, crossbar, floating_wl, floating_bl))
 
 
 def compile_circuit(crossbar: Crossbar, floating_wl: np.ndarray | None = None,

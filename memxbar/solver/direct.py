@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -26,7 +27,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from memxbar.circuit.bias import Bias, make_bias
-from memxbar.circuit.compile import Circuit, compile_circuit
+from memxbar.circuit.compile import Circuit, compile_circuit, compiler
 from memxbar.crossbar import Crossbar
 from memxbar.errors import ConvergenceError, InputError
 from memxbar.solution import Solution, assemble_solution, terminal_currents
@@ -328,34 +329,38 @@ def solve_linear(
     """
     options = FastOptions(method=method, outputs_only=outputs_only, tol=tol, maxiter=maxiter)
     bias = voltages if isinstance(voltages, Bias) else make_bias(crossbar.shape, voltages)
-    circuit = circuit or compile_circuit(crossbar, bias.floating_wl, bias.floating_bl)
-    return solve_linear_circuit(crossbar, circuit, bias, options)
+    compiled = compiler(crossbar, bias.floating_wl, bias.floating_bl) if circuit is None else (lambda: circuit)
+    return solve_linear_circuit(crossbar, compiled, bias, options)
 
 
-def solve_linear_circuit(crossbar: Crossbar, circuit: Circuit, bias: Bias, options: FastOptions) -> Solution:
-    """Solve a linear compiled circuit; see :func:`solve_linear`."""
+def solve_linear_circuit(crossbar: Crossbar, compiled: Callable[[], Circuit], bias: Bias,
+                         options: FastOptions) -> Solution:
+    """Solve a linear circuit, given by its compiler (:func:`~memxbar.circuit.compile.compiler`: the line
+    solver's outputs need no compiled circuit); see :func:`solve_linear`."""
     start = time.perf_counter()
-    if not circuit.plain_grid and options.method == "iterative":
+    plain_grid = crossbar.cell.internal_nodes == 0  # Circuit.plain_grid, known before compiling
+    if not plain_grid and options.method == "iterative":
         raise InputError("method='iterative' needs a passive 1r crossbar (its line preconditioner); use 'direct'")
     method = options.method
     automatic = method == "auto"
     batch = bias.batch
     if automatic:
         method = choose_method(crossbar, batch, options.outputs_only)
-        if method == "iterative" and not circuit.plain_grid:
+        if method == "iterative" and not plain_grid:
             method = "direct"
     # The matrix-free line solver covers word-line reads of arrays without ideal segments.
     default_bias = not (bias.floating_wl.any() or bias.floating_bl.any() or bias.bl_voltages.any())
-    if method == "iterative" and default_bias and circuit.plain_grid and lines.applicable(crossbar):
+    if method == "iterative" and default_bias and plain_grid and lines.applicable(crossbar):
         # No thread limit: its compiled kernels and element-wise NumPy run on one thread anyway,
         # and setting and restoring the pools (threadpoolctl) costs 0.05–0.1 ms per call.
         try:
-            return _solve_lines(crossbar, circuit, bias, options, start)
+            return _solve_lines(crossbar, compiled, bias, options, start)
         except ConvergenceError:
             # "auto" chose conjugate gradients for speed, not of necessity: fall back to a factorisation.
-            if not automatic or factor_bytes(circuit.n_unknown) > memory_budget():
+            if not automatic or factor_bytes(compiled().n_unknown) > memory_budget():
                 raise
             method = "direct"
+    circuit = compiled()
     system = CrossbarSystem.build(crossbar, circuit)
     u = circuit.known_voltages(bias.wl_voltages, bias.bl_voltages, bias.gate_voltages)
     with limited_threads(system.n):
@@ -369,7 +374,8 @@ def solve_linear_circuit(crossbar: Crossbar, circuit: Circuit, bias: Bias, optio
             system.free()
 
 
-def _solve_lines(crossbar: Crossbar, circuit: Circuit, bias: Bias, options: FastOptions, start: float) -> Solution:
+def _solve_lines(crossbar: Crossbar, compiled: Callable[[], Circuit], bias: Bias, options: FastOptions,
+                 start: float) -> Solution:
     """Solve a word-line read by the matrix-free line solver (:mod:`memxbar.solver.lines`)."""
     system = lines.LineSystem.build(crossbar)
     v = bias.wl_voltages
@@ -387,9 +393,10 @@ def _solve_lines(crossbar: Crossbar, circuit: Circuit, bias: Bias, options: Fast
     warn_if_inaccurate(kcl, options.tol)
     i_out = system.output_currents(b).T
     i_in = system.input_currents(w, b).T
-    nodes = None
+    nodes = circuit = None
     if not options.outputs_only:
         # Every segment has resistance: driver outputs and sense nodes are the only other unknown nodes.
+        circuit = compiled()
         u = circuit.known_voltages(v, bias.bl_voltages, None)
         nodes = np.zeros((circuit.n_nodes, v.shape[1]))
         nodes[circuit.n_unknown:] = u

@@ -250,17 +250,7 @@ def _compile_general(crossbar: Crossbar, fw: np.ndarray, fb: np.ndarray) -> Circ
     sel_raw = sel_base + np.arange(m if cell.gated else 0)
 
     # Elements on raw ids; renumbered below. Names are made only when a netlist is written.
-    w = wl_raw[:, 2:].ravel()
-    b = bl_raw[:, :m].T.ravel()
-    cell_nodes = CellNodes(
-        cell=cells,
-        w=w[cells] if n_int else w,
-        b=b[cells] if n_int else b,
-        internal=int_raw,
-        select=sel_raw[cells // n] if cell.gated else np.zeros(0, dtype=np.int64),
-        ground=gnd_raw,
-        labels=lambda: _cell_labels(cells, n),
-    )
+    cell_nodes = _cell_nodes(cells, wl_raw, bl_raw, int_raw, sel_raw, gnd_raw, cell.gated)
     cell_groups = cell.elements(crossbar.device, crossbar.conductances, cell_nodes)
     groups_raw = [_line_resistors(wl_raw[:, :-1], wl_raw[:, 1:], wl_seg, lambda: _wl_names(m, n)), *cell_groups,
                   _line_resistors(bl_raw[:, :-1], bl_raw[:, 1:], bl_seg, lambda: _bl_names(m, n))]
@@ -342,18 +332,8 @@ def _compile_unmerged(crossbar: Crossbar, driven_wl: np.ndarray, driven_bl: np.n
     wl_res = _chain_resistors(wl_node, crossbar.r_wl, crossbar.r_driver, True, n_drivers, lambda: _wl_names(m, n))
     bl_res = _chain_resistors(bl_node, crossbar.r_bl.T, crossbar.r_sense, False, n_senses, lambda: _bl_names(m, n))
 
-    w = wl_node[:, 2:].ravel()
-    b = bl_node[:, :m].T.ravel()
     internal = n_lines + np.arange(cells.size * n_int).reshape(cells.size, n_int)
-    cell_nodes = CellNodes(
-        cell=cells,
-        w=w[cells] if n_int else w,
-        b=b[cells] if n_int else b,
-        internal=internal,
-        select=select[cells // n] if cell.gated else np.zeros(0, dtype=np.int64),
-        ground=ground,
-        labels=lambda: _cell_labels(cells, n),
-    )
+    cell_nodes = _cell_nodes(cells, wl_node, bl_node, internal, select, ground, cell.gated)
     cell_groups = cell.elements(crossbar.device, crossbar.conductances, cell_nodes)
     if n_int and not _joined_to_outside(cell_groups, n_lines, n_unknown):
         return None
@@ -406,6 +386,26 @@ def _chain_resistors(node: np.ndarray, segments: np.ndarray, end: np.ndarray, fi
 def _uses(groups: list[ElementGroup], node: int) -> bool:
     """Whether some element of ``groups`` has a terminal on ``node``, the highest node index of the circuit."""
     return any(group.nodes.max(initial=-1) == node for group in groups)
+
+
+def _cell_nodes(cells: np.ndarray, wl: np.ndarray, bl: np.ndarray, internal: np.ndarray, select: np.ndarray,
+                ground: int, gated: bool) -> CellNodes:
+    """The nodes of the (C,) ``cells`` (flat indices; every cell when there are no internal nodes) from the
+    (M, N + 2) word-line and (N, M + 2) bit-line position ids, the (C, n_int) internal ids, the (M,)
+    select-line ids and the ground's."""
+    m, n = wl.shape[0], bl.shape[0]
+    w = wl[:, 2:].ravel()
+    b = bl[:, :m].T.ravel()
+    some = internal.shape[1] > 0
+    return CellNodes(
+        cell=cells,
+        w=w[cells] if some else w,
+        b=b[cells] if some else b,
+        internal=internal,
+        select=select[cells // n] if gated else np.zeros(0, dtype=np.int64),
+        ground=ground,
+        labels=lambda: _cell_labels(cells, n),
+    )
 
 
 def _joined_to_outside(groups: list[ElementGroup], low: int, high: int) -> bool:

@@ -8,6 +8,7 @@ model at the solved voltages, the current of every driven terminal, and power pe
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -67,8 +68,10 @@ class Solution:
     it), ``run`` (ngspice's analyses) and ``read`` (reading results back)."""
     compiled: Circuit | None = field(default=None, repr=False)
     """The compiled circuit, if the backend made it (else :attr:`circuit` compiles it when first asked for)."""
-    node_voltages: np.ndarray | None = field(default=None, repr=False)
-    """(n_nodes, B) voltage of every node of ``circuit`` in volts (V); None if outputs-only."""
+    nodes: np.ndarray | Callable[[Circuit], np.ndarray] | None = field(default=None, repr=False)
+    """(n_nodes, B) voltage of every node of :attr:`circuit` in volts (V), or the function that arranges
+    them in that order from the circuit (a solver that found them in its own order: the line solver's word-
+    and bit-line voltages, arranged when first read); None if outputs-only. Read :attr:`node_voltages`."""
     source_powers: np.ndarray | None = field(default=None, repr=False)
     """(B,) power delivered by all sources, Σ u·I, in watts (W)."""
     accuracy: np.ndarray | float | None = None
@@ -88,7 +91,12 @@ class Solution:
     @property
     def outputs_only(self) -> bool:
         """Whether this solution keeps only terminal currents, no node voltages."""
-        return self.node_voltages is None
+        return self.nodes is None
+
+    @cached_property
+    def node_voltages(self) -> np.ndarray | None:
+        """(n_nodes, B) voltage of every node of :attr:`circuit` in volts (V); None if outputs-only."""
+        return self.nodes(self.circuit) if callable(self.nodes) else self.nodes
 
     @cached_property
     def kcl_residual(self) -> np.ndarray | float | None:
@@ -402,7 +410,7 @@ def assemble_solution(
     backend: str,
     start: float,
     *,
-    nodes: np.ndarray | None,
+    nodes: np.ndarray | Callable[[Circuit], np.ndarray] | None,
     input_currents: np.ndarray | None = None,
     output_currents: np.ndarray | None = None,
     method: str | None = None,
@@ -418,11 +426,12 @@ def assemble_solution(
     Args:
         crossbar: The solved crossbar.
         circuit: Its compiled circuit, or None if the backend did not need it (then ``nodes`` must be None
-            and both currents given; the solution compiles it when asked for).
+            or a function, and both currents given; the solution compiles it when asked for).
         bias: The terminal conditions (B vectors).
         backend: Name of the backend.
         start: ``time.perf_counter()`` when the backend started.
-        nodes: (n_nodes, B) voltages of every node of ``circuit`` (V), or None for outputs only.
+        nodes: (n_nodes, B) voltages of every node of ``circuit`` (V), or the function of the circuit that
+            gives them when first read (:attr:`Solution.nodes`), or None for outputs only.
         input_currents: (M, B) word-line terminal currents (A, NaN where floating); by default from
             Kirchhoff's law (needs ``nodes``).
         output_currents: (N, B) bit-line output currents (A, NaN where floating), likewise.
@@ -448,7 +457,7 @@ def assemble_solution(
         if "accuracy" in arrays:
             arrays["accuracy"] = float(arrays["accuracy"])
     return Solution(crossbar=crossbar, backend=backend, wall_time=time.perf_counter() - start, bias=bias,
-                    method=method, phase_times=phase_times, compiled=circuit, node_voltages=nodes,
+                    method=method, phase_times=phase_times, compiled=circuit, nodes=nodes,
                     source_powers=total, **arrays)
 
 

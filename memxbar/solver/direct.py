@@ -21,7 +21,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, partial
 
 import numpy as np
 import scipy.sparse as sp
@@ -354,7 +354,7 @@ def solve_linear_circuit(crossbar: Crossbar, compiled: Callable[[], Circuit], bi
         # No thread limit: its compiled kernels and element-wise NumPy run on one thread anyway,
         # and setting and restoring the pools (threadpoolctl) costs 0.05–0.1 ms per call.
         try:
-            return _solve_lines(crossbar, compiled, bias, options, start)
+            return _solve_lines(crossbar, bias, options, start)
         except ConvergenceError:
             # "auto" chose conjugate gradients for speed, not of necessity: fall back to a factorisation.
             if not automatic or factor_bytes(compiled().n_unknown) > memory_budget():
@@ -374,8 +374,7 @@ def solve_linear_circuit(crossbar: Crossbar, compiled: Callable[[], Circuit], bi
             system.free()
 
 
-def _solve_lines(crossbar: Crossbar, compiled: Callable[[], Circuit], bias: Bias, options: FastOptions,
-                 start: float) -> Solution:
+def _solve_lines(crossbar: Crossbar, bias: Bias, options: FastOptions, start: float) -> Solution:
     """Solve a word-line read by the matrix-free line solver (:mod:`memxbar.solver.lines`)."""
     system = lines.LineSystem.build(crossbar)
     v = bias.wl_voltages
@@ -393,19 +392,25 @@ def _solve_lines(crossbar: Crossbar, compiled: Callable[[], Circuit], bias: Bias
     warn_if_inaccurate(kcl, options.tol)
     i_out = system.output_currents(b).T
     i_in = system.input_currents(w, b).T
-    nodes = circuit = None
-    if not options.outputs_only:
-        # Every segment has resistance: driver outputs and sense nodes are the only other unknown nodes.
-        circuit = compiled()
-        u = circuit.known_voltages(v, bias.bl_voltages, None)
-        nodes = np.zeros((circuit.n_nodes, v.shape[1]))
-        nodes[circuit.n_unknown:] = u
-        nodes[circuit.wl_node[:, 1]] = v - crossbar.r_driver[:, None] * i_in
-        nodes[circuit.bl_node[:, -2]] = crossbar.r_sense[:, None] * i_out
-        nodes[circuit.w_node] = w.transpose(1, 2, 0)
-        nodes[circuit.b_node] = b.transpose(1, 2, 0)
-    return assemble_solution(crossbar, circuit, bias, "fast", start, nodes=nodes, input_currents=i_in,
+    # All node voltages are found (w, b); they are put in the compiled circuit's order when first read.
+    nodes = None if options.outputs_only else partial(_line_nodes, crossbar, bias, w, b, i_in, i_out)
+    return assemble_solution(crossbar, None, bias, "fast", start, nodes=nodes, input_currents=i_in,
                              output_currents=i_out, method="iterative", kcl_residual=kcl.residual)
+
+
+def _line_nodes(crossbar: Crossbar, bias: Bias, w: np.ndarray, b: np.ndarray, i_in: np.ndarray,
+                i_out: np.ndarray, circuit: Circuit) -> np.ndarray:
+    """(n_nodes, B) node voltages of ``circuit`` (V) from the line solver's (B, M, N) word- and bit-line
+    voltages ``w``, ``b`` and its (M, B), (N, B) terminal currents (A)."""
+    v = bias.wl_voltages
+    # Every segment has resistance: driver outputs and sense nodes are the only other unknown nodes.
+    nodes = np.zeros((circuit.n_nodes, v.shape[1]))
+    nodes[circuit.n_unknown:] = circuit.known_voltages(v, bias.bl_voltages, None)
+    nodes[circuit.wl_node[:, 1]] = v - crossbar.r_driver[:, None] * i_in
+    nodes[circuit.bl_node[:, -2]] = crossbar.r_sense[:, None] * i_out
+    nodes[circuit.w_node] = w.transpose(1, 2, 0)
+    nodes[circuit.b_node] = b.transpose(1, 2, 0)
+    return nodes
 
 
 def _solve(system: CrossbarSystem, bias: Bias, u: np.ndarray, options: FastOptions, method: str,

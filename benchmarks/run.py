@@ -63,7 +63,7 @@ SMALLEST: dict[str, int] = {}
 """Smallest side each tool is run at."""
 MIN_FIT_SIZES = 4
 """Fewest sizes a power law is fitted to."""
-REPEATS = 3
+REPEATS = 5
 """Most runs (fresh processes) per case; the median time is kept."""
 REPEAT_SECONDS = 0.5
 """A case is solved again only while its solves so far took less than this (s)."""
@@ -179,7 +179,7 @@ def write_table(records: list[dict], path: Path, command: str, load: str) -> str
             continue
         error = "reference" if rec.get("reference") else (
             f"{rec['error']:.1e}" if rec.get("error") is not None else "")
-        speedup = f"{rec['speedup']:.0f}×" if rec.get("speedup") else ""
+        speedup = f"{rec['speedup']:.2g}×" if rec.get("speedup") else ""
         lines.append(f"| {rec['rows']}×{rec['cols']} | {rec['batch']} | {rec['r_line']:g} | {rec['tool']} | "
                      f"{rec.get('method') or ''} | {rec['seconds']:.3g} | {rec['peak_bytes'] / 2**30:.2f} | "
                      f"{error} | {speedup} |")

@@ -1,8 +1,9 @@
 """Gradients of a loss of the output currents, by the adjoint of the crossbar's nodal equations.
 
 For unknown node voltages x and input voltages V, Kirchhoff's current law is F(x, G, V) = 0 and
-the output currents are I_out = out_x·x + out_v·V (:mod:`memxbar.solver.ports`). Given the
-sensitivities ḡ = ∂L/∂I_out of a scalar loss L, one more solve with the (symmetric) nodal matrix,
+the output currents are I_out = out_x·x + out_v·V by Ohm's law at the terminals
+(:func:`memxbar.solver.ports.source_map`). Given the sensitivities ḡ = ∂L/∂I_out of a scalar
+loss L, one more solve with the (symmetric) nodal matrix,
 
     J·λ = out_xᵀ·ḡ,         J = ∂F/∂x (the nodal matrix A for ohmic devices),
 
@@ -39,7 +40,7 @@ def _adjoint_node_voltages(system: CrossbarSystem, grad: np.ndarray) -> tuple[np
     """Adjoint voltages (M, N, B) across every device, and λ (n, B): the circuit with its word-line
     terminals at 0 V and bit line j's terminal at ḡ_j volts."""
     circuit = system.circuit
-    lam = system.solve(system.ports.out_x.T @ grad) if system.n else np.zeros((0, grad.shape[1]))
+    lam = system.solve(system.source_ports.out_x.T @ grad) if system.n else np.zeros((0, grad.shape[1]))
     known = circuit.known_voltages(np.zeros((system.crossbar.rows, grad.shape[1])), grad, None)
     psi = np.concatenate([lam, known])
     return psi[circuit.w_node] - psi[circuit.b_node], lam
@@ -48,7 +49,7 @@ def _adjoint_node_voltages(system: CrossbarSystem, grad: np.ndarray) -> tuple[np
 def _input_gradient(system: CrossbarSystem, grad: np.ndarray, lam: np.ndarray) -> np.ndarray:
     """∂L/∂V (M, B) = out_vᵀ·ḡ − Sᵀ·λ over the word-line terminals (the first M known nodes)."""
     m = system.crossbar.rows
-    direct = system.ports.out_v[:, :m].T @ grad
+    direct = system.source_ports.out_v[:, :m].T @ grad
     return direct - (system.s[:, :m].T @ lam if system.n else 0.0)
 
 

@@ -37,7 +37,7 @@ from memxbar.solver.iterative import DEFAULT_MAXITER, DEFAULT_TOL, solve_cg
 from memxbar.solver.linalg import Factorization, factorize, pardiso_available, pardiso_worthwhile, reduced_couplings
 from memxbar.solver.nodal import NodalPattern
 from memxbar.solver.options import FastOptions
-from memxbar.solver.ports import PortMap, port_map
+from memxbar.solver.ports import PortMap, port_map, source_map
 from memxbar.solver.threads import limited_threads
 
 CHUNK_BYTES = 256 * 2**20
@@ -194,7 +194,12 @@ class CrossbarSystem:
     s: sp.csc_matrix
     """(n, K) coupling of the unknown nodes to the known ones (S)."""
     ports: PortMap
-    """Output and input currents as maps of the node voltages."""
+    """Output and input currents as maps of the node voltages, each by the formula that rounds least
+    (:func:`~memxbar.solver.ports.port_map`)."""
+    source_ports: PortMap
+    """The same currents by Ohm's law at every terminal (:func:`~memxbar.solver.ports.source_map`): sparser,
+    and dependent on the devices only through the node voltages (what conjugate gradients watch and the
+    adjoint differentiates)."""
 
     @classmethod
     def build(cls, crossbar: Crossbar, circuit: Circuit | None = None) -> CrossbarSystem:
@@ -203,7 +208,8 @@ class CrossbarSystem:
         pattern = NodalPattern(circuit)
         values = pattern.values(pattern.linear_stamps())
         a, s = pattern.matrices(values)
-        return cls(crossbar, circuit, pattern, a, s, port_map(circuit, *pattern.source_maps(values)))
+        p, q = pattern.source_maps(values)
+        return cls(crossbar, circuit, pattern, a, s, port_map(circuit, p, q), source_map(circuit, p, q))
 
     @property
     def n(self) -> int:
@@ -232,8 +238,8 @@ class CrossbarSystem:
         if method == "iterative":
             wl = self.circuit.wl_node
             n_word = int(wl[(wl >= 0) & (wl < self.n)].max(initial=-1)) + 1
-            offset = self.ports.port_v @ v
-            return solve_cg(self.a, rhs, n_word, self.ports.port_x, offset, tol, maxiter)
+            offset = self.source_ports.port_v @ v
+            return solve_cg(self.a, rhs, n_word, self.source_ports.port_x, offset, tol, maxiter)
         x = self.solve(rhs)
         return x + self.solve(rhs - self.a @ x) if refine else x
 

@@ -1,0 +1,81 @@
+"""Terminal currents keep their digits at extreme resistances: each terminal's current comes from Ohm's law
+or Kirchhoff's law, whichever rounds less (:mod:`memxbar.solver.ports`), checked against the nodal equations
+written here from the crossbar's specification and solved in 50-digit arithmetic."""
+
+from __future__ import annotations
+
+import mpmath
+import numpy as np
+import pytest
+
+import memxbar
+
+
+def exact_solution(xbar: memxbar.Crossbar, v: np.ndarray, bl: float = 0.0) -> tuple[np.ndarray, np.ndarray, dict]:
+    """(M,) input and (N,) output currents (A) of a crossbar whose every resistance is > 0, by nodal analysis
+    in 50-digit arithmetic, and the voltage of every node (V): driver nodes ("D", i), word-line nodes
+    ("W", i, j), bit-line nodes ("B", i, j), sense nodes ("S", j), terminals ("V", i) and ("T", j). The inputs
+    are (V_i − D_i)/r_driver, the outputs (S_j − T_j)/r_sense."""
+    mpmath.mp.dps = 50
+    m, n = xbar.shape
+    mpf = mpmath.mpf
+    branches = []
+    for i in range(m):
+        branches.append((("V", i), ("D", i), 1 / mpf(xbar.r_driver[i])))
+        for j in range(n):
+            branches.append((("D", i) if j == 0 else ("W", i, j - 1), ("W", i, j), 1 / mpf(xbar.r_wl[i, j])))
+            branches.append((("W", i, j), ("B", i, j), mpf(xbar.conductances[i, j])))
+            below = ("S", j) if i == m - 1 else ("B", i + 1, j)
+            branches.append((("B", i, j), below, 1 / mpf(xbar.r_bl[i, j])))
+    for j in range(n):
+        branches.append((("S", j), ("T", j), 1 / mpf(xbar.r_sense[j])))
+    known = {("V", i): mpf(v[i]) for i in range(m)} | {("T", j): mpf(bl) for j in range(n)}
+    index: dict[tuple, int] = {}
+    for a, b, _ in branches:
+        for node in (a, b):
+            if node not in known:
+                index.setdefault(node, len(index))
+    a_mat, rhs = mpmath.zeros(len(index), len(index)), mpmath.zeros(len(index), 1)
+    for a, b, g in branches:
+        for here, there in ((a, b), (b, a)):
+            if here in known:
+                continue
+            a_mat[index[here], index[here]] += g
+            if there in known:
+                rhs[index[here]] += g * known[there]
+            else:
+                a_mat[index[here], index[there]] -= g
+    x = mpmath.lu_solve(a_mat, rhs)
+
+    def voltage(node: tuple) -> mpmath.mpf:
+        return known[node] if node in known else x[index[node]]
+
+    i_in = [(voltage(("V", i)) - voltage(("D", i))) / mpf(xbar.r_driver[i]) for i in range(m)]
+    i_out = [(voltage(("S", j)) - voltage(("T", j))) / mpf(xbar.r_sense[j]) for j in range(n)]
+    voltages = {node: float(voltage(node)) for node in (*index, *known)}
+    return np.array(i_in, dtype=float), np.array(i_out, dtype=float), voltages
+
+
+def exact_currents(xbar: memxbar.Crossbar, v: np.ndarray, bl: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """(M,) input and (N,) output currents (A) of :func:`exact_solution`."""
+    return exact_solution(xbar, v, bl)[:2]
+
+
+def relative_error(value: np.ndarray, exact: np.ndarray) -> float:
+    return float(np.max(np.abs(value - exact) / np.abs(exact)))
+
+
+@pytest.mark.parametrize("method", ["direct", "weights"])
+def test_outputs_only_currents_keep_their_digits_with_tiny_segments(method):
+    """1e-4 Ω segments, driver and sense resistances: the drop V − W_0 across the first segment is ~1e-8 of V,
+    so Ohm's law across it gave the input currents to 1e-8; Kirchhoff's law along the line keeps them (and the
+    output currents, whose sense drop is tiny against the bit lines' 0.3 V)."""
+    rng = np.random.default_rng(11)
+    xbar = memxbar.Crossbar(rng.uniform(1e-6, 1e-4, (3, 4)), r_wl=1e-4, r_bl=1e-4, r_driver=1e-4, r_sense=1e-4)
+    v = rng.uniform(0.4, 1.0, 3)
+    i_in, i_out = exact_currents(xbar, v, bl=0.3)
+    solution = memxbar.simulate(xbar, v, bl_voltages=0.3, outputs_only=True, method=method)
+    assert relative_error(solution.input_currents, i_in) < 1e-13
+    assert relative_error(solution.output_currents, i_out) < 1e-13
+    power = float(v @ i_in - 0.3 * i_out.sum())
+    assert solution.power_total == pytest.approx(power, rel=1e-12)

@@ -316,9 +316,10 @@ def _group_currents(circuit: Circuit, nodes: np.ndarray) -> list[tuple[ElementGr
     return out
 
 
-def _line_totals(circuit: Circuit, chain: np.ndarray, nodes: np.ndarray) -> np.ndarray:
+def _line_totals(circuit: Circuit, chain: np.ndarray, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(L, B) sum, over L line chains, of the currents from each chain's nodes into the elements hanging
-    off it: by Kirchhoff's law, what the line's terminal delivers (A).
+    off it: by Kirchhoff's law, what the line's terminal delivers (A); and (L, B) the total small-signal
+    conductance of those elements at the chain, Σ_k |∂i_k/∂v| (S), which sets its rounding error.
 
     Two-terminal devices are evaluated from their voltage alone, one (K, B) array, with the current
     counted +i at a node of the chain where it leaves and −i where it arrives.
@@ -329,23 +330,66 @@ def _line_totals(circuit: Circuit, chain: np.ndarray, nodes: np.ndarray) -> np.n
     for line in range(chain.shape[0]):
         on_chain[chain[line][chain[line] >= 0]] = line
     total = np.zeros((chain.shape[0], nodes.shape[1]))
+    weight = np.zeros_like(total)
     for group in circuit.groups:
         if isinstance(group, Resistors):
             continue
         line = on_chain[group.nodes]
         if isinstance(group, Devices):
-            i = group.current(nodes[group.nodes[:, 0]] - nodes[group.nodes[:, 1]])
+            vd = nodes[group.nodes[:, 0]] - nodes[group.nodes[:, 1]]
+            i, slope = group.current(vd), np.abs(group.slope(vd))
             sign = np.array([1.0, -1.0])
             element = np.broadcast_to(np.arange(group.size)[:, None], line.shape)
         else:
-            i = group.currents(nodes[group.nodes]).reshape(line.size, nodes.shape[1])
+            currents, jacobian = group.evaluate(nodes[group.nodes])
+            terminals = np.arange(line.shape[1])
+            i = currents.reshape(line.size, nodes.shape[1])
+            slope = np.abs(jacobian[:, terminals, terminals]).reshape(line.size, nodes.shape[1])
             sign = np.ones(line.shape[1])
             element = np.arange(line.size).reshape(line.shape)
         keep = line >= 0
-        weight = np.broadcast_to(sign, line.shape)[keep]
-        sums = sp.csr_matrix((weight, (line[keep], element[keep])), shape=(chain.shape[0], i.shape[0]))
+        weight_of = np.broadcast_to(sign, line.shape)[keep]
+        sums = sp.csr_matrix((weight_of, (line[keep], element[keep])), shape=(chain.shape[0], i.shape[0]))
         total += sums @ i
-    return total
+        weight += abs(sums) @ slope
+    return total, weight
+
+
+def _terminal_branches(circuit: Circuit, terminal: np.ndarray, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(L, B) current from each of L terminal nodes into the line resistors at it, by Ohm's law (A), and (L,)
+    their total conductance (S); NaN current where another element touches the terminal node (a device
+    joined to it by ideal wires), whose current Ohm's law would miss."""
+    label = np.full(circuit.n_nodes, -1, dtype=np.int64)
+    label[terminal[terminal >= 0]] = np.flatnonzero(terminal >= 0)
+    current = np.zeros((terminal.size, nodes.shape[1]))
+    conductance = np.zeros(terminal.size)
+    for group in circuit.groups:
+        line = label[group.nodes]
+        if not isinstance(group, Resistors):
+            current[line[line >= 0]] = np.nan
+            continue
+        for side in (0, 1):
+            at = np.flatnonzero(line[:, side] >= 0)
+            g = group.conductance[at]
+            here, there = group.nodes[at, side], group.nodes[at, 1 - side]
+            np.add.at(current, line[at, side], g[:, None] * (nodes[here] - nodes[there]))
+            np.add.at(conductance, line[at, side], g)
+    return current, conductance
+
+
+def _terminal_currents(circuit: Circuit, chain: np.ndarray, terminal: np.ndarray, nodes: np.ndarray) -> np.ndarray:
+    """(L, B) current each line's terminal delivers (A), by Ohm's law across the resistors at the terminal
+    or by Kirchhoff's law along the line, whichever rounds less.
+
+    With node voltages of scale s (max |v|) accurate to about ε·s, Ohm's law across a terminal resistance of
+    conductance g_t is accurate to about ε·s·g_t/|I| (ε·|V|/|ΔV|, ΔV the drop across it) and Kirchhoff's law
+    to about ε·s·Σ_k g_k/|I| over the elements hanging off the line (the sum's own rounding, ε·Σ|I_k|/|I|, is
+    below that); so Ohm's law is taken where g_t < Σ_k g_k (a 1 MΩ sense resistance), Kirchhoff's law where
+    the terminal's resistance is the smaller one (the usual case; a 1e-4 Ω segment), per terminal and vector.
+    """
+    kirchhoff, weight = _line_totals(circuit, chain, nodes)
+    ohm, conductance = _terminal_branches(circuit, terminal, nodes)
+    return np.where((conductance[:, None] < weight) & ~np.isnan(ohm), ohm, kirchhoff)
 
 
 def _link_currents(circuit: Circuit, nodes: np.ndarray,
@@ -463,6 +507,8 @@ def assemble_solution(
 
 def terminal_currents_from_nodes(circuit: Circuit, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(M, B) input and (N, B) output currents (A, NaN where floating) from all node voltages (n_nodes, B),
-    by Kirchhoff's law along each line (:func:`_line_totals`)."""
-    return (np.where(circuit.driven_wl[:, None], _line_totals(circuit, circuit.wl_node, nodes), np.nan),
-            np.where(circuit.driven_bl[:, None], -_line_totals(circuit, circuit.bl_node, nodes), np.nan))
+    each by Ohm's law at its terminal or Kirchhoff's law along its line, whichever rounds less
+    (:func:`_terminal_currents`)."""
+    i_in = _terminal_currents(circuit, circuit.wl_node, circuit.wl_terminal, nodes)
+    i_out = -_terminal_currents(circuit, circuit.bl_node, circuit.bl_terminal, nodes)
+    return (np.where(circuit.driven_wl[:, None], i_in, np.nan), np.where(circuit.driven_bl[:, None], i_out, np.nan))

@@ -4,11 +4,15 @@ written here from the crossbar's specification and solved in 50-digit arithmetic
 
 from __future__ import annotations
 
+import warnings
+
 import mpmath
 import numpy as np
 import pytest
 
 import memxbar
+from memxbar.circuit.compile import compile_circuit
+from memxbar.solution import terminal_currents_from_nodes
 
 
 def exact_solution(xbar: memxbar.Crossbar, v: np.ndarray, bl: float = 0.0) -> tuple[np.ndarray, np.ndarray, dict]:
@@ -61,6 +65,23 @@ def exact_currents(xbar: memxbar.Crossbar, v: np.ndarray, bl: float = 0.0) -> tu
     return exact_solution(xbar, v, bl)[:2]
 
 
+def circuit_nodes(circuit, voltages: dict) -> np.ndarray:
+    """(n_nodes, 1) node voltages of a compiled circuit (every resistance > 0) from :func:`exact_solution`'s."""
+    m, n = circuit.shape
+    nodes = np.full((circuit.n_nodes, 1), np.nan)
+    for i in range(m):
+        nodes[circuit.wl_node[i, 0]] = voltages["V", i]
+        nodes[circuit.wl_node[i, 1]] = voltages["D", i]
+        for j in range(n):
+            nodes[circuit.w_node[i, j]] = voltages["W", i, j]
+            nodes[circuit.b_node[i, j]] = voltages["B", i, j]
+    for j in range(n):
+        nodes[circuit.bl_node[j, m]] = voltages["S", j]
+        nodes[circuit.bl_node[j, m + 1]] = voltages["T", j]
+    assert not np.isnan(nodes).any()
+    return nodes
+
+
 def relative_error(value: np.ndarray, exact: np.ndarray) -> float:
     return float(np.max(np.abs(value - exact) / np.abs(exact)))
 
@@ -79,3 +100,40 @@ def test_outputs_only_currents_keep_their_digits_with_tiny_segments(method):
     assert relative_error(solution.output_currents, i_out) < 1e-13
     power = float(v @ i_in - 0.3 * i_out.sum())
     assert solution.power_total == pytest.approx(power, rel=1e-12)
+
+
+def test_full_solution_output_currents_keep_their_digits_with_a_huge_sense_resistance():
+    """r_sense = 1 MΩ against 1 mS devices: each bit line sits near its word lines' voltages, the device
+    currents summed by Kirchhoff's law nearly cancel (4e-10 off), Ohm's law across the sense resistance is
+    accurate."""
+    rng = np.random.default_rng(2)
+    xbar = memxbar.Crossbar(rng.uniform(5e-4, 1e-3, (4, 4)), r_wl=1.0, r_bl=1.0, r_driver=1.0, r_sense=1e6)
+    v = rng.uniform(0.1, 1.0, 4)
+    i_in, i_out = exact_currents(xbar, v)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        solution = memxbar.simulate(xbar, v, method="direct")
+    assert relative_error(solution.output_currents, i_out) < 1e-11
+    assert relative_error(solution.input_currents, i_in) < 1e-11
+
+
+@pytest.mark.parametrize("case", ["tiny segments", "huge sense"])
+def test_currents_from_node_voltages_take_the_formula_that_rounds_less(case):
+    """Terminal currents from node voltages (the Newton and ngspice backends' full solutions) given the exact
+    node voltages rounded to double precision: Ohm's law across a 1e-4 Ω segment, or Kirchhoff's law along a
+    bit line whose 1 mS devices face a 1 GΩ sense resistance (device drops of a few µV), would lose about 7 or
+    5 digits; the better formula keeps nearly all."""
+    rng = np.random.default_rng(3)
+    if case == "tiny segments":
+        xbar = memxbar.Crossbar(rng.uniform(1e-6, 1e-4, (3, 4)), r_wl=1e-4, r_bl=1e-4, r_driver=1e-4, r_sense=1e-4)
+    else:
+        xbar = memxbar.Crossbar(rng.uniform(5e-4, 1e-3, (3, 4)), r_wl=1.0, r_bl=1.0, r_driver=1.0, r_sense=1e9)
+    v = rng.uniform(0.4, 1.0, 3)
+    i_in, i_out, voltages = exact_solution(xbar, v, bl=0.3)
+    circuit = compile_circuit(xbar)
+    nodes = circuit_nodes(circuit, voltages)
+    from_nodes = terminal_currents_from_nodes(circuit, np.repeat(nodes, 2, axis=1))
+    for value, exact in zip(from_nodes, (i_in, i_out), strict=True):
+        assert value.shape == (exact.size, 2)
+        assert relative_error(value[:, 0], exact) < 1e-13
+        np.testing.assert_array_equal(value[:, 0], value[:, 1])

@@ -467,7 +467,7 @@ def _solve(system: CrossbarSystem, bias: Bias, u: np.ndarray, options: FastOptio
     source[:md] = i_in
     source[md:md + i_out.shape[0]] = -i_out
     source[md + i_out.shape[0]:] = 0.0
-    wl_in, bl_out = terminal_currents(circuit, source) if nodes is None else (None, None)
+    wl_in, bl_out = terminal_currents(circuit, source)
     return assemble_solution(system.crossbar, circuit, bias, "fast", start, nodes=nodes, input_currents=wl_in,
                              output_currents=bl_out, method=method, kcl_residual=None if kcl is None else kcl.residual)
 

@@ -121,3 +121,45 @@ def test_a_circuit_that_carries_almost_no_current_is_not_called_inaccurate():
     assert comparison.inaccurate_backend is None
     np.testing.assert_allclose(comparison.fast.output_currents, comparison.spice.output_currents, rtol=1e-6,
                                atol=1e-15)
+
+
+NO_CURRENT_CASES = {
+    "open devices": ({"conductances": np.zeros((4, 3))}, {"voltages": np.array([0.3, 0.5, 0.1, 0.2])}),
+    "inputs at 0 V": ({}, {"voltages": np.zeros(4)}),
+    "bit lines floating": ({}, {"voltages": np.full(4, 0.4), "floating_bl": np.ones(3, bool)}),
+    "word lines floating": ({}, {"voltages": np.zeros(4), "floating_wl": np.ones(4, bool), "bl_voltages": 0.2}),
+}
+
+
+@pytest.mark.parametrize("method", ["auto", "direct", "iterative"])
+@pytest.mark.parametrize("case", NO_CURRENT_CASES)
+def test_a_circuit_without_current_is_solved_exactly(case, method):
+    """No current flows (every device open, every input at 0 V, or lines left floating at one potential): the
+    node currents are rounding noise of the node voltages, so the relative KCL residual is 0 (not a ratio of
+    two rounding errors, which came out 0.25–1), with no warning; the terminal currents are 0 up to rounding
+    (floating word lines settle to the bit lines' 0.2 V through 1e-4 S devices against 1 S segments: ~1e-12 of
+    the 2e-5 A a device would carry)."""
+    spec, bias = NO_CURRENT_CASES[case]
+    spec = {"conductances": np.random.default_rng(4).uniform(1e-6, 1e-4, (4, 3)), "r_wl": 1.0, "r_bl": 2.0} | spec
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", AccuracyWarning)
+        solution = memxbar.simulate(memxbar.Crossbar(**spec), method=method, **bias)
+    assert solution.kcl_residual == 0.0
+    assert solution.kcl_check.floor[0] == 0.0
+    assert np.all(np.abs(np.nan_to_num(solution.output_currents)) < 1e-15)
+
+
+def test_the_kcl_check_does_not_overflow_at_huge_voltages():
+    """The check forms its terms from node voltages scaled by a power of two: a linear circuit's solution
+    times 2^1015 (still an exact solution) has the same relative residual and floor, where g·(|x_a| + |x_b|)
+    with 1e-3 Ω segments overflowed to inf."""
+    from memxbar.solver.accuracy import check
+
+    rng = np.random.default_rng(9)
+    xbar = memxbar.Crossbar(rng.uniform(1e-6, 1e-4, (3, 3)), r_wl=1e-3, r_bl=1e-3, r_driver=1.0)
+    solution = memxbar.simulate(xbar, rng.uniform(0.1, 1.0, (3, 2)), method="direct")
+    plain = check(solution.circuit, solution.node_voltages)
+    huge = check(solution.circuit, solution.node_voltages * 2.0**1015)
+    np.testing.assert_array_equal(huge.residual, plain.residual)
+    np.testing.assert_array_equal(huge.floor, plain.floor)
+    assert np.all(np.isfinite(huge.residual)) and np.all(np.isfinite(huge.floor)) and np.all(huge.current > 0)

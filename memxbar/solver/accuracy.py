@@ -15,6 +15,12 @@ KCL residual F_k. Two figures follow, per input vector:
   segment at 1 V carrying 1 mA has a floor near 1e-4: about four digits, whatever the solver
   (Higham, *Accuracy and Stability of Numerical Algorithms*, 2nd ed., §7.1: the componentwise
   condition of a linear system).
+
+A vector that carries no current (every device open, every input at 0 V, or lines left floating at
+one potential) is solved exactly: its node currents are rounding noise of the node voltages
+(max_k T_k ≤ :data:`NO_CURRENT`·ε·max_k R_k) and below :data:`ABSTOL`, and its residual and floor are
+0, not a ratio of two rounding errors. The figures are formed from node voltages divided by a power
+of two near their largest magnitude (exact), so that no term overflows.
 """
 
 from __future__ import annotations
@@ -35,6 +41,10 @@ ABSTOL = 1e-12
 """Absolute current error below which no solution is called inaccurate, in amperes (A): ngspice's
 default ``abstol``. Without it a circuit that carries almost no current (transistors off, floating
 bit lines) would be called inaccurate for rounding errors of 1e-16 A relative to its 1e-12 A."""
+
+NO_CURRENT = 16.0
+"""Node currents up to this many times ε·max_k R_k (the rounding of the largest terms) are rounding noise: with
+the currents also below :data:`ABSTOL`, the vector carries no current (see the module docstring)."""
 
 CHECK_BYTES = 64 * 2**20
 """Largest block of branch currents formed at once, in bytes."""
@@ -62,6 +72,29 @@ class KclCheck:
         """(B,) correct significant digits the floor leaves, −log10(floor)."""
         with np.errstate(divide="ignore"):
             return -np.log10(np.maximum(self.floor, EPS))
+
+
+def relative_figures(worst: np.ndarray, through: np.ndarray, terms: np.ndarray,
+                     scale: np.ndarray | float = 1.0) -> KclCheck:
+    """The :class:`KclCheck` from per-vector maxima over the nodes, all in units of ``scale``.
+
+    Args:
+        worst: (B,) largest KCL residual max_k |F_k| (A / scale).
+        through: (B,) largest current through a node max_k T_k (A / scale).
+        terms: (B,) largest sum of term magnitudes max_k R_k (A / scale).
+        scale: (B,) or scalar unit of the three, in amperes per unit (1 for amperes).
+
+    Returns:
+        The relative residual and floor (0 for a vector that carries no current, see the module docstring)
+        and the largest node current in amperes (A).
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        current = through * scale
+        quiet = (through <= NO_CURRENT * EPS * terms) & (current <= ABSTOL)
+    relative = (through > 0) & ~quiet
+    residual = np.divide(worst, through, out=np.zeros_like(worst), where=relative)
+    floor = np.divide(EPS * terms, through, out=np.zeros_like(terms), where=relative)
+    return KclCheck(residual, floor, current)
 
 
 def _branches(group: ElementGroup) -> tuple[np.ndarray, bool]:
@@ -106,31 +139,33 @@ def check(circuit: Circuit, nodes: np.ndarray) -> KclCheck:
         plans.append((group, g, two, signed, abs(signed)))
     for start in range(0, batch, step):
         cols = slice(start, start + step)
-        width = nodes[:, cols].shape[1]
+        real = nodes[:, cols]
+        width = real.shape[1]
+        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+            biggest = np.abs(real).max(axis=0, initial=0.0)
+            scale = np.where((biggest > 0) & np.isfinite(biggest), np.exp2(np.floor(np.log2(biggest))), 1.0)
+        scaled = real / scale
         f, through, terms = np.zeros((n, width)), np.zeros((n, width)), np.zeros((n, width))
         for group, g, two, signed, touches in plans:
             with np.errstate(over="ignore", invalid="ignore"):
-                if two:
-                    v_a, v_b = nodes[group.nodes[:, 0], cols], nodes[group.nodes[:, 1], cols]
-                    if group.linear:
-                        i = g[:, None] * (v_a - v_b)
-                        term = g[:, None] * (np.abs(v_a) + np.abs(v_b))
-                    else:
-                        i = group.current(v_a - v_b)
-                        term = np.abs(i)
+                if two and group.linear:
+                    v_a, v_b = scaled[group.nodes[:, 0]], scaled[group.nodes[:, 1]]
+                    i = g[:, None] * (v_a - v_b)
+                    term = g[:, None] * (np.abs(v_a) + np.abs(v_b))
+                elif two:
+                    i = group.current(real[group.nodes[:, 0]] - real[group.nodes[:, 1]]) / scale
+                    term = np.abs(i)
                 else:
-                    i = group.currents(nodes[group.nodes, cols]).reshape(-1, width)
+                    at = scaled if group.linear else real
+                    i = group.currents(at[group.nodes]).reshape(-1, width)
+                    i = i if group.linear else i / scale
                     term = np.abs(i)
                 f += signed @ i
                 through += touches @ np.abs(i)
                 terms += touches @ term
-        with np.errstate(invalid="ignore", over="ignore"):
-            big = through.max(axis=0, initial=0.0)
-            worst = np.abs(f).max(axis=0, initial=0.0)
-            scale = np.where(big > 0, big, 1.0)
-            residual[cols] = np.where(big > 0, worst / scale, worst)
-            floor[cols] = np.where(big > 0, EPS * terms.max(axis=0, initial=0.0) / scale, 0.0)
-            current[cols] = big
+        part = relative_figures(np.abs(f).max(axis=0, initial=0.0), through.max(axis=0, initial=0.0),
+                                terms.max(axis=0, initial=0.0), scale)
+        residual[cols], floor[cols], current[cols] = part.residual, part.floor, part.current
     return KclCheck(residual, floor, current)
 
 

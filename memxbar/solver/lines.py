@@ -131,15 +131,12 @@ class LineSystem:
             w: (K, M, N) word-line voltages (V).
             b: (K, M, N) bit-line voltages (V).
         """
-        from memxbar.solver.accuracy import EPS, KclCheck
+        from memxbar.solver.accuracy import relative_figures
         from memxbar.solver.line_kernels import kcl
 
         out = np.empty((3, v.shape[0]))
         kcl(self.g, self.gw, self.hb, np.ascontiguousarray(v, dtype=np.float64), w, b, out)
-        residual, through, terms = out
-        positive = through > 0
-        return KclCheck(np.divide(residual, through, out=np.zeros_like(residual), where=positive),
-                        np.divide(EPS * terms, through, out=np.zeros_like(terms), where=positive), through)
+        return relative_figures(*out)
 
     def solve(self, v: np.ndarray, tol: float, maxiter: int) -> tuple[np.ndarray, np.ndarray]:
         """Word- and bit-line voltages for (K, M) inputs ``v`` (V), by preconditioned CG.

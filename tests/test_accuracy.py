@@ -76,7 +76,11 @@ def test_conditioning_that_leaves_few_digits_is_said_not_hidden():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", AccuracyWarning)
         comparison = memxbar.compare(xbar, v)
-    assert comparison.inaccurate_backend in ("fast", "spice")
+    # Both backends are off by ~5 % with residuals inside the rounding floor: the conditioning is to blame (the
+    # warning above says so), not one backend.
+    assert comparison.inaccurate_backend is None
+    for solution in (comparison.fast, comparison.spice):
+        assert 1e-6 < solution.kcl_residual < solution.kcl_check.floor[0]
 
 
 def test_well_conditioned_solutions_do_not_warn(rng):

@@ -10,7 +10,7 @@ import pytest
 
 import memxbar
 from memxbar.devices import get_model
-from memxbar.errors import AccuracyWarning, ConvergenceError
+from memxbar.errors import AccuracyWarning
 from memxbar.solver import newton
 from memxbar.solver.direct import CrossbarSystem
 
@@ -71,8 +71,11 @@ def test_conditioning_that_leaves_few_digits_is_said_not_hidden():
     error = np.abs(fast.output_currents - exact).max() / np.abs(exact).max()
     assert error > 1e-6  # the reason for the warning: the answer really is off
     assert fast.kcl_residual > 1e-6  # and the solution's own figure says so
-    with pytest.raises(ConvergenceError, match=r"(relative KCL residual of .* above|did not reach) tol=1e-10"):
-        memxbar.simulate(xbar, v, method="iterative")
+    # Conjugate gradients stop at the same rounding floor and say so in the same words (their residual, formed
+    # from branch voltage differences, is as accurate as the solution can be).
+    with pytest.warns(AccuracyWarning, match=r"leave only about \d correct digits .* set resistances far below"):
+        cg = memxbar.simulate(xbar, v, method="iterative")
+    assert cg.kcl_residual > 1e-6
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", AccuracyWarning)
         comparison = memxbar.compare(xbar, v)

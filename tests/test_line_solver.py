@@ -108,7 +108,7 @@ def test_line_form_kcl_residual_is_the_circuit_check() -> None:
     system = lines.LineSystem.build(crossbar)
     w = np.ascontiguousarray(nodes[circuit.w_node].transpose(2, 0, 1))
     b = np.ascontiguousarray(nodes[circuit.b_node].transpose(2, 0, 1))
-    ours = system.kcl_check(v.T, w, b).residual
+    ours = system.kcl_check(v.T, w, b)[0].residual
     theirs = check(circuit, nodes).residual
     assert ours[0] < 1e-12 and theirs[0] < 1e-12
     assert ours[1] > 1e-6
@@ -180,3 +180,29 @@ def test_line_solver_warns_where_a_near_short_leaves_few_digits() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         memxbar.simulate(plain, v, method="iterative")
+
+
+@pytest.mark.parametrize("outputs_only", [True, False])
+def test_batch_split_over_threads_equals_each_vector_alone(outputs_only: bool) -> None:
+    """A batch large enough to be split over the cores (threads.PARALLEL_WORK_FROM) gives, vector by vector,
+    what each vector solved alone gives, and the direct solve's currents."""
+    from memxbar.solver.threads import PARALLEL_WORK_FROM
+
+    rng = np.random.default_rng(21)
+    crossbar = _crossbar(rng, 24, 20)
+    batch = -(-PARALLEL_WORK_FROM // crossbar.conductances.size) + 3
+    v = rng.uniform(0.0, 0.4, (24, batch))
+    together = solve_linear(crossbar, v, method="iterative", outputs_only=outputs_only)
+    direct = solve_linear(crossbar, v, method="direct", outputs_only=True)
+    # Each output current to tol relative to itself (or to lines.OUTPUT_FLOOR of its vector's largest where
+    # smaller); input currents, sums of device currents, to tol relative to their vector's largest.
+    exact = direct.output_currents
+    scale = np.maximum(np.abs(exact), lines.OUTPUT_FLOOR * np.abs(exact).max(axis=0))
+    assert (np.abs(together.output_currents - exact) / scale).max() <= 1e-9
+    exact = direct.input_currents
+    assert (np.abs(together.input_currents - exact) / np.abs(exact).max(axis=0)).max() <= 1e-9
+    for k in (0, batch // 2, batch - 1):
+        alone = solve_linear(crossbar, v[:, k], method="iterative", outputs_only=outputs_only)
+        np.testing.assert_array_equal(together.output_currents[:, k], alone.output_currents)
+        if not outputs_only:
+            np.testing.assert_array_equal(together.node_voltages[:, k], alone.node_voltages[:, 0])

@@ -21,7 +21,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property, partial
+from functools import cache, cached_property, partial
 
 import numpy as np
 import scipy.sparse as sp
@@ -38,7 +38,7 @@ from memxbar.solver.linalg import Factorization, factorize, pardiso_available, p
 from memxbar.solver.nodal import NodalPattern
 from memxbar.solver.options import FastOptions
 from memxbar.solver.ports import PortMap, port_map, source_map
-from memxbar.solver.threads import limited_threads
+from memxbar.solver.threads import PARALLEL_WORK_FROM, cores, limited_threads, run_parallel
 
 CHUNK_BYTES = 256 * 2**20
 """Largest block of right-hand sides solved at once, in bytes of node voltages."""
@@ -69,8 +69,9 @@ def factor_bytes(n: int) -> float:
     return entries * (8 if pardiso_available() else 24)
 
 
+@cache
 def memory_budget() -> float:
-    """Bytes a factor may use: half of this machine's physical memory."""
+    """Bytes a factor may use: half of this machine's physical memory (read once)."""
     try:
         return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 2
     except (ValueError, OSError, AttributeError):
@@ -136,7 +137,7 @@ def cg_iterations(crossbar: Crossbar) -> float:
     return 4.0 + 1.8 * np.sqrt(ir_drop_index(crossbar))
 
 
-def choose_method(crossbar: Crossbar, batch: int, outputs_only: bool) -> str:
+def choose_method(crossbar: Crossbar, batch: int, outputs_only: bool, line_form: bool | None = None) -> str:
     """The method ``"auto"`` stands for, by a cost model.
 
     Where every line segment has resistance (:func:`memxbar.solver.lines.applicable`), the
@@ -153,13 +154,15 @@ def choose_method(crossbar: Crossbar, batch: int, outputs_only: bool) -> str:
         crossbar: The crossbar (linear devices).
         batch: Number of input vectors B.
         outputs_only: Whether only port currents are wanted.
+        line_form: Whether the line solver applies (:func:`memxbar.solver.lines.applicable`), if the
+            caller knows; None to find out.
     """
     m, n_cols = crossbar.shape
     n = 2 * m * n_cols
     if factor_bytes(n) > memory_budget():
         return "iterative"
     weights = outputs_only and batch >= (min(m, WEIGHTS_BATCH) if pardiso_worthwhile(n) else m)
-    if lines.applicable(crossbar):
+    if lines.applicable(crossbar) if line_form is None else line_form:
         devices = m * n_cols
         blocks = -(-batch // max(1, lines.CACHE_ELEMENTS // devices))
         per_device = CG_SECONDS_PER_DEVICE if devices < CG_LARGE_DEVICES else CG_SECONDS_PER_DEVICE_LARGE
@@ -350,13 +353,14 @@ def solve_linear_circuit(crossbar: Crossbar, compiled: Callable[[], Circuit], bi
     method = options.method
     automatic = method == "auto"
     batch = bias.batch
+    line_form = lines.applicable(crossbar)
     if automatic:
-        method = choose_method(crossbar, batch, options.outputs_only)
+        method = choose_method(crossbar, batch, options.outputs_only, line_form)
         if method == "iterative" and not plain_grid:
             method = "direct"
     # The matrix-free line solver covers word-line reads of arrays without ideal segments.
     default_bias = not (bias.floating_wl.any() or bias.floating_bl.any() or bias.bl_voltages.any())
-    if method == "iterative" and default_bias and plain_grid and lines.applicable(crossbar):
+    if method == "iterative" and default_bias and plain_grid and line_form:
         # No thread limit: its compiled kernels and element-wise NumPy run on one thread anyway,
         # and setting and restoring the pools (threadpoolctl) costs 0.05–0.1 ms per call.
         try:
@@ -384,22 +388,33 @@ def _solve_lines(crossbar: Crossbar, bias: Bias, options: FastOptions, start: fl
     """Solve a word-line read by the matrix-free line solver (:mod:`memxbar.solver.lines`)."""
     system = lines.LineSystem.build(crossbar)
     v = bias.wl_voltages
+    batch = v.shape[1]
     v_rows = np.ascontiguousarray(v.T)
-    w = np.empty((v.shape[1], *crossbar.shape))
-    b = np.empty_like(w)
-    kcl = KclCheck(np.empty(v.shape[1]), np.empty(v.shape[1]), np.empty(v.shape[1]))
+    # A full solution keeps every vector's line voltages (solved in place); outputs only, each block's in turn.
+    full = not options.outputs_only
+    w, b = np.empty((2, batch, *crossbar.shape)) if full else (None, None)
+    i_in, i_out = np.empty((batch, crossbar.rows)), np.empty((batch, crossbar.cols))
+    kcl = KclCheck(np.empty(batch), np.empty(batch), np.empty(batch))
     step = max(1, lines.CACHE_ELEMENTS // crossbar.conductances.size)
-    for first in range(0, v.shape[1], step):
-        cols = slice(first, first + step)
-        w[cols], b[cols] = system.solve(v_rows[cols], options.tol, options.maxiter)
-        part = system.kcl_check(v_rows[cols], w[cols], b[cols])
-        kcl.residual[cols], kcl.floor[cols], kcl.current[cols] = part.residual, part.floor, part.current
+    blocks = [slice(first, first + step) for first in range(0, batch, step)]
+
+    def run(part: list[slice]) -> None:
+        for cols in part:
+            wc, bc = system.solve(v_rows[cols], options.tol, options.maxiter, *((w[cols], b[cols]) if full else ()))
+            figures, i_in[cols], i_out[cols] = system.kcl_check(v_rows[cols], wc, bc)
+            kcl.residual[cols], kcl.floor[cols], kcl.current[cols] = figures.residual, figures.floor, figures.current
+
+    # Blocks are independent and the kernels release the GIL: a large batch is split over the cores.
+    threads = min(cores(), len(blocks)) if batch * crossbar.conductances.size >= PARALLEL_WORK_FROM else 1
+    if threads > 1:
+        run_parallel([partial(run, blocks[t::threads]) for t in range(threads)])
+    else:
+        run(blocks)
     # CG's estimate cannot see an ill-conditioned circuit (a 1e-11 Ω segment leaves ~1 digit): the floor can.
     warn_if_inaccurate(kcl, options.tol)
-    i_out = system.output_currents(b).T
-    i_in = system.input_currents(w, b).T
+    i_in, i_out = i_in.T, i_out.T
     # All node voltages are found (w, b); they are put in the compiled circuit's order when first read.
-    nodes = None if options.outputs_only else partial(_line_nodes, crossbar, bias, w, b, i_in, i_out)
+    nodes = partial(_line_nodes, crossbar, bias, w, b, i_in, i_out) if full else None
     return assemble_solution(crossbar, None, bias, "fast", start, nodes=nodes, input_currents=i_in,
                              output_currents=i_out, method="iterative", kcl_residual=kcl.residual)
 

@@ -11,9 +11,9 @@ input vectors; the tridiagonal sweeps are those of :mod:`memxbar.solver.tridiago
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, types
 
-from memxbar.solver.tridiagonal import COMPILE, solve_columns, solve_rows
+from memxbar.solver.tridiagonal import COMPILE, factor_columns, factor_rows, solve_columns, solve_rows
 
 _F1 = "float64[::1]"
 _F2 = "float64[:, ::1]"
@@ -22,14 +22,83 @@ FAST = {"contract", "reassoc"}
 """Fused multiply-adds, and sums in any order (so that the inner products vectorise)."""
 
 
-@njit(f"void({_F2}, {_F2}, {_F2}, {_F2}, {_F2}, {_F1}, {_F3}, {_F3}, {_F3}, {_F3}, {_F1})", fastmath=FAST, **COMPILE)
-def product(g, bit_diag, bit_off, word_inverse, word_lower, beta, z, p, q, induced, pq):  # pragma: no cover
-    """The search direction p ← z + β·p, then u = A_ww⁻¹·(G∘p) into ``induced``, q = S·p = A_bb·p − G∘u
-    into ``q``, and pᵀq per vector into ``pq``.
+def _build_signature(readonly: bool) -> types.Signature:
+    """Signature of :func:`build` for a crossbar's read-only (or writable) arrays."""
+    r1, r2 = (types.Array(types.float64, ndim, "C", readonly=readonly) for ndim in (1, 2))
+    f2 = types.float64[:, ::1]
+    return types.int64(r2, r2, r2, r1, r1, f2, f2, f2, f2, f2, f2, f2)
 
-    ``g`` (M, N) device conductances, ``bit_diag`` (M, N) and ``bit_off`` (M − 1, N) the bit-line
-    matrices, ``word_inverse``/``word_lower`` the word lines' factors
-    (:class:`~memxbar.solver.tridiagonal.Lines`), ``beta`` (K,).
+
+@njit([_build_signature(True), _build_signature(False)], **COMPILE)
+def build(g, r_wl, r_bl, r_driver, r_sense, conductance, gw, hb, word_inverse, word_lower, bit_inverse,
+          bit_lower):  # pragma: no cover
+    """The line form of a crossbar's equations (:class:`memxbar.solver.lines.LineSystem`) in one pass: a
+    writable copy ``conductance`` of ``g``, branch conductances ``gw``, ``hb`` (M, N), and the factors of the
+    word lines (``word_inverse`` (M, N), ``word_lower`` (M, max(N − 1, 1))) and of the bit lines
+    (``bit_inverse`` (M, N), ``bit_lower`` (max(M − 1, 1), N)), from the (M, N) device
+    conductances ``g`` (S), segment resistances ``r_wl``, ``r_bl`` (Ω), (M,) ``r_driver`` and (N,) ``r_sense``
+    (Ω). The first word-line segment is joined with the driver, the last bit-line segment with the sense
+    resistance. Returns 0, or ±(1 + flat index) of the first pivot that is not positive (+ word lines,
+    − bit lines)."""
+    m, n = g.shape
+    # The diagonals are formed in the pivots' arrays, which the factorisations overwrite element by element
+    # after reading them (less fresh memory: first touches of new pages dominate a small solve).
+    word_diag = word_inverse
+    bit_diag = bit_inverse
+    word_off = np.zeros((m, max(n - 1, 1)))
+    bit_off = np.zeros((max(m - 1, 1), n))
+    for i in range(m):
+        gw[i, 0] = 1.0 / (r_driver[i] + r_wl[i, 0])
+        for j in range(1, n):
+            gw[i, j] = 1.0 / r_wl[i, j]
+            word_off[i, j - 1] = -gw[i, j]
+        for j in range(n):
+            conductance[i, j] = g[i, j]
+            word_diag[i, j] = gw[i, j] + g[i, j]
+        for j in range(n - 1):
+            word_diag[i, j] += gw[i, j + 1]
+    for i in range(m):
+        for j in range(n):
+            hb[i, j] = 1.0 / (r_bl[i, j] + r_sense[j]) if i == m - 1 else 1.0 / r_bl[i, j]
+            bit_diag[i, j] = hb[i, j] + g[i, j]
+        if i > 0:
+            for j in range(n):
+                bit_diag[i, j] += hb[i - 1, j]
+                bit_off[i - 1, j] = -hb[i - 1, j]
+    failed = factor_rows(word_diag, word_off, word_inverse, word_lower)
+    if failed:
+        return failed
+    return -factor_columns(bit_diag, bit_off, bit_inverse, bit_lower)
+
+
+@njit(f"void({_F2}, {_F2}, {_F2}, {_F2}, {_F2}, {_F3}, {_F3}, {_F3})", **COMPILE)
+def start(g, gw, word_inverse, word_lower, v, w, x, r):  # pragma: no cover
+    """CG's starting point for (K, M) inputs ``v`` (V): the word-line voltages ``w`` with the bit lines at
+    0 V (A_ww⁻¹·f, f = g_0·V at each word line's first node), bit-line voltages ``x`` = 0 and the
+    residual ``r`` = G∘w of the bit lines' equations (A); (K, M, N) arrays filled in place."""
+    k_count, m, n = w.shape
+    for k in range(k_count):
+        for i in range(m):
+            w[k, i, 0] = gw[i, 0] * v[k, i]
+            for j in range(1, n):
+                w[k, i, j] = 0.0
+    solve_rows(word_inverse, word_lower, w)
+    for k in range(k_count):
+        for i in range(m):
+            for j in range(n):
+                r[k, i, j] = g[i, j] * w[k, i, j]
+                x[k, i, j] = 0.0
+
+
+@njit(f"void({_F2}, {_F2}, {_F2}, {_F2}, {_F1}, {_F3}, {_F3}, {_F3}, {_F3}, {_F1})", fastmath=FAST, **COMPILE)
+def product(g, hb, word_inverse, word_lower, beta, z, p, q, induced, pq):  # pragma: no cover
+    """The search direction p ← z + β·p, then u = A_ww⁻¹·(G∘p) into ``induced``, q = S·p = A_bb·p − G∘u
+    into ``q``, and pᵀq per vector into ``pq``. ``q`` may be ``z`` (read before ``q`` is written).
+
+    ``g`` (M, N) device conductances, ``hb`` (M, N) the bit-line branch conductances below each node
+    (A_bb·p at row i is G∘p + hb[i]·(p[i] − p[i + 1]) + hb[i − 1]·(p[i] − p[i − 1]), with p[M] = 0 at
+    the virtual grounds), ``word_inverse``/``word_lower`` the word lines' factors
+    (:mod:`memxbar.solver.tridiagonal`), ``beta`` (K,).
     """
     k_count, m, n = p.shape
     for k in range(k_count):
@@ -44,14 +113,16 @@ def product(g, bit_diag, bit_off, word_inverse, word_lower, beta, z, p, q, induc
         total = 0.0
         for i in range(m):
             for j in range(n):
-                value = bit_diag[i, j] * p[k, i, j] - g[i, j] * induced[k, i, j]
-                q[k, i, j] = value
+                q[k, i, j] = g[i, j] * (p[k, i, j] - induced[k, i, j])
             if i > 0:
                 for j in range(n):
-                    q[k, i, j] += bit_off[i - 1, j] * p[k, i - 1, j]
+                    q[k, i, j] += hb[i - 1, j] * (p[k, i, j] - p[k, i - 1, j])
             if i < m - 1:
                 for j in range(n):
-                    q[k, i, j] += bit_off[i, j] * p[k, i + 1, j]
+                    q[k, i, j] += hb[i, j] * (p[k, i, j] - p[k, i + 1, j])
+            else:
+                for j in range(n):
+                    q[k, i, j] += hb[i, j] * p[k, i, j]
             for j in range(n):
                 total += p[k, i, j] * q[k, i, j]
         pq[k] = total
@@ -91,25 +162,29 @@ def advance(alpha, p, q, induced, x, w, r, z, bit_inverse, bit_lower, stats):  #
         stats[2, k] = z_max
 
 
-@njit(f"void({_F2}, {_F2}, {_F2}, {_F3}, {_F3}, {_F2}, {_F2}, {_F1}, float64, {_F3}, {_F3}, {_F1})", fastmath=FAST,
-      **COMPILE)
-def residual(g, bit_diag, bit_off, w, x, bit_inverse, bit_lower, h_last, output_floor, r, z, error):  # pragma: no cover
+@njit(f"void({_F2}, {_F2}, {_F3}, {_F3}, {_F2}, {_F2}, float64, {_F3}, {_F3}, {_F1})", fastmath=FAST, **COMPILE)
+def residual(g, hb, w, x, bit_inverse, bit_lower, output_floor, r, z, error):  # pragma: no cover
     """The bit lines' Kirchhoff current law r = G∘w − A_bb·x (A) into ``r``, and A_bb⁻¹·r (V), the
-    estimated error of the bit-line voltages x, into ``z``, for word-line voltages ``w``; per vector into
-    ``error`` (K,) the larger of max |z| relative to max |x| and of each output current's error
-    h_last·z[M − 1] relative to the current itself, or to ``output_floor`` of the largest where smaller
+    estimated error of the bit-line voltages x, into ``z``, for word-line voltages ``w`` (``hb`` as in
+    :func:`product`); per vector into ``error`` (K,) the larger of max |z| relative to max |x| and of each
+    output current's error h_last·z[M − 1] (h_last = hb[M − 1]) relative to the current itself, or to
+    ``output_floor`` of the largest where smaller
     (0 error relative to 0 is 0, anything else relative to 0 is ∞)."""
     k_count, m, n = x.shape
+    h_last = hb[m - 1]
     for k in range(k_count):
         for i in range(m):
             for j in range(n):
-                r[k, i, j] = g[i, j] * w[k, i, j] - bit_diag[i, j] * x[k, i, j]
+                r[k, i, j] = g[i, j] * (w[k, i, j] - x[k, i, j])
             if i > 0:
                 for j in range(n):
-                    r[k, i, j] -= bit_off[i - 1, j] * x[k, i - 1, j]
+                    r[k, i, j] -= hb[i - 1, j] * (x[k, i, j] - x[k, i - 1, j])
             if i < m - 1:
                 for j in range(n):
-                    r[k, i, j] -= bit_off[i, j] * x[k, i + 1, j]
+                    r[k, i, j] -= hb[i, j] * (x[k, i, j] - x[k, i + 1, j])
+            else:
+                for j in range(n):
+                    r[k, i, j] -= hb[i, j] * x[k, i, j]
             for j in range(n):
                 z[k, i, j] = r[k, i, j]
     solve_columns(bit_inverse, bit_lower, z)
@@ -131,24 +206,25 @@ def residual(g, bit_diag, bit_off, w, x, bit_inverse, bit_lower, h_last, output_
         error[k] = worst
 
 
-@njit(f"int64({_F2}, {_F2}, {_F2}, {_F2}, {_F2}, {_F2}, {_F2}, {_F1}, {_F3}, {_F3}, {_F3}, float64, float64, int64, "
+@njit(f"int64({_F2}, {_F2}, {_F2}, {_F2}, {_F2}, {_F2}, {_F3}, {_F3}, {_F3}, float64, float64, int64, "
       "float64, boolean[::1])", fastmath=FAST, **COMPILE)
-def cg(g, bit_diag, bit_off, word_inverse, word_lower, bit_inverse, bit_lower, h_last, x, w, r, tol, gate, maxiter,
-       output_floor, done):  # pragma: no cover
+def cg(g, hb, word_inverse, word_lower, bit_inverse, bit_lower, x, w, r, tol, gate, maxiter, output_floor,
+       done):  # pragma: no cover
     """Preconditioned CG from bit-line voltages x, word-line voltages w and residual r (updated in place)
     until every vector's error estimate is at most ``tol`` or ``maxiter`` iterations; returns the
     iterations used and marks in ``done`` (K,) the vectors that stopped by the estimate.
 
     The estimate (see :meth:`memxbar.solver.lines.LineSystem._cg`) is evaluated once some vector's rᵀz is
-    below ``gate`` times its start. ``h_last`` (N,) is the conductance from each bit line's last node to
-    its virtual ground, ``output_floor`` the fraction of a vector's largest output current below which
-    an output is held to that floor rather than to itself.
+    below ``gate`` times its start. ``hb`` is as in :func:`product` (its last row, h_last, the conductance
+    from each bit line's last node to its virtual ground), ``output_floor`` the fraction of a vector's
+    largest output current below which an output is held to that floor rather than to itself.
     """
     k_count, m, n = x.shape
+    h_last = hb[m - 1]
     z = r.copy()
     solve_columns(bit_inverse, bit_lower, z)
     p = np.zeros_like(z)
-    q = np.empty_like(z)
+    q = z  # S·p overwrites z once p holds it, and z = A_bb⁻¹·r overwrites S·p once r is updated
     induced = np.empty_like(z)
     rz = np.empty(k_count)
     for k in range(k_count):
@@ -164,7 +240,7 @@ def cg(g, bit_diag, bit_off, word_inverse, word_lower, bit_inverse, bit_lower, h
     alpha = np.empty(k_count)
     stats = np.empty((4, k_count))
     for iteration in range(1, maxiter + 1):
-        product(g, bit_diag, bit_off, word_inverse, word_lower, beta, z, p, q, induced, pq)
+        product(g, hb, word_inverse, word_lower, beta, z, p, q, induced, pq)
         for k in range(k_count):
             alpha[k] = rz[k] / pq[k] if pq[k] > 0 else 0.0
         advance(alpha, p, q, induced, x, w, r, z, bit_inverse, bit_lower, stats)
@@ -199,12 +275,15 @@ def cg(g, bit_diag, bit_off, word_inverse, word_lower, bit_inverse, bit_lower, h
     return maxiter
 
 
-@njit(f"void({_F2}, {_F2}, {_F2}, {_F2}, {_F3}, {_F3}, {_F2})", fastmath=FAST, **COMPILE)
-def kcl(g, gw, hb, v, w, b, out):  # pragma: no cover
+@njit(f"void({_F2}, {_F2}, {_F2}, {_F2}, {_F3}, {_F3}, {_F2}, {_F2}, {_F2})", fastmath=FAST, **COMPILE)
+def kcl(g, gw, hb, v, w, b, out, i_in, i_out):  # pragma: no cover
     """Kirchhoff's current law at every word-line and bit-line node, branch by branch, as
     :func:`memxbar.solver.accuracy.check` does on the compiled circuit: per vector into the (3, K) ``out``
     the largest residual |F_k| (A), the largest current through a node T_k = Σ|branch currents| (A)
-    and the largest Σ g·(|x_a| + |x_b|) over a node's branches (A, the size of the terms before they cancel).
+    and the largest Σ g·(|x_a| + |x_b|) over a node's branches (A, the size of the terms before they cancel);
+    and the terminal currents: into (K, M) ``i_in`` each word line's input current as the sum of its device
+    currents (Kirchhoff's law, which keeps the solution's relative accuracy where the drop across the
+    first segment would not), into (K, N) ``i_out`` each bit line's current into its virtual ground (A).
 
     ``gw`` (M, N): conductance of the word-line branch to the left of W[i, j] (from the source for
     j = 0, driver included); ``hb`` (M, N): of the bit-line branch below B[i, j] (to the virtual ground
@@ -228,6 +307,7 @@ def kcl(g, gw, hb, v, w, b, out):  # pragma: no cover
         up[:] = 0.0
         up_terms[:] = 0.0
         for i in range(m):
+            total = 0.0
             seg[0] = gw[i, 0] * (w[k, i, 0] - v[k, i])
             seg_terms[0] = gw[i, 0] * (abs(w[k, i, 0]) + abs(v[k, i]))
             for j in range(1, n):
@@ -243,6 +323,7 @@ def kcl(g, gw, hb, v, w, b, out):  # pragma: no cover
                     down_terms[j] = hb[i, j] * abs(b[k, i, j])
             for j in range(n):
                 device = g[i, j] * (w[k, i, j] - b[k, i, j])
+                total += device
                 device_terms = g[i, j] * (abs(w[k, i, j]) + abs(b[k, i, j]))
                 f_max[j] = max(f_max[j], abs(seg[j] - seg[j + 1] + device), abs(down[j] - up[j] - device))
                 t_max[j] = max(t_max[j], abs(seg[j]) + abs(seg[j + 1]) + abs(device),
@@ -251,6 +332,9 @@ def kcl(g, gw, hb, v, w, b, out):  # pragma: no cover
                                down_terms[j] + up_terms[j] + device_terms)
                 up[j] = down[j]
                 up_terms[j] = down_terms[j]
+            i_in[k, i] = total
+        for j in range(n):
+            i_out[k, j] = down[j]
         out[0, k] = f_max.max()
         out[1, k] = t_max.max()
         out[2, k] = r_max.max()

@@ -41,7 +41,6 @@ from memxbar.errors import ConvergenceError
 
 if TYPE_CHECKING:
     from memxbar.solver.accuracy import KclCheck
-    from memxbar.solver.tridiagonal import Lines
 
 
 def applicable(crossbar: Crossbar) -> bool:
@@ -59,8 +58,9 @@ def applicable(crossbar: Crossbar) -> bool:
 
 CACHE_ELEMENTS = 2**13
 """Node voltages per block of a batch solved together: vectors are grouped so that a block's
-arrays stay in the processor's cache (measured, 64×64 with 100 inputs: blocks of 2 vectors take
-28 ms, of 8 56 ms, all 100 at once 57 ms)."""
+arrays stay in the processor's cache and below glibc's mmap threshold (128 KiB), so that freed blocks
+are reused without page faults (measured with the compiled kernels, one thread, 64×64 with 100 inputs,
+outputs only: blocks of 2 vectors 15.0 ms, of 3 14.6 ms, of 4 20.2 ms with 2300 page faults)."""
 
 GATE = 1e3
 """The stopping estimate is evaluated once CG's rᵀz is below (GATE · tol)² of its start."""
@@ -78,67 +78,64 @@ class LineSystem:
     hb: np.ndarray
     """(M, N) conductance of the bit-line branch below B[i, j]; for i = M − 1 to the virtual ground, last
     segment and sense resistance together (S)."""
-    bit_diag: np.ndarray
-    """(M, N) diagonal of A_bb (S)."""
-    bit_off: np.ndarray
-    """(M − 1, N) off-diagonal of A_bb: minus the segment conductances between rows (S)."""
-    word: Lines
-    """Factor of A_ww (word lines)."""
-    bit: Lines
-    """Factor of A_bb (bit lines)."""
+    word_inverse: np.ndarray
+    """(M, N) reciprocal pivots of A_ww's L·D·Lᵀ factors, word line by word line (Ω;
+    :mod:`memxbar.solver.tridiagonal`)."""
+    word_lower: np.ndarray
+    """(M, max(N − 1, 1)) multipliers of A_ww's unit lower factors."""
+    bit_inverse: np.ndarray
+    """(M, N) reciprocal pivots of A_bb's factors, bit line by bit line (Ω)."""
+    bit_lower: np.ndarray
+    """(max(M − 1, 1), N) multipliers of A_bb's unit lower factors."""
 
     @classmethod
     def build(cls, crossbar: Crossbar) -> LineSystem:
-        """The line form of ``crossbar``'s equations; it must be :func:`applicable`."""
-        from memxbar.solver.tridiagonal import Lines
+        """The line form of ``crossbar``'s equations, in one compiled pass
+        (:func:`memxbar.solver.line_kernels.build`); ``crossbar`` must be :func:`applicable`.
 
-        # A writable copy: the compiled kernels take no read-only arrays.
-        g = np.array(crossbar.conductances, dtype=np.float64, order="C")
-        # Branches left of W[i, j] and below B[i, j]; the first (last) joins the driver (sense) resistance,
-        # so a 0 Ω segment there is not divided by on its own.
-        gw = np.empty(g.shape)
-        gw[:, 1:] = 1.0 / crossbar.r_wl[:, 1:]
-        gw[:, 0] = 1.0 / (crossbar.r_driver + crossbar.r_wl[:, 0])
-        hb = np.empty(g.shape)
-        hb[:-1] = 1.0 / crossbar.r_bl[:-1]
-        hb[-1] = 1.0 / (crossbar.r_bl[-1] + crossbar.r_sense)
-        word_diag = gw + g
-        word_diag[:, :-1] += gw[:, 1:]
-        bit_diag = hb + g
-        bit_diag[1:] += hb[:-1]
-        bit_off = -hb[:-1]
-        return cls(g, gw, hb, bit_diag, bit_off,
-                   Lines(word_diag, -gw[:, 1:], "rows"), Lines(bit_diag, bit_off, "columns"))
+        Raises:
+            RuntimeError: If a line's matrix is not positive definite (a pivot ≤ 0 or not finite).
+        """
+        from memxbar.solver.line_kernels import build
 
-    def output_currents(self, b: np.ndarray) -> np.ndarray:
-        """(K, N) currents into the virtual grounds (A)."""
-        return self.hb[-1] * b[:, -1]
+        m, n = crossbar.shape
+        g, gw, hb, word_inverse, bit_inverse = (np.empty((m, n)) for _ in range(5))
+        word_lower, bit_lower = np.zeros((m, max(n - 1, 1))), np.zeros((max(m - 1, 1), n))
+        arrays = (crossbar.conductances, crossbar.r_wl, crossbar.r_bl, crossbar.r_driver, crossbar.r_sense)
+        failed = build(*(np.ascontiguousarray(a, dtype=np.float64) for a in arrays), g, gw, hb, word_inverse,
+                       word_lower, bit_inverse, bit_lower)
+        if failed:
+            raise RuntimeError(f"a line block of the nodal matrix is not positive definite (pivot {abs(failed) - 1})")
+        return cls(g, gw, hb, word_inverse, word_lower, bit_inverse, bit_lower)
 
-    def input_currents(self, w: np.ndarray, b: np.ndarray) -> np.ndarray:
-        """(K, M) currents leaving the sources (A): by Kirchhoff's current law, the sum of each
-        word line's device currents, which keeps the solution's relative accuracy (the drop
-        across the first segment, V − W[:, 0], is small and would not)."""
-        return np.einsum("ij,kij->ki", self.g, w - b)
-
-    def kcl_check(self, v: np.ndarray, w: np.ndarray, b: np.ndarray) -> KclCheck:
+    def kcl_check(self, v: np.ndarray, w: np.ndarray, b: np.ndarray) -> tuple[KclCheck, np.ndarray, np.ndarray]:
         """Kirchhoff's current law checked branch by branch on a solution: per vector the residual relative
         to the largest current through a node, its rounding floor and that current, as
         :func:`memxbar.solver.accuracy.check` gives them for the compiled circuit, on the line form (a
-        driver's output node, if it has one, is left out: its current is the first branch's by construction).
+        driver's output node, if it has one, is left out: its current is the first branch's by construction);
+        and the terminal currents, found on the same pass.
 
         Args:
             v: (K, M) input voltages (V).
             w: (K, M, N) word-line voltages (V).
             b: (K, M, N) bit-line voltages (V).
+
+        Returns:
+            The :class:`~memxbar.solver.accuracy.KclCheck`; (K, M) input currents leaving the sources, each
+            the sum of its word line's device currents (A: by Kirchhoff's law, which keeps the solution's
+            relative accuracy where the drop across the first segment, V − W[:, 0], would not); (K, N) output
+            currents into the virtual grounds (A).
         """
         from memxbar.solver.accuracy import relative_figures
         from memxbar.solver.line_kernels import kcl
 
-        out = np.empty((3, v.shape[0]))
-        kcl(self.g, self.gw, self.hb, np.ascontiguousarray(v, dtype=np.float64), w, b, out)
-        return relative_figures(*out)
+        k, m, n = w.shape
+        out, i_in, i_out = np.empty((3, k)), np.empty((k, m)), np.empty((k, n))
+        kcl(self.g, self.gw, self.hb, np.ascontiguousarray(v, dtype=np.float64), w, b, out, i_in, i_out)
+        return relative_figures(*out), i_in, i_out
 
-    def solve(self, v: np.ndarray, tol: float, maxiter: int) -> tuple[np.ndarray, np.ndarray]:
+    def solve(self, v: np.ndarray, tol: float, maxiter: int, w: np.ndarray | None = None,
+              x: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Word- and bit-line voltages for (K, M) inputs ``v`` (V), by preconditioned CG.
 
         A vector stops when the estimated relative error of its bit-line voltages (relative to
@@ -152,22 +149,22 @@ class LineSystem:
             v: (K, M) input voltages (V).
             tol: Relative error to reach.
             maxiter: Iteration limit (all restarts together).
+            w: (K, M, N) C-contiguous array to solve the word-line voltages in, or None for a new one.
+            x: The same for the bit-line voltages.
 
         Returns:
-            (K, M, N) word-line and bit-line voltages (V).
+            (K, M, N) word-line and bit-line voltages (V): ``w`` and ``x`` where given.
 
         Raises:
             ConvergenceError: If a vector does not reach ``tol`` within ``maxiter`` iterations.
         """
-        from memxbar.solver.line_kernels import residual
-        from memxbar.solver.tridiagonal import solve_rows
+        from memxbar.solver.line_kernels import residual, start
 
         k = v.shape[0]
-        w = np.zeros((k, *self.g.shape))
-        w[..., 0] = self.gw[:, 0] * v
-        solve_rows(self.word.inverse, self.word.lower, w)  # word-line voltages with the bit lines at 0 V
-        r = self.g * w
-        x = np.zeros_like(r)
+        w = np.empty((k, *self.g.shape)) if w is None else w
+        x = np.empty((k, *self.g.shape)) if x is None else x
+        r = np.empty((k, *self.g.shape))
+        start(self.g, self.gw, self.word_inverse, self.word_lower, np.ascontiguousarray(v, dtype=np.float64), w, x, r)
         # Vectors that finish in the first run finish in place; the others go on in copies.
         w_all, x_all = w, x
         cols = np.arange(k)
@@ -179,8 +176,7 @@ class LineSystem:
             # law with the word-line voltages W = A_ww⁻¹·(f + D·B) that CG kept up to date:
             # r = D·W − A_bb·B, whose A_bb⁻¹·r estimates the error of the bit-line voltages.
             error = np.empty(cols.size)
-            residual(self.g, self.bit_diag, self.bit_off, w, x, self.bit.inverse, self.bit.lower, self.hb[-1],
-                     OUTPUT_FLOOR, r, np.empty_like(x), error)
+            residual(self.g, self.hb, w, x, self.bit_inverse, self.bit_lower, OUTPUT_FLOOR, r, np.empty_like(x), error)
             good = converged & (error <= tol)
             if x is not x_all:
                 x_all[cols[good]], w_all[cols[good]] = x[good], w[good]
@@ -212,8 +208,8 @@ class LineSystem:
         from memxbar.solver.line_kernels import cg
 
         done = np.zeros(x.shape[0], dtype=bool)
-        used = cg(self.g, self.bit_diag, self.bit_off, self.word.inverse, self.word.lower, self.bit.inverse,
-                  self.bit.lower, self.hb[-1], x, w, r, tol, (GATE * tol) ** 2, maxiter, OUTPUT_FLOOR, done)
+        used = cg(self.g, self.hb, self.word_inverse, self.word_lower, self.bit_inverse, self.bit_lower, x, w, r, tol,
+                  (GATE * tol) ** 2, maxiter, OUTPUT_FLOOR, done)
         return done, used
 
 

@@ -12,12 +12,20 @@ from __future__ import annotations
 import os
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from concurrent.futures import ThreadPoolExecutor
 
 PARALLEL_FROM = 2**17
 """Unknown node voltages (a 256×256 crossbar) from which native libraries use every core."""
+
+PARALLEL_WORK_FROM = 2**18
+"""Node voltages of a batch (devices × input vectors; 64×64 with 64 vectors) from which the line
+solver splits its blocks of vectors over threads (measured, 64×64 1R with 100 vectors: one thread
+18 ms, two 10 ms; below this size starting the work on a second thread costs what it saves)."""
 
 _NATIVE_MODULES = ("numpy", "scipy", "pypardiso", "torch")
 """Python modules whose loading brings a native thread pool; the controller is rebuilt
@@ -36,12 +44,39 @@ def threads_for(n: int) -> int:
     Returns:
         1 below :data:`PARALLEL_FROM` unknowns, else the number of cores this process may use.
     """
-    if n < PARALLEL_FROM:
-        return 1
+    return 1 if n < PARALLEL_FROM else cores()
+
+
+def cores() -> int:
+    """The number of cores this process may use."""
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except (AttributeError, OSError):
         return os.cpu_count() or 1
+
+
+_pool: ThreadPoolExecutor | None = None
+
+
+def run_parallel(tasks: Sequence[Callable[[], None]]) -> None:
+    """Run ``tasks`` on a shared pool of threads, one per core at most, and wait for all of them.
+
+    Meant for work that releases the GIL (compiled kernels); an exception raised by a task is raised
+    here, after every task has finished.
+
+    Args:
+        tasks: Callables without arguments or result.
+    """
+    from concurrent.futures import ThreadPoolExecutor, wait
+
+    global _pool
+    with _lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=cores(), thread_name_prefix="memxbar")
+    futures = [_pool.submit(task) for task in tasks]
+    wait(futures)
+    for future in futures:
+        future.result()
 
 
 def _thread_controller() -> Any:

@@ -22,17 +22,11 @@ if TYPE_CHECKING:
 PARALLEL_FROM = 2**17
 """Unknown node voltages (a 256×256 crossbar) from which native libraries use every core."""
 
-PARALLEL_WORK_FROM = 2**18
-"""Node voltages of a batch (devices × input vectors; 64×64 with 64 vectors) from which the line
-solver splits its blocks of vectors over threads (measured, 64×64 1R with 100 vectors: one thread
-18 ms, two 10 ms; below this size starting the work on a second thread costs what it saves)."""
-
-_NATIVE_MODULES = ("numpy", "scipy", "pypardiso", "torch")
-"""Python modules whose loading brings a native thread pool; the controller is rebuilt
-when one of them has been imported since it was made."""
-
-_controller: tuple[tuple[bool, ...], Any] | None = None
-_lock = threading.Lock()
+PARALLEL_WORK_FROM = 2**20
+"""Node voltages of a batch (devices × input vectors; 128×128 with 64 vectors) from which the line
+solver splits its blocks of vectors over threads (measured in fresh processes, 2 cores, medians: 128×128
+with 100 vectors full 73 ms on one thread, 59 ms on two; 64×64 with 100 vectors 20 and 23 ms, where
+starting the threads costs what they save)."""
 
 
 def threads_for(n: int) -> int:

@@ -28,6 +28,13 @@ solver splits its blocks of vectors over threads (measured in fresh processes, 2
 with 100 vectors full 73 ms on one thread, 59 ms on two; 64×64 with 100 vectors 20 and 23 ms, where
 starting the threads costs what they save)."""
 
+_NATIVE_MODULES = ("numpy", "scipy", "pypardiso", "torch")
+"""Python modules whose loading brings a native thread pool; the controller is rebuilt
+when one of them has been imported since it was made."""
+
+_controller: tuple[tuple[bool, ...], Any] | None = None
+_lock = threading.Lock()
+
 
 def threads_for(n: int) -> int:
     """Threads native libraries should use for a system of ``n`` unknowns.

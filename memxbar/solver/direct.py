@@ -132,6 +132,14 @@ def ir_drop_index(crossbar: Crossbar) -> float:
     return g * (float(crossbar.r_wl.sum()) / devices * n * n + float(crossbar.r_bl.sum()) / devices * m * m) / 2
 
 
+def line_threads(devices: int, batch: int) -> int:
+    """Threads the line solver runs ``batch`` input vectors of an array of ``devices`` devices on: one per
+    core (at most one per block of vectors) from :data:`~memxbar.solver.threads.PARALLEL_WORK_FROM` node
+    voltages, else one."""
+    blocks = -(-batch // max(1, lines.CACHE_ELEMENTS // devices))
+    return min(cores(), blocks) if devices * batch >= PARALLEL_WORK_FROM else 1
+
+
 def cg_iterations(crossbar: Crossbar) -> float:
     """Expected CG iterations of the line solver to 1e-10, from :func:`ir_drop_index`."""
     return 4.0 + 1.8 * np.sqrt(ir_drop_index(crossbar))
@@ -166,8 +174,10 @@ def choose_method(crossbar: Crossbar, batch: int, outputs_only: bool, line_form:
         devices = m * n_cols
         blocks = -(-batch // max(1, lines.CACHE_ELEMENTS // devices))
         per_device = CG_SECONDS_PER_DEVICE if devices < CG_LARGE_DEVICES else CG_SECONDS_PER_DEVICE_LARGE
-        # One iteration more than CG takes: the start and the residual check cost about as much.
-        cg = CG_SECONDS_PER_BLOCK * blocks + (cg_iterations(crossbar) + 1) * per_device * devices * batch
+        # One iteration more than CG takes: the start and the residual check cost about as much; the blocks
+        # are shared among the threads.
+        cg = (CG_SECONDS_PER_BLOCK * blocks + (cg_iterations(crossbar) + 1) * per_device * devices * batch) / (
+            line_threads(devices, batch))
         direct = n * (DIRECT_SECONDS_PER_UNKNOWN + SOLVE_SECONDS_PER_UNKNOWN * batch)
         other = min(direct, WEIGHTS_SECONDS_PER_UNKNOWN * n) if weights else direct
         if cg <= other:
@@ -405,7 +415,7 @@ def _solve_lines(crossbar: Crossbar, bias: Bias, options: FastOptions, start: fl
             kcl.residual[cols], kcl.floor[cols], kcl.current[cols] = figures.residual, figures.floor, figures.current
 
     # Blocks are independent and the kernels release the GIL: a large batch is split over the cores.
-    threads = min(cores(), len(blocks)) if batch * crossbar.conductances.size >= PARALLEL_WORK_FROM else 1
+    threads = line_threads(crossbar.conductances.size, batch)
     if threads > 1:
         run_parallel([partial(run, blocks[t::threads]) for t in range(threads)])
     else:

@@ -106,9 +106,10 @@ arrays whose vectors fit in the processor's caches; measured with the compiled k
 CG_LARGE_DEVICES = 2**17
 """Devices from which a vector's arrays (seven (M, N) float64 arrays) no longer fit in cache."""
 
-CG_SECONDS_PER_DEVICE_LARGE = 2.5e-8
-"""Cost model of the line solver from :data:`CG_LARGE_DEVICES` devices (measured 22 ns at 512×512,
-28 ns at 1024×1024)."""
+CG_SECONDS_PER_DEVICE_LARGE = 1.4e-8
+"""Cost model of the line solver from :data:`CG_LARGE_DEVICES` devices, per thread (measured with the
+fused kernels in the benchmark's fresh processes, 100 vectors on two threads: 11 ns at 512×512, 14 ns at
+1024×1024; before them 22 and 28 ns)."""
 
 DIRECT_SECONDS_PER_UNKNOWN = 2.1e-6
 """Cost model of a factorisation in nested-dissection order: time per unknown (s); measured

@@ -119,12 +119,25 @@ def test_line_form_kcl_residual_is_the_circuit_check() -> None:
     np.testing.assert_allclose(solution.kcl_residual, solution.kcl_check.residual, atol=1e-12)
 
 
+def _factor(diagonal: np.ndarray, off: np.ndarray, along: str) -> tuple[int, np.ndarray, np.ndarray]:
+    """The line kernels' L·D·Lᵀ factors of every word line (rows) or bit line (columns), as LineSystem.build
+    makes them: (failed, reciprocal pivots, multipliers), the off-diagonal padded to one row or column."""
+    from memxbar.solver.tridiagonal import factor_columns, factor_rows
+
+    m, n = diagonal.shape
+    padded = np.zeros((m, max(n - 1, 1)) if along == "rows" else (max(m - 1, 1), n))
+    padded[: off.shape[0], : off.shape[1]] = off
+    inverse, lower = np.empty((m, n)), np.zeros_like(padded)
+    failed = (factor_rows if along == "rows" else factor_columns)(diagonal, padded, inverse, lower)
+    return failed, inverse, lower
+
+
 @pytest.mark.parametrize("along", ["rows", "columns"])
 @pytest.mark.parametrize("shape", [(1, 1), (1, 6), (6, 1), (5, 7), (9, 4)])
 def test_line_factors_solve_each_line_exactly(along: str, shape: tuple[int, int]) -> None:
     """Every word line (rows) or bit line (columns) of a (K, M, N) right-hand side against a dense solve
     of that line's own tridiagonal matrix."""
-    from memxbar.solver.tridiagonal import Lines
+    from memxbar.solver.tridiagonal import solve_columns, solve_rows
 
     rng = np.random.default_rng(11)
     m, n = shape
@@ -132,7 +145,10 @@ def test_line_factors_solve_each_line_exactly(along: str, shape: tuple[int, int]
     off = -rng.uniform(0.1, 1.0, off_shape)
     diagonal = rng.uniform(2.1, 3.0, shape)
     rhs = rng.normal(size=(3, m, n))
-    x = Lines(diagonal, off, along).solve(rhs)
+    failed, inverse, lower = _factor(diagonal, off, along)
+    assert failed == 0
+    x = rhs.copy()
+    (solve_rows if along == "rows" else solve_columns)(inverse, lower, x)
     for k in range(3):
         for line in range(m if along == "rows" else n):
             if along == "rows":
@@ -144,14 +160,12 @@ def test_line_factors_solve_each_line_exactly(along: str, shape: tuple[int, int]
                                            atol=1e-14)
 
 
-@pytest.mark.parametrize("along", ["rows", "columns"])
-def test_line_factor_refuses_a_matrix_that_is_not_positive_definite(along: str) -> None:
-    from memxbar.solver.tridiagonal import Lines
-
+@pytest.mark.parametrize(("along", "first_bad"), [("rows", 1), ("columns", 3)])
+def test_line_factor_refuses_a_matrix_that_is_not_positive_definite(along: str, first_bad: int) -> None:
     diagonal = np.full((3, 3), 1.0)
     off = np.full((3, 2) if along == "rows" else (2, 3), -1.0)  # [[1, -1], [-1, 1]] is singular
-    with pytest.raises(RuntimeError, match="not positive definite"):
-        Lines(diagonal, off, along)
+    # 1 + the flat index of the first pivot that is not positive (the second node of the first line).
+    assert _factor(diagonal, off, along)[0] == first_bad + 1
 
 
 @pytest.mark.parametrize("shape", [(1, 1), (1, 7), (7, 1), (2, 3), (13, 5)])

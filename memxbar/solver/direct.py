@@ -137,7 +137,7 @@ def line_threads(devices: int, batch: int) -> int:
     """Threads the line solver runs ``batch`` input vectors of an array of ``devices`` devices on: one per
     core (at most one per block of vectors) from :data:`~memxbar.solver.threads.PARALLEL_WORK_FROM` node
     voltages, else one."""
-    blocks = -(-batch // max(1, lines.CACHE_ELEMENTS // devices))
+    blocks = -(-batch // lines.block_vectors(devices))
     return min(cores(), blocks) if devices * batch >= PARALLEL_WORK_FROM else 1
 
 
@@ -173,7 +173,7 @@ def choose_method(crossbar: Crossbar, batch: int, outputs_only: bool, line_form:
     weights = outputs_only and batch >= (min(m, WEIGHTS_BATCH) if pardiso_worthwhile(n) else m)
     if lines.applicable(crossbar) if line_form is None else line_form:
         devices = m * n_cols
-        blocks = -(-batch // max(1, lines.CACHE_ELEMENTS // devices))
+        blocks = -(-batch // lines.block_vectors(devices))
         per_device = CG_SECONDS_PER_DEVICE if devices < CG_LARGE_DEVICES else CG_SECONDS_PER_DEVICE_LARGE
         # One iteration more than CG takes: the start and the residual check cost about as much; the blocks
         # are shared among the threads.
@@ -406,7 +406,7 @@ def _solve_lines(crossbar: Crossbar, bias: Bias, options: FastOptions, start: fl
     w, b = np.empty((2, batch, *crossbar.shape)) if full else (None, None)
     i_in, i_out = np.empty((batch, crossbar.rows)), np.empty((batch, crossbar.cols))
     kcl = KclCheck(np.empty(batch), np.empty(batch), np.empty(batch))
-    step = max(1, lines.CACHE_ELEMENTS // crossbar.conductances.size)
+    step = lines.block_vectors(crossbar.conductances.size)
     blocks = [slice(first, first + step) for first in range(0, batch, step)]
 
     def run(part: list[slice]) -> None:

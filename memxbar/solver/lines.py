@@ -62,6 +62,11 @@ arrays stay in the processor's cache and below glibc's mmap threshold (128 KiB),
 are reused without page faults (measured with the compiled kernels, one thread, 64×64 with 100 inputs,
 outputs only: blocks of 2 vectors 15.0 ms, of 3 14.6 ms, of 4 20.2 ms with 2300 page faults)."""
 
+def block_vectors(devices: int) -> int:
+    """Input vectors per block of a batch on an array of ``devices`` devices (:data:`CACHE_ELEMENTS`)."""
+    return max(1, CACHE_ELEMENTS // devices)
+
+
 GATE = 1e3
 """The stopping estimate is evaluated once CG's rᵀz is below (GATE · tol)² of its start."""
 

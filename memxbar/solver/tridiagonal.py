@@ -130,43 +130,6 @@ def solve_columns(inverse, lower, x):  # pragma: no cover - compiled
                 x[k, i, j] = x[k, i, j] * inverse[i, j] - lower[i, j] * x[k, i + 1, j]
 
 
-class Lines:
-    """L·D·Lᵀ factors of M word lines or N bit lines of an (M, N) array, each a tridiagonal system."""
-
-    def __init__(self, diagonal: np.ndarray, off: np.ndarray, along: str) -> None:
-        """Factorise.
-
-        Args:
-            diagonal: (M, N) diagonal of every line's matrix (S).
-            off: Its off-diagonal (S): (M, N − 1) between neighbours along each word line for
-                ``along="rows"``, (M − 1, N) between neighbours along each bit line for ``"columns"``.
-            along: ``"rows"`` (word lines) or ``"columns"`` (bit lines).
-
-        Raises:
-            RuntimeError: If a line's matrix is not positive definite (a pivot ≤ 0 or not finite).
-        """
-        diagonal = np.ascontiguousarray(diagonal, dtype=np.float64)
-        m, n = diagonal.shape
-        shape = (m, max(n - 1, 1)) if along == "rows" else (max(m - 1, 1), n)
-        padded = np.zeros(shape)
-        padded[: off.shape[0], : off.shape[1]] = off
-        self.inverse = np.empty((m, n))
-        """(M, N) reciprocal pivots 1/dₖ (Ω)."""
-        self.lower = np.zeros(shape)
-        """Multipliers lₖ of the unit lower factor (dimensionless), shaped like the off-diagonal."""
-        self.along = along
-        factor = factor_rows if along == "rows" else factor_columns
-        failed = factor(diagonal, padded, self.inverse, self.lower)
-        if failed:
-            raise RuntimeError(f"a line block of the nodal matrix is not positive definite (pivot {failed - 1})")
-
-    def solve(self, rhs: np.ndarray) -> np.ndarray:
-        """Solve for (K, M, N) right-hand sides; returns a new (K, M, N) array."""
-        x = np.array(rhs, dtype=np.float64, order="C")
-        (solve_rows if self.along == "rows" else solve_columns)(self.inverse, self.lower, x)
-        return x
-
-
 class Chains:
     """L·D·Lᵀ factors of C independent tridiagonal chains of L nodes, each with its own diagonal: for
     instance the word-line (or bit-line) block of a nodal matrix, its nodes numbered line after line

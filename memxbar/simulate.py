@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
+from functools import cache
 from types import MappingProxyType
 from typing import Any
 
@@ -87,7 +88,7 @@ def backend_options(backend: str, given: Mapping[str, Any]) -> Any:
         chosen = BACKENDS[backend]
     except (KeyError, TypeError):
         raise InputError(f"backend must be one of {', '.join(map(repr, BACKENDS))}, got {backend!r}") from None
-    own = {f.name for f in fields(chosen.options)}
+    own = _option_names(chosen.options)
     for name, value in given.items():
         if name in own:
             continue
@@ -95,9 +96,14 @@ def backend_options(backend: str, given: Mapping[str, Any]) -> Any:
         if not defaults:
             raise InputError(f"{name} is not an option of any backend")
         if not all(_same(value, d) for d in defaults):
-            owners = [b.name for b in BACKENDS.values() if name in {f.name for f in fields(b.options)}]
+            owners = [b.name for b in BACKENDS.values() if name in _option_names(b.options)]
             raise InputError(f"{name} applies to the {'/'.join(owners)} backend only; drop it for backend={backend!r}")
     return chosen.options(**{name: value for name, value in given.items() if name in own})
+
+
+@cache
+def _option_names(options: type) -> frozenset[str]:
+    return frozenset(f.name for f in fields(options))
 
 
 def _same(value: Any, default: Any) -> bool:

@@ -59,8 +59,22 @@ def test_tolerance_is_met_where_ir_drop_is_severe() -> None:
         cg = solve_linear(crossbar, v, method="iterative", tol=tol)
         error = np.abs(cg.output_currents - direct.output_currents).max() / np.abs(direct.output_currents).max()
         assert error < tol
-    with pytest.raises(ConvergenceError, match="within maxiter=3"):
+    with pytest.raises(ConvergenceError, match="within maxiter=3 iterations for 1 of 1 input"):
         solve_linear(crossbar, v, method="iterative", maxiter=3)
+
+
+def test_convergence_error_counts_every_failing_vector_of_a_batch() -> None:
+    """A batch spans several blocks (2 vectors each at 60×60): each vector is tried, and the message counts
+    those that failed in every block, not only in the first failing one. Zero inputs converge at once (their
+    solution is 0); the 7 others, under severe IR drop, cannot in 3 iterations."""
+    rng = np.random.default_rng(5)
+    crossbar = memxbar.Crossbar(rng.uniform(1e-3, 3e-3, (60, 60)), r_wl=2.5, r_bl=2.5)
+    assert lines.block_vectors(crossbar.conductances.size) == 2
+    v = rng.uniform(0.1, 0.5, (60, 9))
+    v[:, [0, 5]] = 0.0
+    for outputs_only in (False, True):
+        with pytest.raises(ConvergenceError, match="for 7 of 9 input vector"):
+            solve_linear(crossbar, v, method="iterative", maxiter=3, outputs_only=outputs_only)
 
 
 def test_auto_uses_cg_on_small_arrays_and_not_for_outputs_of_large_batches_on_large_ones() -> None:
@@ -100,6 +114,7 @@ def test_line_form_kcl_residual_is_the_circuit_check() -> None:
     """The line solver's own KCL figure equals accuracy.check on the compiled circuit, for a solution with a
     known defect (one word-line node moved by 1 µV: its residual is that of the branches around it)."""
     from memxbar.solver.accuracy import check
+    from memxbar.solver.line_kernels import kcl
 
     rng = np.random.default_rng(8)
     crossbar = memxbar.Crossbar(rng.uniform(1e-5, 1e-3, (9, 7)), r_wl=2.0, r_bl=3.0, r_driver=5.0, r_sense=4.0)
@@ -111,7 +126,9 @@ def test_line_form_kcl_residual_is_the_circuit_check() -> None:
     system = lines.LineSystem.build(crossbar)
     w = np.ascontiguousarray(nodes[circuit.w_node].transpose(2, 0, 1))
     b = np.ascontiguousarray(nodes[circuit.b_node].transpose(2, 0, 1))
-    ours = system.kcl_check(v.T, w, b)[0].residual
+    out, i_in, i_out = np.empty((3, 2)), np.empty((2, 9)), np.empty((2, 7))
+    kcl(system.g, system.gw, system.hb, np.ascontiguousarray(v.T), w, b, out, i_in, i_out)
+    ours = out[0]
     theirs = check(circuit, nodes).residual
     assert ours[0] < 1e-12 and theirs[0] < 1e-12
     assert ours[1] > 1e-6

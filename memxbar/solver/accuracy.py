@@ -34,7 +34,7 @@ from memxbar.circuit.compile import Circuit
 from memxbar.circuit.elements import ElementGroup
 from memxbar.errors import AccuracyWarning
 
-EPS = np.finfo(np.float64).eps
+EPS = float(np.finfo(np.float64).eps)
 """Unit roundoff of double precision (2.2e-16)."""
 
 ABSTOL = 1e-12
@@ -72,6 +72,19 @@ class KclCheck:
         """(B,) correct significant digits the floor leaves, −log10(floor)."""
         with np.errstate(divide="ignore"):
             return -np.log10(np.maximum(self.floor, EPS))
+
+
+def relative_figure(worst: float, through: float, terms: float, scale: float = 1.0) -> tuple[float, float, float]:
+    """One vector's figures, as :func:`relative_figures` gives them for many (plain Python on floats, so that
+    compiled solvers can compile it into their own checks: :func:`memxbar.solver.line_kernels.kcl`).
+
+    Returns:
+        (residual, floor, current): dimensionless, dimensionless, amperes (A).
+    """
+    current = through * scale
+    if through > 0 and not (through <= NO_CURRENT * EPS * terms and current <= ABSTOL):
+        return worst / through, EPS * terms / through, current
+    return 0.0, 0.0, current
 
 
 def relative_figures(worst: np.ndarray, through: np.ndarray, terms: np.ndarray,

@@ -17,6 +17,7 @@ Three methods share one assembled system (:class:`CrossbarSystem`):
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from collections.abc import Callable
@@ -65,7 +66,7 @@ def factor_bytes(n: int) -> float:
     1.5·n·log2(n) were measured here for square crossbars. SuperLU keeps L and U, both
     with indices; PARDISO one supernodal factor.
     """
-    entries = 1.5 * n * np.log2(max(n, 2))
+    entries = 1.5 * n * math.log2(max(n, 2))
     return entries * (8 if pardiso_available() else 24)
 
 
@@ -143,7 +144,7 @@ def line_threads(devices: int, batch: int) -> int:
 
 def cg_iterations(crossbar: Crossbar) -> float:
     """Expected CG iterations of the line solver to 1e-10, from :func:`ir_drop_index`."""
-    return 4.0 + 1.8 * np.sqrt(ir_drop_index(crossbar))
+    return 4.0 + 1.8 * math.sqrt(ir_drop_index(crossbar))
 
 
 def choose_method(crossbar: Crossbar, batch: int, outputs_only: bool, line_form: bool | None = None) -> str:
@@ -396,31 +397,48 @@ def solve_linear_circuit(crossbar: Crossbar, compiled: Callable[[], Circuit], bi
 
 
 def _solve_lines(crossbar: Crossbar, bias: Bias, options: FastOptions, start: float) -> Solution:
-    """Solve a word-line read by the matrix-free line solver (:mod:`memxbar.solver.lines`)."""
+    """Solve a word-line read by the matrix-free line solver (:mod:`memxbar.solver.lines`).
+
+    Raises:
+        ConvergenceError: If some input vectors do not reach ``options.tol`` (all are tried; the message
+            counts them).
+    """
     system = lines.LineSystem.build(crossbar)
     v = bias.wl_voltages
     batch = v.shape[1]
     v_rows = np.ascontiguousarray(v.T)
     # A full solution keeps every vector's line voltages (solved in place); outputs only, each block's in turn.
     full = not options.outputs_only
-    w, b = np.empty((2, batch, *crossbar.shape)) if full else (None, None)
+    step = min(batch, lines.block_vectors(crossbar.conductances.size))
+    w, b = np.empty((2, batch if full else step, *crossbar.shape))
     i_in, i_out = np.empty((batch, crossbar.rows)), np.empty((batch, crossbar.cols))
     kcl = KclCheck(np.empty(batch), np.empty(batch), np.empty(batch))
-    step = lines.block_vectors(crossbar.conductances.size)
-    blocks = [slice(first, first + step) for first in range(0, batch, step)]
+    blocks = [slice(first, min(first + step, batch)) for first in range(0, batch, step)]
+    failed = [0]
 
-    def run(part: list[slice]) -> None:
+    def run(part: list[slice], w: np.ndarray, b: np.ndarray) -> None:
         for cols in part:
-            wc, bc = system.solve(v_rows[cols], options.tol, options.maxiter, *((w[cols], b[cols]) if full else ()))
-            figures, i_in[cols], i_out[cols] = system.kcl_check(v_rows[cols], wc, bc)
+            # Outputs only: the thread's one block of line voltages, reused.
+            here = cols if full else slice(0, cols.stop - cols.start)
+            solved = system.solve(v_rows[cols], options.tol, options.maxiter, w[here], b[here])
+            figures = solved.check
             kcl.residual[cols], kcl.floor[cols], kcl.current[cols] = figures.residual, figures.floor, figures.current
+            i_in[cols], i_out[cols] = solved.input_currents, solved.output_currents
+            failed.append(solved.failed)
 
     # Blocks are independent and the kernels release the GIL: a large batch is split over the cores.
     threads = line_threads(crossbar.conductances.size, batch)
     if threads > 1:
-        run_parallel([partial(run, blocks[t::threads]) for t in range(threads)])
+        spaces = [(w, b)] * threads if full else [(w, b), *(np.empty((2, step, *crossbar.shape))
+                                                           for _ in range(threads - 1))]
+        run_parallel([partial(run, blocks[t::threads], *spaces[t]) for t in range(threads)])
     else:
-        run(blocks)
+        run(blocks, w, b)
+    if sum(failed):
+        raise ConvergenceError(
+            f"conjugate gradients did not reach tol={options.tol:g} within maxiter={options.maxiter} iterations "
+            f"for {sum(failed)} of {batch} input vector(s); raise maxiter or tol, or use method='direct'"
+        )
     # CG's estimate cannot see an ill-conditioned circuit (a 1e-11 Ω segment leaves ~1 digit): the floor can.
     warn_if_inaccurate(kcl, options.tol)
     i_in, i_out = i_in.T, i_out.T

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, types
 
+from memxbar.solver.accuracy import relative_figure
 from memxbar.solver.tridiagonal import COMPILE, factor_columns, factor_rows, solve_columns, solve_rows
 
 _F1 = "float64[::1]"
@@ -20,6 +21,8 @@ _F2 = "float64[:, ::1]"
 _F3 = "float64[:, :, ::1]"
 FAST = {"contract", "reassoc"}
 """Fused multiply-adds, and sums in any order (so that the inner products vectorise)."""
+
+_relative_figure = njit(relative_figure, **COMPILE)
 
 
 def _build_signature(readonly: bool) -> types.Signature:
@@ -214,7 +217,7 @@ def cg(g, hb, word_inverse, word_lower, bit_inverse, bit_lower, x, w, r, tol, ga
     until every vector's error estimate is at most ``tol`` or ``maxiter`` iterations; returns the
     iterations used and marks in ``done`` (K,) the vectors that stopped by the estimate.
 
-    The estimate (see :meth:`memxbar.solver.lines.LineSystem._cg`) is evaluated once some vector's rᵀz is
+    The estimate (see :meth:`memxbar.solver.lines.LineSystem.solve`) is evaluated once some vector's rᵀz is
     below ``gate`` times its start. ``hb`` is as in :func:`product` (its last row, h_last, the conductance
     from each bit line's last node to its virtual ground), ``output_floor`` the fraction of a vector's
     largest output current below which an output is held to that floor rather than to itself.
@@ -279,11 +282,13 @@ def cg(g, hb, word_inverse, word_lower, bit_inverse, bit_lower, x, w, r, tol, ga
 def kcl(g, gw, hb, v, w, b, out, i_in, i_out):  # pragma: no cover
     """Kirchhoff's current law at every word-line and bit-line node, branch by branch, as
     :func:`memxbar.solver.accuracy.check` does on the compiled circuit: per vector into the (3, K) ``out``
-    the largest residual |F_k| (A), the largest current through a node T_k = Σ|branch currents| (A)
-    and the largest Σ g·(|x_a| + |x_b|) over a node's branches (A, the size of the terms before they cancel);
-    and the terminal currents: into (K, M) ``i_in`` each word line's input current as the sum of its device
-    currents (Kirchhoff's law, which keeps the solution's relative accuracy where the drop across the
-    first segment would not), into (K, N) ``i_out`` each bit line's current into its virtual ground (A).
+    its relative residual, rounding floor and largest node current (A)
+    (:func:`~memxbar.solver.accuracy.relative_figure` of the largest residual |F_k|, the largest current
+    through a node T_k = Σ|branch currents| and the largest Σ g·(|x_a| + |x_b|) over a node's branches, the
+    size of the terms before they cancel); and the terminal currents: into (K, M) ``i_in`` each word line's
+    input current as the sum of its device currents (Kirchhoff's law, which keeps the solution's relative
+    accuracy where the drop across the first segment would not), into (K, N) ``i_out`` each bit line's current
+    into its virtual ground (A).
 
     ``gw`` (M, N): conductance of the word-line branch to the left of W[i, j] (from the source for
     j = 0, driver included); ``hb`` (M, N): of the bit-line branch below B[i, j] (to the virtual ground
@@ -335,6 +340,42 @@ def kcl(g, gw, hb, v, w, b, out, i_in, i_out):  # pragma: no cover
             i_in[k, i] = total
         for j in range(n):
             i_out[k, j] = down[j]
-        out[0, k] = f_max.max()
-        out[1, k] = t_max.max()
-        out[2, k] = r_max.max()
+        out[0, k], out[1, k], out[2, k] = _relative_figure(f_max.max(), t_max.max(), r_max.max(), 1.0)
+
+
+@njit(f"int64({_F2}, {_F2}, {_F2}, {_F2}, {_F2}, {_F2}, {_F2}, {_F2}, float64, float64, int64, float64, {_F3}, {_F3}, "
+      f"{_F2}, {_F2}, {_F2})", fastmath=FAST, **COMPILE)
+def solve_block(g, gw, hb, word_inverse, word_lower, bit_inverse, bit_lower, v, tol, gate, maxiter, output_floor, w,
+                x, out, i_in, i_out):  # pragma: no cover
+    """Solve (K, M) inputs ``v`` (V) vector by vector: :func:`start`, :func:`cg` until its estimate is below
+    ``tol``, checked by the true residual (:func:`residual`; CG restarts from it if the check fails), then
+    :func:`kcl`. Fills the (K, M, N) word- and bit-line voltages ``w``, ``x`` (V), the (3, K) ``out``, (K, M)
+    ``i_in`` and (K, N) ``i_out`` as :func:`kcl` does; returns how many vectors did not reach ``tol`` within
+    ``maxiter`` iterations (their figures are filled all the same)."""
+    k_count, m, n = w.shape
+    r = np.empty((1, m, n))
+    z = np.empty((1, m, n))
+    error = np.empty(1)
+    done = np.zeros(1, dtype=np.bool_)
+    figures = np.empty((3, 1))
+    failed = 0
+    for k in range(k_count):
+        wk, xk, vk = w[k:k + 1], x[k:k + 1], v[k:k + 1]
+        start(g, gw, word_inverse, word_lower, vk, wk, xk, r)
+        used = 0
+        while True:
+            done[0] = False
+            used += cg(g, hb, word_inverse, word_lower, bit_inverse, bit_lower, xk, wk, r, tol, gate, maxiter - used,
+                       output_floor, done)
+            # The true residual, the bit lines' Kirchhoff current law with the word-line voltages CG kept up to
+            # date, r = D·W − A_bb·B, whose A_bb⁻¹·r estimates the error of the bit-line voltages.
+            residual(g, hb, wk, xk, bit_inverse, bit_lower, output_floor, r, z, error)
+            if done[0] and error[0] <= tol:
+                break
+            if used >= maxiter:
+                failed += 1
+                break
+        kcl(g, gw, hb, vk, wk, xk, figures, i_in[k:k + 1], i_out[k:k + 1])
+        for row in range(3):
+            out[row, k] = figures[row, 0]
+    return failed

@@ -37,7 +37,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from memxbar.crossbar import Crossbar
-from memxbar.errors import ConvergenceError
 
 if TYPE_CHECKING:
     from memxbar.solver.accuracy import KclCheck
@@ -113,109 +112,65 @@ class LineSystem:
             raise RuntimeError(f"a line block of the nodal matrix is not positive definite (pivot {abs(failed) - 1})")
         return cls(g, gw, hb, word_inverse, word_lower, bit_inverse, bit_lower)
 
-    def kcl_check(self, v: np.ndarray, w: np.ndarray, b: np.ndarray) -> tuple[KclCheck, np.ndarray, np.ndarray]:
-        """Kirchhoff's current law checked branch by branch on a solution: per vector the residual relative
-        to the largest current through a node, its rounding floor and that current, as
-        :func:`memxbar.solver.accuracy.check` gives them for the compiled circuit, on the line form (a
-        driver's output node, if it has one, is left out: its current is the first branch's by construction);
-        and the terminal currents, found on the same pass.
+    def solve(self, v: np.ndarray, tol: float, maxiter: int, w: np.ndarray, x: np.ndarray) -> LineSolution:
+        """Word- and bit-line voltages for (K, M) inputs ``v`` (V), by preconditioned CG, vector by vector in
+        one compiled call (:func:`memxbar.solver.line_kernels.solve_block`), with their KCL check and
+        terminal currents.
+
+        A vector stops when the estimated relative error of its bit-line voltages (relative to the largest)
+        and of each output current (relative to itself, or to :data:`OUTPUT_FLOOR` of the largest where
+        smaller) is below ``tol``: the largest of the preconditioned residual z = A_bb⁻¹·r (≈ S⁻¹·r, the
+        error itself) and of the steps still to come, if they shrink geometrically at the slowest of the
+        last two rates (which covers the slow convergence of severe IR drop, where z underestimates the
+        error). Rates come free from CG's rᵀz; the estimate is evaluated only once rᵀz has fallen below
+        (:data:`GATE` · tol)² of its start (it costs as much as the rest of an iteration on small arrays).
+        The stop is checked once more from the true residual (iterations resume if it fails). The
+        word-line voltages' error is at most the bit-line voltages' (A_ww⁻¹·D has non-negative rows summing
+        to at most 1), and the input currents are sums of device currents.
+
+        The check is Kirchhoff's current law branch by branch, as :func:`memxbar.solver.accuracy.check` makes
+        it on the compiled circuit, on the line form (a driver's output node, if it has one, is left out: its
+        current is the first branch's by construction).
 
         Args:
-            v: (K, M) input voltages (V).
-            w: (K, M, N) word-line voltages (V).
-            b: (K, M, N) bit-line voltages (V).
-
-        Returns:
-            The :class:`~memxbar.solver.accuracy.KclCheck`; (K, M) input currents leaving the sources, each
-            the sum of its word line's device currents (A: by Kirchhoff's law, which keeps the solution's
-            relative accuracy where the drop across the first segment, V − W[:, 0], would not); (K, N) output
-            currents into the virtual grounds (A).
-        """
-        from memxbar.solver.accuracy import relative_figures
-        from memxbar.solver.line_kernels import kcl
-
-        k, m, n = w.shape
-        out, i_in, i_out = np.empty((3, k)), np.empty((k, m)), np.empty((k, n))
-        kcl(self.g, self.gw, self.hb, np.ascontiguousarray(v, dtype=np.float64), w, b, out, i_in, i_out)
-        return relative_figures(*out), i_in, i_out
-
-    def solve(self, v: np.ndarray, tol: float, maxiter: int, w: np.ndarray | None = None,
-              x: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Word- and bit-line voltages for (K, M) inputs ``v`` (V), by preconditioned CG.
-
-        A vector stops when the estimated relative error of its bit-line voltages (relative to
-        the largest) and of each output current (relative to itself, :data:`OUTPUT_FLOOR`) is
-        below ``tol`` (see :meth:`_cg`), checked once more from the true residual
-        (iterations resume if it fails). The word-line voltages' error is at most the
-        bit-line voltages' (A_ww⁻¹·D has non-negative rows summing to at most 1), and the
-        input currents are sums of device currents (:meth:`input_currents`).
-
-        Args:
-            v: (K, M) input voltages (V).
+            v: (K, M) input voltages (V), C-contiguous.
             tol: Relative error to reach.
-            maxiter: Iteration limit (all restarts together).
-            w: (K, M, N) C-contiguous array to solve the word-line voltages in, or None for a new one.
+            maxiter: Iteration limit per vector (all restarts together).
+            w: (K, M, N) C-contiguous array to solve the word-line voltages in.
             x: The same for the bit-line voltages.
 
         Returns:
-            (K, M, N) word-line and bit-line voltages (V): ``w`` and ``x`` where given.
-
-        Raises:
-            ConvergenceError: If a vector does not reach ``tol`` within ``maxiter`` iterations.
+            The :class:`LineSolution` (its ``w``, ``b`` are ``w``, ``x``).
         """
-        from memxbar.solver.line_kernels import residual, start
+        from memxbar.solver.accuracy import KclCheck
+        from memxbar.solver.line_kernels import solve_block
 
-        k = v.shape[0]
-        w = np.empty((k, *self.g.shape)) if w is None else w
-        x = np.empty((k, *self.g.shape)) if x is None else x
-        r = np.empty((k, *self.g.shape))
-        start(self.g, self.gw, self.word_inverse, self.word_lower, np.ascontiguousarray(v, dtype=np.float64), w, x, r)
-        # Vectors that finish in the first run finish in place; the others go on in copies.
-        w_all, x_all = w, x
-        cols = np.arange(k)
-        iterations = 0
-        while True:
-            converged, used = self._cg(x, w, r, tol, maxiter - iterations)
-            iterations += used
-            # Check the stopped vectors from their true residual, the bit lines' Kirchhoff current
-            # law with the word-line voltages W = A_ww⁻¹·(f + D·B) that CG kept up to date:
-            # r = D·W − A_bb·B, whose A_bb⁻¹·r estimates the error of the bit-line voltages.
-            error = np.empty(cols.size)
-            residual(self.g, self.hb, w, x, self.bit_inverse, self.bit_lower, OUTPUT_FLOOR, r, np.empty_like(x), error)
-            good = converged & (error <= tol)
-            if x is not x_all:
-                x_all[cols[good]], w_all[cols[good]] = x[good], w[good]
-            if good.all():
-                return w_all, x_all
-            cols, x, w, r = cols[~good], x[~good], w[~good], r[~good]
-            if iterations >= maxiter:
-                raise ConvergenceError(
-                    f"conjugate gradients did not reach tol={tol:g} within maxiter={maxiter} iterations "
-                    f"({cols.size} input vector(s) left); raise maxiter or tol, or use method='direct'"
-                )
+        k, m, n = w.shape
+        out, i_in, i_out = np.empty((3, k)), np.empty((k, m)), np.empty((k, n))
+        failed = solve_block(self.g, self.gw, self.hb, self.word_inverse, self.word_lower, self.bit_inverse,
+                             self.bit_lower, v, tol, (GATE * tol) ** 2, maxiter, OUTPUT_FLOOR, w, x, out, i_in, i_out)
+        return LineSolution(w, x, KclCheck(*out), i_in, i_out, failed)
 
-    def _cg(self, x: np.ndarray, w: np.ndarray, r: np.ndarray, tol: float, maxiter: int) -> tuple[np.ndarray, int]:
-        """Run CG from bit-line voltages x (word-line voltages w, residual r), updating all three
-        in place, until each vector's estimate is below tol.
 
-        The estimate, per vector, is the largest of the preconditioned residual z = A_bb⁻¹·r
-        (≈ S⁻¹·r, the error itself) as bit-line voltages and as output currents (each relative to
-        itself), and of the steps still to come, in both, if they shrink geometrically at the
-        slowest of the last two rates
-        (which covers the slow convergence of severe IR drop, where z underestimates the
-        error); word-line voltages and input currents follow from these and are checked by
-        the caller. Rates come free from CG's rᵀz; the estimate is evaluated only once rᵀz
-        has fallen below (:data:`GATE` · tol)² of its start (it costs as much as the rest of
-        an iteration on small arrays).
+@dataclass(frozen=True, eq=False)
+class LineSolution:
+    """A block of K input vectors solved by :meth:`LineSystem.solve`."""
 
-        Returns which vectors stopped by the estimate, and the iterations used.
-        """
-        from memxbar.solver.line_kernels import cg
-
-        done = np.zeros(x.shape[0], dtype=bool)
-        used = cg(self.g, self.hb, self.word_inverse, self.word_lower, self.bit_inverse, self.bit_lower, x, w, r, tol,
-                  (GATE * tol) ** 2, maxiter, OUTPUT_FLOOR, done)
-        return done, used
+    w: np.ndarray
+    """(K, M, N) word-line voltages (V)."""
+    b: np.ndarray
+    """(K, M, N) bit-line voltages (V)."""
+    check: KclCheck
+    """Per vector, the KCL residual relative to the largest current through a node, its rounding floor and
+    that current (A), as :func:`memxbar.solver.accuracy.check` gives them."""
+    input_currents: np.ndarray
+    """(K, M) input currents leaving the sources, each the sum of its word line's device currents (A: by
+    Kirchhoff's law, which keeps the solution's relative accuracy where the drop across the first segment,
+    V − W[:, 0], would not)."""
+    output_currents: np.ndarray
+    """(K, N) output currents into the virtual grounds (A)."""
+    failed: int
+    """How many vectors did not reach the tolerance within the iteration limit."""
 
 
 OUTPUT_FLOOR = 1e-6

@@ -1,12 +1,14 @@
-"""The two compiled steps of one conjugate-gradient iteration of the line solver.
+"""The compiled kernels of the line solver: its set-up, its conjugate-gradient iteration and its check.
 
 :mod:`memxbar.solver.lines` runs CG on the bit-line Schur complement S = A_bb − D·A_ww⁻¹·D, preconditioned
 by A_bb⁻¹. An iteration is one product with S and one preconditioner solve, with element-wise updates
-around them; each of the two kernels below does one of these, with its element-wise work, in one pass
-over each vector's (M, N) arrays (in NumPy the same iteration is some twenty array operations, and at
-64×64 their call overhead alone exceeds the arithmetic). Arrays are (K, M, N) C-contiguous float64, K
-input vectors; the tridiagonal sweeps are those of :mod:`memxbar.solver.tridiagonal`.
-"""
+around them; :func:`product` and :func:`advance` each do one of these, with its element-wise work, in one
+pass over each vector's (M, N) arrays (in NumPy the same iteration is some twenty array operations, and at
+64×64 their call overhead alone exceeds the arithmetic). :func:`build` forms the line factors in one pass;
+:func:`solve_block` runs a block of input vectors from start to checked solution in one call, because on a
+small array the first call of each Python or NumPy layer after other work (caches cold) costs more than
+the arithmetic. Arrays are (K, M, N) C-contiguous float64, K input vectors; the tridiagonal sweeps are those
+of :mod:`memxbar.solver.tridiagonal`."""
 
 from __future__ import annotations
 

@@ -170,3 +170,25 @@ def test_the_kcl_check_does_not_overflow_at_huge_voltages():
     np.testing.assert_array_equal(huge.residual, plain.residual)
     np.testing.assert_array_equal(huge.floor, plain.floor)
     assert np.all(np.isfinite(huge.residual)) and np.all(np.isfinite(huge.floor)) and np.all(huge.current > 0)
+
+
+def test_one_vectors_figures_compiled_or_not_are_the_batch_figures():
+    """accuracy.relative_figure (plain, and compiled into the line solver's KCL kernel) gives what
+    relative_figures gives vector by vector: an ordinary vector, one that carries no current (rounding noise
+    below ABSTOL: 0, 0), one with no current at all, a current that overflows, and a NaN."""
+    from memxbar.solver.accuracy import ABSTOL, EPS, relative_figure, relative_figures
+    from memxbar.solver.line_kernels import _relative_figure
+
+    worst = np.array([1e-15, 1e-30, 0.0, 1.0, np.nan])
+    through = np.array([1e-3, 2e-28, 0.0, 1e300, 1e-3])
+    terms = np.array([2e-3, 1.0, 0.0, 2e300, 1e-3])
+    scale = np.array([1.0, 1.0, 1.0, 1e10, 1.0])
+    batch = relative_figures(worst, through, terms, scale)
+    assert 2e-28 <= 16 * EPS * 1.0 and 2e-28 <= ABSTOL
+    assert batch.residual[1] == 0 and batch.current[3] == np.inf
+    for k in range(worst.size):
+        expected = (batch.residual[k], batch.floor[k], batch.current[k])
+        for figure in (relative_figure, _relative_figure):
+            given = (float(worst[k]), float(through[k]), float(terms[k]), float(scale[k]))
+            np.testing.assert_array_equal(figure(*given), expected)
+    np.testing.assert_allclose([batch.residual[0], batch.floor[0]], [1e-12, 2 * EPS])

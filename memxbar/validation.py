@@ -6,6 +6,9 @@ import numpy as np
 
 from memxbar.errors import InputError
 
+_KINDS = {"O": "object", "S": "bytes", "U": "text", "V": "structured"}
+"""How error messages name the NumPy dtype kinds that are not numbers."""
+
 
 def as_finite_array(value: object, name: str) -> np.ndarray:
     """Convert ``value`` to a float64 array, rejecting what would silently change its numbers.
@@ -35,7 +38,9 @@ def as_finite_array(value: object, name: str) -> np.ndarray:
     except (TypeError, ValueError):
         raise InputError(f"{name} must be numeric, got {type(value).__name__}") from None
     if value is None or raw.dtype.kind in "OSUV" and not _numbers_inside(raw):
-        raise InputError(f"{name} must be numbers (an array or a number), got {type(value).__name__} {value!r:.40}")
+        what = (f"{type(value).__name__} {value!r:.40}" if raw.ndim == 0
+                else f"{type(value).__name__} of {_KINDS[raw.dtype.kind]} entries, shape {raw.shape}")
+        raise InputError(f"{name} must be numbers (an array or a number), got {what}")
     if raw.dtype.kind == "b":
         raise InputError(f"{name} holds booleans (True would count as 1); give numbers, e.g. array.astype(float)")
     if raw.dtype.kind == "c":

@@ -95,6 +95,7 @@ CASES = {
     "unknown backend": (lambda t: ["--backend", "xyce"], "--backend"),
     "unknown method": (lambda t: ["--method", "lu"], "--method"),
     "tolerance of 1": (lambda t: ["--tol", "1"], "--tol"),
+    "tolerance beyond double precision": (lambda t: ["--tol", "1e-300"], "--tol"),
     "method with spice": (lambda t: ["--rows", "2", "--backend", "spice", "--method", "direct"], "method"),
     "weights of a full solution": (lambda t: ["--rows", "2", "--method", "weights"], "--outputs-only"),
     "plot of outputs only": (lambda t: ["--outputs-only", "--plot", str(t / "p.png")], "--outputs-only"),
@@ -151,3 +152,20 @@ def test_output_folder_must_exist(tmp_path):
 def test_netlist_refuses_a_batch():
     result = CliRunner().invoke(main, ["netlist", "--rows", "2", "--cols", "2", "--batch", "2"])
     assert result.exit_code == 2 and "one input vector" in result.output
+
+
+def test_the_cli_mirrors_the_solver_constants_it_does_not_import():
+    """The CLI keeps the fast backend's names and tolerances without importing the solver (fast start)."""
+    from memxbar.cli import simulate as cli
+    from memxbar.solver import iterative, options
+
+    assert cli.METHOD_NAMES == options.METHODS
+    assert (cli.DEFAULT_TOL, cli.MIN_TOL) == (iterative.DEFAULT_TOL, options.MIN_TOL)
+
+
+def test_text_voltages_are_named_whole_not_cut_mid_array():
+    """An array of strings was quoted up to 40 characters, cut mid-array (a new-user test)."""
+    crossbar = memxbar.Crossbar(np.full((5, 5), 1e-5), r_wl=1.0, r_bl=1.0)
+    with pytest.raises(InputError, match=r"^voltages must be numbers \(an array or a number\), got ndarray of text "
+                                         r"entries, shape \(5,\)$"):
+        memxbar.simulate(crossbar, np.array(["0.1"] * 5))

@@ -127,7 +127,7 @@ def test_line_form_kcl_residual_is_the_circuit_check() -> None:
     w = np.ascontiguousarray(nodes[circuit.w_node].transpose(2, 0, 1))
     b = np.ascontiguousarray(nodes[circuit.b_node].transpose(2, 0, 1))
     out, i_in, i_out = np.empty((3, 2)), np.empty((2, 9)), np.empty((2, 7))
-    kcl(system.g, system.gw, system.hb, np.ascontiguousarray(v.T), w, b, out, i_in, i_out)
+    kcl(system.g, system.gw, system.hb, np.ascontiguousarray(v.T), w, b, out, i_in, i_out, 1.0)
     ours = out[0]
     theirs = check(circuit, nodes).residual
     assert ours[0] < 1e-12 and theirs[0] < 1e-12
@@ -240,3 +240,31 @@ def test_batch_split_over_threads_equals_each_vector_alone(outputs_only: bool) -
         np.testing.assert_array_equal(together.output_currents[:, k], alone.output_currents)
         if not outputs_only:
             np.testing.assert_array_equal(together.node_voltages[:, k], alone.node_voltages[:, 0])
+
+
+def test_inputs_far_below_a_volt_are_solved_not_stalled() -> None:
+    """Inputs of 1e-160 V stalled CG (its inner products, squares of currents, underflowed) and raised a
+    ConvergenceError advising more iterations (a new-user test): the circuit is linear, so the currents are
+    those of the same inputs at volts, times 1e-160."""
+    rng = np.random.default_rng(11)
+    crossbar = memxbar.Crossbar(rng.uniform(1e-5, 1e-4, (32, 24)), r_wl=2.0, r_bl=2.0)
+    v = rng.uniform(0.1, 0.3, (32, 3))
+    volts = solve_linear(crossbar, v, method="direct")
+    for factor in (1e-160, 1e-300):
+        for outputs_only in (False, True):
+            tiny = solve_linear(crossbar, v * factor, method="iterative", outputs_only=outputs_only)
+            np.testing.assert_allclose(tiny.output_currents / factor, volts.output_currents, rtol=1e-10)
+            np.testing.assert_allclose(tiny.input_currents / factor, volts.input_currents, rtol=1e-10)
+            assert tiny.kcl_residual.max() < 1e-12
+    wl = solve_linear(crossbar, v * 1e-160, method="iterative").wl_voltages
+    np.testing.assert_allclose(wl / 1e-160, volts.wl_voltages, rtol=1e-10)
+
+
+def test_a_tolerance_below_the_circuits_rounding_floor_is_named_when_cg_stops_short() -> None:
+    """1e-9 Ω segments beside 1 MΩ ones leave about one digit: where CG stops short, it says that the floor is
+    above tol, not only that it ran out of iterations (given enough, it stops at the floor and warns)."""
+    r = np.full((6, 6), 1e-9)
+    r[:, ::2] = 1e6
+    crossbar = memxbar.Crossbar(np.full((6, 6), 1e-3), r_wl=r, r_bl=r.T.copy())
+    with pytest.raises(ConvergenceError, match=r"rounding floor, .* is above tol: raise tol"):
+        solve_linear(crossbar, np.full(6, 0.5), method="iterative", tol=1e-12, maxiter=1)

@@ -172,6 +172,9 @@ def test_auto_falls_back_to_direct_when_cg_stalls(monkeypatch: pytest.MonkeyPatc
         ({"method": "weights"}, "pass outputs_only=True"),
         ({"tol": 0.0}, "tol must be"),
         ({"tol": "small"}, "tol must be"),
+        ({"tol": 1e-15}, "tol must be a relative error from 1e-13"),  # below it, success was reported 2e-14 off
+        ({"maxiter": True}, "maxiter must be"),
+        ({"maxiter": 2**63}, "maxiter must be a whole number of iterations from 1 to 1e"),  # was an OverflowError
         ({"outputs_only": "yes"}, "outputs_only must be True or False"),
     ],
 )
@@ -179,6 +182,14 @@ def test_bad_options_are_named(options: dict, message: str) -> None:
     crossbar = memxbar.Crossbar(np.full((2, 2), 1e-5), r_wl=1.0)
     with pytest.raises(InputError, match=message):
         memxbar.simulate(crossbar, [0.1, 0.2], **options)
+
+
+def test_numpy_scalar_options_are_taken() -> None:
+    """tol as np.float32 was refused as if it were outside (0, 1) (a new-user test)."""
+    crossbar = memxbar.Crossbar(np.full((2, 2), 1e-5), r_wl=1.0, r_bl=1.0)
+    solution = memxbar.simulate(crossbar, [0.1, 0.2], method="iterative", tol=np.float32(1e-6), maxiter=np.int64(50))
+    np.testing.assert_allclose(solution.output_currents, memxbar.simulate(crossbar, [0.1, 0.2]).output_currents,
+                               rtol=1e-6)
 
 
 def test_fast_only_options_rejected_for_spice() -> None:

@@ -24,6 +24,8 @@ METHOD_NAMES = ("auto", "direct", "weights", "iterative")
 """Choices of ``--method`` (:data:`memxbar.solver.direct.METHODS`)."""
 DEFAULT_TOL = 1e-10
 """Default of ``--tol`` (:data:`memxbar.solver.iterative.DEFAULT_TOL`)."""
+MIN_TOL = 1e-13
+"""Smallest ``--tol`` (:data:`memxbar.solver.options.MIN_TOL`)."""
 
 
 def check_fast_options(backend: str, method: str, outputs_only: bool, tol: float, linear: bool, device: str) -> None:
@@ -75,7 +77,7 @@ def check_fast_options(backend: str, method: str, outputs_only: bool, tol: float
 )
 @click.option(
     "--tol",
-    type=click.FloatRange(min=0.0, max=1.0, min_open=True, max_open=True),
+    type=click.FloatRange(min=MIN_TOL, max=1.0, max_open=True),
     default=DEFAULT_TOL,
     show_default=True,
     help="Fast backend: relative error at which the iterative method stops; relative KCL residual of Newton.",

@@ -34,7 +34,7 @@ from memxbar.errors import ConvergenceError, InputError
 from memxbar.solution import Solution, assemble_solution, terminal_currents
 from memxbar.solver import lines
 from memxbar.solver.accuracy import KclCheck, accuracy_hint, check, warn_if_inaccurate
-from memxbar.solver.iterative import DEFAULT_MAXITER, DEFAULT_TOL, solve_cg
+from memxbar.solver.iterative import CG_REMEDY, DEFAULT_MAXITER, DEFAULT_TOL, solve_cg
 from memxbar.solver.linalg import Factorization, factorize, pardiso_available, pardiso_worthwhile, reduced_couplings
 from memxbar.solver.nodal import NodalPattern
 from memxbar.solver.options import FastOptions
@@ -435,9 +435,12 @@ def _solve_lines(crossbar: Crossbar, bias: Bias, options: FastOptions, start: fl
     else:
         run(blocks, w, b)
     if sum(failed):
+        floor = float(kcl.floor.max())
+        beyond = (f" (this circuit's rounding floor, {floor:.1e} relative, is above tol: raise tol)"
+                  if floor > options.tol else "")
         raise ConvergenceError(
             f"conjugate gradients did not reach tol={options.tol:g} within maxiter={options.maxiter} iterations "
-            f"for {sum(failed)} of {batch} input vector(s); raise maxiter or tol, or use method='direct'"
+            f"for {sum(failed)} of {batch} input vector(s){beyond}; {CG_REMEDY}"
         )
     # CG's estimate cannot see an ill-conditioned circuit (a 1e-11 Ω segment leaves ~1 digit): the floor can.
     warn_if_inaccurate(kcl, options.tol)

@@ -73,6 +73,10 @@ def line_preconditioner(a: sp.csc_matrix, n_word: int) -> Callable[[np.ndarray],
     return apply
 
 
+CG_REMEDY = "raise maxiter or tol, or use the direct method (method='direct'; CLI --method direct)"
+"""What to do when conjugate gradients stop short, as error messages say it."""
+
+
 def solve_cg(
     a: sp.csc_matrix,
     rhs: np.ndarray,
@@ -157,6 +161,6 @@ def solve_cg(
     if cols.size:
         raise ConvergenceError(
             f"conjugate gradients did not reach tol={tol:g} within maxiter={maxiter} iterations "
-            f"({cols.size} input vector(s) left); raise maxiter or tol, or use method='direct'"
+            f"for {cols.size} of {result.shape[1]} input vector(s); {CG_REMEDY}"
         )
     return result

@@ -26,6 +26,10 @@ FAST = {"contract", "reassoc"}
 
 _relative_figure = njit(relative_figure, **COMPILE)
 
+SCALE_FROM = 60.0
+"""Inputs whose largest magnitude is beyond 2^±SCALE_FROM volts are scaled by a power of two for the solve
+(:func:`solve_block`)."""
+
 
 def _build_signature(readonly: bool) -> types.Signature:
     """Signature of :func:`build` for a crossbar's read-only (or writable) arrays."""
@@ -280,8 +284,8 @@ def cg(g, hb, word_inverse, word_lower, bit_inverse, bit_lower, x, w, r, tol, ga
     return maxiter
 
 
-@njit(f"void({_F2}, {_F2}, {_F2}, {_F2}, {_F3}, {_F3}, {_F2}, {_F2}, {_F2})", fastmath=FAST, **COMPILE)
-def kcl(g, gw, hb, v, w, b, out, i_in, i_out):  # pragma: no cover
+@njit(f"void({_F2}, {_F2}, {_F2}, {_F2}, {_F3}, {_F3}, {_F2}, {_F2}, {_F2}, float64)", fastmath=FAST, **COMPILE)
+def kcl(g, gw, hb, v, w, b, out, i_in, i_out, scale):  # pragma: no cover
     """Kirchhoff's current law at every word-line and bit-line node, branch by branch, as
     :func:`memxbar.solver.accuracy.check` does on the compiled circuit: per vector into the (3, K) ``out``
     its relative residual, rounding floor and largest node current (A)
@@ -290,7 +294,8 @@ def kcl(g, gw, hb, v, w, b, out, i_in, i_out):  # pragma: no cover
     size of the terms before they cancel); and the terminal currents: into (K, M) ``i_in`` each word line's
     input current as the sum of its device currents (Kirchhoff's law, which keeps the solution's relative
     accuracy where the drop across the first segment would not), into (K, N) ``i_out`` each bit line's current
-    into its virtual ground (A).
+    into its virtual ground (A). Voltages and currents are in units of ``scale`` volts and amperes (1 for
+    volts and amperes: the largest node current in ``out`` is in amperes).
 
     ``gw`` (M, N): conductance of the word-line branch to the left of W[i, j] (from the source for
     j = 0, driver included); ``hb`` (M, N): of the bit-line branch below B[i, j] (to the virtual ground
@@ -342,7 +347,7 @@ def kcl(g, gw, hb, v, w, b, out, i_in, i_out):  # pragma: no cover
             i_in[k, i] = total
         for j in range(n):
             i_out[k, j] = down[j]
-        out[0, k], out[1, k], out[2, k] = _relative_figure(f_max.max(), t_max.max(), r_max.max(), 1.0)
+        out[0, k], out[1, k], out[2, k] = _relative_figure(f_max.max(), t_max.max(), r_max.max(), scale)
 
 
 @njit(f"int64({_F2}, {_F2}, {_F2}, {_F2}, {_F2}, {_F2}, {_F2}, {_F2}, float64, float64, int64, float64, {_F3}, {_F3}, "
@@ -353,16 +358,29 @@ def solve_block(g, gw, hb, word_inverse, word_lower, bit_inverse, bit_lower, v, 
     ``tol``, checked by the true residual (:func:`residual`; CG restarts from it if the check fails), then
     :func:`kcl`. Fills the (K, M, N) word- and bit-line voltages ``w``, ``x`` (V), the (3, K) ``out``, (K, M)
     ``i_in`` and (K, N) ``i_out`` as :func:`kcl` does; returns how many vectors did not reach ``tol`` within
-    ``maxiter`` iterations (their figures are filled all the same)."""
+    ``maxiter`` iterations (their figures are filled all the same).
+
+    A vector whose largest input is far from 1 V (beyond 2^±:data:`SCALE_FROM`) is solved divided by a
+    power of two near it, then multiplied back (exact): CG's inner products, squares of currents, would
+    otherwise underflow or overflow (inputs of 1e-160 V stalled CG; a new-user test)."""
     k_count, m, n = w.shape
     r = np.empty((1, m, n))
     z = np.empty((1, m, n))
     error = np.empty(1)
     done = np.zeros(1, dtype=np.bool_)
     figures = np.empty((3, 1))
+    vk = np.empty((1, m))
     failed = 0
     for k in range(k_count):
-        wk, xk, vk = w[k:k + 1], x[k:k + 1], v[k:k + 1]
+        wk, xk = w[k:k + 1], x[k:k + 1]
+        peak = 0.0
+        for i in range(m):
+            peak = max(peak, abs(v[k, i]))
+        scale = 1.0
+        if peak > 0.0 and abs(np.log2(peak)) > SCALE_FROM:
+            scale = 2.0 ** np.floor(np.log2(peak))
+        for i in range(m):
+            vk[0, i] = v[k, i] / scale
         start(g, gw, word_inverse, word_lower, vk, wk, xk, r)
         used = 0
         while True:
@@ -377,7 +395,15 @@ def solve_block(g, gw, hb, word_inverse, word_lower, bit_inverse, bit_lower, v, 
             if used >= maxiter:
                 failed += 1
                 break
-        kcl(g, gw, hb, vk, wk, xk, figures, i_in[k:k + 1], i_out[k:k + 1])
+        kcl(g, gw, hb, vk, wk, xk, figures, i_in[k:k + 1], i_out[k:k + 1], scale)
         for row in range(3):
             out[row, k] = figures[row, 0]
+        if scale != 1.0:
+            for i in range(m):
+                i_in[k, i] *= scale
+                for j in range(n):
+                    w[k, i, j] *= scale
+                    x[k, i, j] *= scale
+            for j in range(n):
+                i_out[k, j] *= scale
     return failed
